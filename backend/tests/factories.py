@@ -1,0 +1,31 @@
+"""Plain factory functions for test data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from tunix_rt_backend.db.base import Base
+
+
+def trace_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "trace_version": "1.0",
+        "prompt": "What is 27 × 19?",
+        "final_answer": "513",
+        "steps": [
+            {"i": 0, "type": "parse", "content": "Parse the multiplication task"},
+            {"i": 1, "type": "compute", "content": "Break down: 27 × 19 = 27 × (20 - 1)"},
+            {"i": 2, "type": "result", "content": "Final: 513"},
+        ],
+        "meta": {"source": "example"},
+    }
+    body.update(overrides)
+    return body
+
+
+async def count_rows(maker: async_sessionmaker[AsyncSession], model: type[Base]) -> int:
+    async with maker() as session:
+        return int(await session.scalar(select(func.count()).select_from(model)) or 0)

@@ -1,0 +1,177 @@
+"""Bearer tokens: off until a token exists, then required on every /api route but
+/api/health; `read` may GET, `write` may change data, `admin` may manage tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from tests.factories import count_rows, trace_body
+from tunix_rt_backend.auth import service
+from tunix_rt_backend.auth.schemas import Scope
+from tunix_rt_backend.db.models import ApiToken, Trace
+
+
+async def _token(maker: async_sessionmaker[AsyncSession], scope: Scope) -> str:
+    async with maker() as session:
+        created = await service.create_token(session, f"{scope}-token", scope)
+        await session.commit()
+    return created.token
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def test_without_tokens_the_api_is_open(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/api/traces")).status_code == 200
+    assert (await client.post("/api/traces", json=trace_body())).status_code == 201
+    assert (await client.get("/api/auth/tokens")).status_code == 200
+
+
+async def test_health_stays_open_with_tokens(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await _token(sessionmaker, Scope.read)
+    response = await client.get("/api/health")
+    assert response.status_code == 200
+    assert response.json() == {"status": "healthy"}
+
+
+GUARDED_READS = ["/api/traces", "/api/redi/health", "/api/auth/tokens"]
+
+
+@pytest.mark.parametrize("path", GUARDED_READS)
+async def test_missing_token_is_401(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], path: str
+) -> None:
+    await _token(sessionmaker, Scope.admin)
+    response = await client.get(path)
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert response.json()["error"] == "Unauthorized"
+
+
+@pytest.mark.parametrize(
+    "header", ["Bearer trt_wrong", "Basic dXNlcjpwYXNz", "Bearer", "Bearer    "]
+)
+async def test_bad_credentials_are_401(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], header: str
+) -> None:
+    await _token(sessionmaker, Scope.admin)
+    response = await client.get("/api/traces", headers={"Authorization": header})
+    assert response.status_code == 401
+
+
+async def test_missing_token_on_write_is_401_and_writes_nothing(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await _token(sessionmaker, Scope.admin)
+    response = await client.post("/api/traces", json=trace_body())
+    assert response.status_code == 401
+    assert await count_rows(sessionmaker, Trace) == 0
+
+
+async def test_read_scope_may_get_but_not_write(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    token = await _token(sessionmaker, Scope.read)
+    assert (await client.get("/api/traces", headers=_bearer(token))).status_code == 200
+    assert (await client.get("/api/redi/health", headers=_bearer(token))).status_code == 200
+    response = await client.post("/api/traces", json=trace_body(), headers=_bearer(token))
+    assert response.status_code == 403
+    assert response.json()["error"] == "Forbidden"
+    batch = await client.post("/api/traces/batch", json=[trace_body()], headers=_bearer(token))
+    assert batch.status_code == 403
+    assert await count_rows(sessionmaker, Trace) == 0
+
+
+async def test_write_scope_may_change_data_but_not_manage_tokens(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    token = await _token(sessionmaker, Scope.write)
+    created = await client.post("/api/traces", json=trace_body(), headers=_bearer(token))
+    assert created.status_code == 201
+    trace_id = created.json()["id"]
+    score = await client.post(f"/api/traces/{trace_id}/score", json={}, headers=_bearer(token))
+    assert score.status_code == 201
+    assert (await client.get("/api/auth/tokens", headers=_bearer(token))).status_code == 403
+    response = await client.post(
+        "/api/auth/tokens", json={"name": "x", "scope": "admin"}, headers=_bearer(token)
+    )
+    assert response.status_code == 403
+    assert await count_rows(sessionmaker, ApiToken) == 1
+
+
+async def test_admin_scope_manages_tokens(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    admin = await _token(sessionmaker, Scope.admin)
+    created = await client.post(
+        "/api/auth/tokens", json={"name": "ci", "scope": "write"}, headers=_bearer(admin)
+    )
+    assert created.status_code == 201
+    new = created.json()
+    assert new["token"].startswith("trt_") and new["scope"] == "write"
+    assert new["prefix"] == new["token"][:12]
+
+    listed = (await client.get("/api/auth/tokens", headers=_bearer(admin))).json()
+    assert {t["name"] for t in listed} == {"admin-token", "ci"}
+    assert all("token" not in t and "token_hash" not in t for t in listed)
+    # Only the hash is stored.
+    async with sessionmaker() as session:
+        hashes = set((await session.scalars(select(ApiToken.token_hash))).all())
+    assert service.hash_token(new["token"]) in hashes
+    assert new["token"] not in hashes
+
+    assert (
+        await client.post("/api/traces", json=trace_body(), headers=_bearer(new["token"]))
+    ).status_code == 201
+    revoked = await client.post(f"/api/auth/tokens/{new['id']}/revoke", headers=_bearer(admin))
+    assert revoked.status_code == 200
+    assert revoked.json()["revoked_at"] is not None
+    after = await client.get("/api/traces", headers=_bearer(new["token"]))
+    assert after.status_code == 401
+
+
+async def test_revoking_every_token_keeps_auth_on(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    admin = await _token(sessionmaker, Scope.admin)
+    token_id = (await client.get("/api/auth/tokens", headers=_bearer(admin))).json()[0]["id"]
+    await client.post(f"/api/auth/tokens/{token_id}/revoke", headers=_bearer(admin))
+    assert (await client.get("/api/traces")).status_code == 401
+
+
+async def test_token_created_by_another_process_turns_auth_on(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    assert (await client.get("/api/traces")).status_code == 200
+    await _token(sessionmaker, Scope.read)  # as `tunix-rt token create` would
+    assert (await client.get("/api/traces")).status_code == 401
+
+
+@pytest.mark.parametrize(
+    "body", [{"name": "", "scope": "read"}, {"name": "x", "scope": "root"}, {"scope": "read"}]
+)
+async def test_bad_token_requests_are_422_and_write_nothing(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], body: Any
+) -> None:
+    admin = await _token(sessionmaker, Scope.admin)
+    response = await client.post("/api/auth/tokens", json=body, headers=_bearer(admin))
+    assert response.status_code == 422
+    assert await count_rows(sessionmaker, ApiToken) == 1
+
+
+async def test_revoke_unknown_token_is_404(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    admin = await _token(sessionmaker, Scope.admin)
+    missing = "00000000-0000-4000-8000-000000000000"
+    response = await client.post(f"/api/auth/tokens/{missing}/revoke", headers=_bearer(admin))
+    assert response.status_code == 404
+    assert response.json()["error"] == "TokenNotFound"

@@ -1,0 +1,169 @@
+"""The `tunix-rt` command, run as a real process."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import create_pg_database, drop_pg_database
+
+CLI = [sys.executable, "-m", "tunix_rt_backend.cli"]
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "DATA_DIR"))}
+    return {**env, "REDIAI_MODE": "mock", **extra}
+
+
+def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, *args], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+@pytest.fixture
+def sqlite_env(tmp_path: Path) -> dict[str, str]:
+    return _env(DATA_DIR=str(tmp_path / "data"))
+
+
+@pytest.fixture
+def pg_env() -> Iterator[dict[str, str]]:
+    url = create_pg_database()
+    try:
+        yield _env(DATABASE_URL=url)
+    finally:
+        drop_pg_database(url)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def test_token_create_prints_token_once_and_list_never_shows_it(
+    sqlite_env: dict[str, str],
+) -> None:
+    created = _run(sqlite_env, "token", "create", "--name", "ci", "--scope", "write")
+    assert created.returncode == 0, created.stderr
+    token = created.stdout.strip()
+    assert token.startswith("trt_") and "\n" not in token
+    assert "not shown again" in created.stderr
+
+    listed = _run(sqlite_env, "token", "list")
+    assert listed.returncode == 0
+    assert token[:12] in listed.stdout and "write" in listed.stdout
+    assert token not in listed.stdout
+
+
+def test_token_revoke(sqlite_env: dict[str, str]) -> None:
+    _run(sqlite_env, "token", "create", "--name", "ci")
+    token_id = _run(sqlite_env, "token", "list").stdout.splitlines()[1].split()[0]
+    revoked = _run(sqlite_env, "token", "revoke", token_id)
+    assert revoked.returncode == 0 and token_id in revoked.stdout
+    row = _run(sqlite_env, "token", "list").stdout.splitlines()[1]
+    assert row.split()[4] != "-"  # REVOKED column holds a date
+
+
+def test_revoke_unknown_token_fails(sqlite_env: dict[str, str]) -> None:
+    result = _run(sqlite_env, "token", "revoke", "00000000-0000-4000-8000-000000000000")
+    assert result.returncode == 1
+    assert "not found" in result.stderr
+
+
+def test_bad_scope_is_rejected(sqlite_env: dict[str, str]) -> None:
+    result = _run(sqlite_env, "token", "create", "--name", "x", "--scope", "root")
+    assert result.returncode == 2
+    assert "invalid choice" in result.stderr
+
+
+def test_invalid_setting_stops_start_up_naming_the_variable(sqlite_env: dict[str, str]) -> None:
+    result = _run({**sqlite_env, "DB_POOL_SIZE": "500"}, "serve")
+    assert result.returncode == 2
+    assert "DB_POOL_SIZE" in result.stderr
+
+
+def test_serve_refuses_non_loopback_without_tokens(sqlite_env: dict[str, str]) -> None:
+    result = _run(sqlite_env, "serve", "--host", "0.0.0.0", "--port", str(_free_port()))
+    assert result.returncode == 1
+    assert "refusing to listen on 0.0.0.0" in result.stderr
+
+
+def test_db_commands_on_postgres(pg_env: dict[str, str]) -> None:
+    assert "base" in _run(pg_env, "db", "current").stdout
+    refused = _run(pg_env, "serve", "--port", str(_free_port()))
+    assert refused.returncode == 1
+    assert "tunix-rt db upgrade" in refused.stderr
+
+    assert _run(pg_env, "db", "upgrade").returncode == 0
+    assert "up to date" in _run(pg_env, "db", "current").stdout
+    assert _run(pg_env, "db", "downgrade", "base").returncode == 0
+    assert "base" in _run(pg_env, "db", "current").stdout
+
+
+@pytest.fixture
+def server(sqlite_env: dict[str, str]) -> Iterator[str]:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [*CLI, "serve", "--port", str(port)],
+        env=sqlite_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/api/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError("server did not start")
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+        assert proc.stdout is not None
+        proc.stdout.close()
+
+
+def test_serve_migrates_sqlite_and_serves_the_api(server: str) -> None:
+    created = httpx.post(
+        f"{server}/api/traces",
+        json={
+            "trace_version": "1.0",
+            "prompt": "What is 27 × 19?",
+            "final_answer": "513",
+            "steps": [{"i": 0, "type": "compute", "content": "27 × 19 = 513"}],
+        },
+    )
+    assert created.status_code == 201
+    listed = httpx.get(f"{server}/api/traces?limit=20&offset=0").json()
+    assert listed["data"][0]["id"] == created.json()["id"]
+
+
+def test_a_write_is_visible_as_soon_as_its_response_arrives(server: str) -> None:
+    # The commit happens before the response is sent: read-your-writes over HTTP.
+    body = {
+        "trace_version": "1.0",
+        "prompt": "p",
+        "final_answer": "a",
+        "steps": [{"i": 0, "type": "t", "content": "c"}],
+    }
+    with httpx.Client(base_url=server) as client:
+        for _ in range(50):
+            created = client.post("/api/traces", json=body)
+            assert created.status_code == 201
+            assert client.get(f"/api/traces/{created.json()['id']}").status_code == 200

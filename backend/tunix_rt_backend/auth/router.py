@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Depends, status
+
+from tunix_rt_backend.auth import service
+from tunix_rt_backend.auth.deps import require_admin
+from tunix_rt_backend.auth.schemas import TokenCreate, TokenCreated, TokenInfo
+from tunix_rt_backend.deps import SessionDep
+from tunix_rt_backend.errors import Forbidden, NotFound, Unauthorized, responses
+
+router = APIRouter(
+    prefix="/api/auth/tokens",
+    tags=["auth"],
+    dependencies=[Depends(require_admin)],
+    responses=responses(Unauthorized, Forbidden),
+)
+
+
+@router.get("", response_model=list[TokenInfo])
+async def list_tokens(session: SessionDep) -> list[TokenInfo]:
+    """Every token, revoked ones included; never the token itself."""
+    return list(await service.list_tokens(session))
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=TokenCreated,
+    responses=responses(validation=True),
+)
+async def create_token(session: SessionDep, body: TokenCreate) -> TokenCreated:
+    """Create a token; the response holds it once."""
+    return await service.create_token(session, body.name, body.scope)
+
+
+@router.post(
+    "/{token_id}/revoke", response_model=TokenInfo, responses=responses(NotFound, validation=True)
+)
+async def revoke_token(session: SessionDep, token_id: uuid.UUID) -> TokenInfo:
+    return await service.revoke_token(session, token_id)

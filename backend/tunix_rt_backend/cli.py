@@ -1,0 +1,181 @@
+"""The `tunix-rt` command: serve, db, token."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import sys
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tunix_rt_backend.auth import service as auth_service
+from tunix_rt_backend.auth.schemas import Scope
+from tunix_rt_backend.db import migrate
+from tunix_rt_backend.db.engine import create_engine, create_sessionmaker, session_scope
+from tunix_rt_backend.errors import AppError
+from tunix_rt_backend.settings import Settings, SettingsError, load_settings
+
+T = TypeVar("T")
+
+
+class CliError(Exception):
+    """A message for the user; the command exits with status 1."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        args.handler(settings, args)
+    except (SettingsError, CliError, AppError) as exc:
+        print(f"tunix-rt: {exc}", file=sys.stderr)
+        return 2 if isinstance(exc, SettingsError) else 1
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tunix-rt", description=__doc__)
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="serve the API (and the UI)")
+    serve.add_argument("--host", help="address to listen on (default BACKEND_HOST, 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default BACKEND_PORT, 8000)")
+    serve.set_defaults(handler=_serve)
+
+    db = sub.add_parser("db", help="database migrations").add_subparsers(required=True)
+    up = db.add_parser("upgrade", help="migrate to a revision (default head)")
+    up.add_argument("revision", nargs="?", default="head")
+    up.set_defaults(handler=lambda s, a: _db_upgrade(s, a.revision))
+    down = db.add_parser("downgrade", help="migrate back (default one step)")
+    down.add_argument("revision", nargs="?", default="-1")
+    down.set_defaults(handler=lambda s, a: _db_downgrade(s, a.revision))
+    db.add_parser("current", help="print the database's revision").set_defaults(
+        handler=lambda s, a: _db_current(s)
+    )
+
+    sub.add_parser("openapi", help="print the OpenAPI document (JSON)").set_defaults(
+        handler=_openapi
+    )
+
+    token = sub.add_parser("token", help="API tokens").add_subparsers(required=True)
+    create = token.add_parser("create", help="create a token and print it (once)")
+    create.add_argument("--name", required=True)
+    create.add_argument("--scope", choices=[s.value for s in Scope], default=Scope.read.value)
+    create.set_defaults(handler=_token_create)
+    token.add_parser("list", help="list tokens (never the tokens themselves)").set_defaults(
+        handler=_token_list
+    )
+    revoke = token.add_parser("revoke", help="revoke a token by id")
+    revoke.add_argument("token_id", type=uuid.UUID)
+    revoke.set_defaults(handler=_token_revoke)
+    return parser
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from tunix_rt_backend.app import create_app
+
+    host = args.host or settings.backend_host
+    port = args.port or settings.backend_port
+    if settings.is_sqlite:
+        migrate.upgrade(settings.db_url)
+    elif migrate.current_revision(settings.db_url) != migrate.head_revision(settings.db_url):
+        raise CliError("the database is not at the latest migration; run `tunix-rt db upgrade`")
+    if not _is_loopback(host) and not _with_session(settings, auth_service.auth_required):
+        raise CliError(
+            f"refusing to listen on {host} with no API token configured: anyone who can "
+            "reach it could use it. Create one with `tunix-rt token create --name NAME "
+            "--scope admin`, or serve on 127.0.0.1."
+        )
+    print(f"tunix-rt: serving on http://{host}:{port} (database: {_redacted(settings)})")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+def _openapi(settings: Settings, _: argparse.Namespace) -> None:
+    import json
+
+    from tunix_rt_backend.app import create_app
+
+    print(json.dumps(create_app(settings).openapi(), indent=2, ensure_ascii=False))
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _redacted(settings: Settings) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(settings.db_url).render_as_string(hide_password=True)
+
+
+def _db_upgrade(settings: Settings, revision: str) -> None:
+    migrate.upgrade(settings.db_url, revision)
+    print(f"database at {migrate.current_revision(settings.db_url)} ({_redacted(settings)})")
+
+
+def _db_downgrade(settings: Settings, revision: str) -> None:
+    migrate.downgrade(settings.db_url, revision)
+    print(f"database at {migrate.current_revision(settings.db_url) or 'base'}")
+
+
+def _db_current(settings: Settings) -> None:
+    current = migrate.current_revision(settings.db_url)
+    head = migrate.head_revision(settings.db_url)
+    state = "up to date" if current == head else f"behind head {head}"
+    print(f"{current or 'base'} ({state})")
+
+
+def _token_create(settings: Settings, args: argparse.Namespace) -> None:
+    created = _with_session(
+        settings, lambda s: auth_service.create_token(s, args.name, Scope(args.scope))
+    )
+    print(created.token)
+    print(
+        f"created token {created.id} '{created.name}' with scope {created.scope}. "
+        "Store it now: it is not shown again.",
+        file=sys.stderr,
+    )
+
+
+def _token_list(settings: Settings, _: argparse.Namespace) -> None:
+    tokens = _with_session(settings, auth_service.list_tokens)
+    print(f"{'ID':36}  {'PREFIX':12}  {'SCOPE':5}  {'CREATED':20}  {'REVOKED':20}  NAME")
+    for t in tokens:
+        revoked = t.revoked_at.strftime("%Y-%m-%d %H:%M:%SZ") if t.revoked_at else "-"
+        created = t.created_at.strftime("%Y-%m-%d %H:%M:%SZ")
+        print(f"{t.id!s:36}  {t.prefix:12}  {t.scope:5}  {created:20}  {revoked:20}  {t.name}")
+
+
+def _token_revoke(settings: Settings, args: argparse.Namespace) -> None:
+    token = _with_session(settings, lambda s: auth_service.revoke_token(s, args.token_id))
+    print(f"revoked token {token.id} '{token.name}'")
+
+
+def _with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    if settings.is_sqlite:
+        migrate.upgrade(settings.db_url)
+
+    async def run() -> T:
+        engine = create_engine(settings)
+        try:
+            async with session_scope(create_sessionmaker(engine)) as session:
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

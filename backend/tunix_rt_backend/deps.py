@@ -1,0 +1,29 @@
+"""Dependency aliases, declared once for every router."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tunix_rt_backend.db.engine import session_scope
+from tunix_rt_backend.settings import Settings
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with session_scope(request.app.state.sessionmaker) as session:
+        yield session
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+# scope="function": the session commits when the route returns, BEFORE the response
+# is sent. With the default ("request") a client could get 201 for a write that is not
+# yet visible, or whose commit then fails.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

@@ -1,0 +1,83 @@
+"""Offset pages (the seed's contract) and opaque keyset cursors for deep pages."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from datetime import datetime
+from typing import Annotated, Generic, TypeVar
+
+import orjson
+from fastapi import Depends, Query
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field
+
+from tunix_rt_backend.errors import field_error
+
+T = TypeVar("T")
+
+MAX_LIMIT = 100
+DEFAULT_LIMIT = 20
+
+
+class Pagination(BaseModel):
+    limit: int
+    offset: int
+    next_offset: int | None = Field(
+        description="Offset of the next page; null on the last page and in cursor mode."
+    )
+    next_cursor: str | None = Field(
+        None, description="Opaque cursor of the next page (any depth at the same cost)."
+    )
+
+
+class Page(BaseModel, Generic[T]):
+    data: list[T]
+    pagination: Pagination
+
+
+class PageParams(BaseModel):
+    limit: int
+    offset: int
+    cursor: tuple[datetime, uuid.UUID] | None
+
+
+def page_params(
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=200, description="`next_cursor` of a previous page; not with offset."),
+    ] = None,
+) -> PageParams:
+    if cursor is None:
+        return PageParams(limit=limit, offset=offset, cursor=None)
+    if offset:
+        _invalid("offset", "offset and cursor cannot be combined")
+    return PageParams(limit=limit, offset=0, cursor=decode_cursor(cursor))
+
+
+def encode_cursor(created_at: datetime, row_id: uuid.UUID) -> str:
+    raw = orjson.dumps([created_at.isoformat(), row_id.hex])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        stamp, row_id = orjson.loads(raw)
+        created_at = datetime.fromisoformat(stamp)
+        if created_at.tzinfo is None:
+            raise ValueError("naive timestamp")
+        return created_at, uuid.UUID(hex=row_id)
+    except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
+        _invalid("cursor", "malformed cursor")
+        raise  # unreachable: _invalid raises
+
+
+def _invalid(name: str, msg: str) -> None:
+    raise RequestValidationError([field_error(("query", name), msg, "value_error")])
+
+
+PageParamsDep = Annotated[PageParams, Depends(page_params)]

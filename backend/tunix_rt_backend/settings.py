@@ -1,0 +1,99 @@
+"""Settings, read from the environment (and `.env`) and validated at start-up.
+
+Every variable of the seed README's Configuration table keeps its name, default and
+validation; new ones follow the same style. An invalid value stops start-up with a
+message that names the variable (see `load_settings`).
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SUPPORTED_DB_SCHEMES = ("sqlite+aiosqlite", "postgresql+asyncpg")
+# frontend/dist of this checkout: where `make run` builds the UI.
+DEFAULT_UI_DIR = Path(__file__).resolve().parents[2] / "frontend" / "dist"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    backend_host: str = Field("127.0.0.1", min_length=1)
+    backend_port: int = Field(8000, ge=1, le=65535)
+    data_dir: Path = Path(".tunix-rt")
+    # None means "a SQLite file in DATA_DIR"; see `db_url`.
+    database_url: str | None = None
+    db_pool_size: int = Field(5, ge=1, le=50)
+    db_max_overflow: int = Field(10, ge=0, le=50)
+    db_pool_timeout: int = Field(30, ge=1, le=300)
+    trace_max_bytes: int = Field(1_048_576, ge=1024, le=10_485_760)
+    trace_batch_max_items: int = Field(1000, ge=1, le=10_000)
+    trace_batch_max_bytes: int = Field(33_554_432, ge=1024, le=268_435_456)
+    frontend_port: int = 5173
+    ui_dir: Path = DEFAULT_UI_DIR
+    rediai_mode: Literal["mock", "real"] = "mock"
+    rediai_base_url: str = "http://localhost:8080"
+    rediai_health_path: str = "/health"
+    rediai_health_cache_ttl_seconds: int = Field(30, ge=0, le=300)
+    rediai_timeout_seconds: float = Field(5.0, gt=0, le=60)
+
+    @field_validator("rediai_base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be a valid http:// or https:// URL")
+        return value.rstrip("/")
+
+    @field_validator("rediai_health_path")
+    @classmethod
+    def _leading_slash(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError('must start with "/"')
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_driver(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if value.startswith("postgresql://") or value.startswith("postgres://"):
+            # The common libpq spelling: use the async driver this service runs on.
+            value = "postgresql+asyncpg://" + value.split("://", 1)[1]
+        scheme = value.split("://", 1)[0]
+        if scheme not in SUPPORTED_DB_SCHEMES:
+            raise ValueError(
+                f"unsupported scheme {scheme!r}; use one of {', '.join(SUPPORTED_DB_SCHEMES)}"
+            )
+        return value
+
+    @cached_property
+    def db_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'tunix-rt.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.db_url.startswith("sqlite")
+
+
+class SettingsError(Exception):
+    """Invalid configuration; the message names every offending variable."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            name = str(err["loc"][0]).upper() if err["loc"] else "?"
+            lines.append(f"  {name}: {err['msg']} (got {err.get('input')!r})")
+        raise SettingsError("Invalid configuration:\n" + "\n".join(lines)) from None

@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+import orjson
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+
+from tunix_rt_backend.auth.deps import require_access
+from tunix_rt_backend.deps import SessionDep, SettingsDep
+from tunix_rt_backend.errors import (
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    Unauthorized,
+    responses,
+)
+from tunix_rt_backend.kit.body import json_body_openapi, parse_json_body, read_body_limited
+from tunix_rt_backend.kit.pagination import Page, PageParamsDep
+from tunix_rt_backend.traces import service
+from tunix_rt_backend.traces.schemas import (
+    TRACE_ADAPTER,
+    TRACE_BATCH_ADAPTER,
+    ReasoningTrace,
+    ScoreRequest,
+    ScoreResult,
+    TraceBatchCreated,
+    TraceComparison,
+    TraceCreated,
+    TraceDetail,
+    TraceSummary,
+)
+
+router = APIRouter(
+    prefix="/api/traces",
+    tags=["traces"],
+    dependencies=[Depends(require_access)],
+    responses=responses(Unauthorized, Forbidden),
+)
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=TraceCreated,
+    responses=responses(PayloadTooLarge, validation=True),
+    openapi_extra=json_body_openapi(ReasoningTrace),
+)
+async def create_trace(
+    request: Request, session: SessionDep, settings: SettingsDep
+) -> TraceCreated:
+    """Store one reasoning trace. The body is limited to TRACE_MAX_BYTES, checked
+    before it is parsed."""
+    raw = await read_body_limited(request, settings.trace_max_bytes)
+    trace = parse_json_body(raw, TRACE_ADAPTER)
+    (row,) = await service.create_traces(
+        session, [trace], max_payload_bytes=settings.trace_max_bytes, batch=False
+    )
+    return TraceCreated.model_validate(row)
+
+
+@router.post(
+    "/batch",
+    status_code=status.HTTP_201_CREATED,
+    response_model=TraceBatchCreated,
+    responses=responses(PayloadTooLarge, validation=True),
+    openapi_extra=json_body_openapi(ReasoningTrace, array=True),
+)
+async def create_trace_batch(
+    request: Request, session: SessionDep, settings: SettingsDep
+) -> Response:
+    """Store a JSON array of traces, all or nothing, in one INSERT. At most
+    TRACE_BATCH_MAX_ITEMS traces and TRACE_BATCH_MAX_BYTES bytes."""
+    raw = await read_body_limited(request, settings.trace_batch_max_bytes)
+    traces = parse_json_body(raw, TRACE_BATCH_ADAPTER)
+    service.check_batch_size(traces, settings.trace_batch_max_items)
+    rows = await service.create_traces(
+        session, traces, max_payload_bytes=settings.trace_max_bytes, batch=True
+    )
+    # Serialised directly (the shape of TraceBatchCreated): re-validating a thousand
+    # freshly made rows against the response model would only cost time.
+    created = [
+        {"id": r["id"], "created_at": r["created_at"], "trace_version": r["trace_version"]}
+        for r in rows
+    ]
+    body = orjson.dumps({"created": len(created), "traces": created}, option=orjson.OPT_UTC_Z)
+    return Response(body, status_code=status.HTTP_201_CREATED, media_type="application/json")
+
+
+@router.get("", response_model=Page[TraceSummary], responses=responses(validation=True))
+async def list_traces(session: SessionDep, page: PageParamsDep) -> Page[TraceSummary]:
+    """Traces newest first, without payloads. Page with `limit`/`offset`, or with
+    `cursor` (each page's `next_cursor`), which costs the same at any depth."""
+    return await service.list_traces(session, page)
+
+
+@router.get(
+    "/compare", response_model=TraceComparison, responses=responses(NotFound, validation=True)
+)
+async def compare_traces(
+    session: SessionDep, base: Annotated[uuid.UUID, Query()], other: Annotated[uuid.UUID, Query()]
+) -> TraceComparison:
+    """Two traces side by side, each with its baseline score computed now."""
+    base_trace, other_trace = await service.compare_traces(session, base, other)
+    return TraceComparison(base=base_trace, other=other_trace)
+
+
+@router.get(
+    "/{trace_id}", response_model=TraceDetail, responses=responses(NotFound, validation=True)
+)
+async def get_trace(session: SessionDep, trace_id: uuid.UUID) -> TraceDetail:
+    return await service.get_trace(session, trace_id)
+
+
+@router.post(
+    "/{trace_id}/score",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ScoreResult,
+    responses=responses(NotFound, validation=True),
+)
+async def score_trace(session: SessionDep, trace_id: uuid.UUID, body: ScoreRequest) -> ScoreResult:
+    """Score a trace with the given criteria and store the score."""
+    return await service.score_trace(session, trace_id, body.criteria)

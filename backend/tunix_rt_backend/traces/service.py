@@ -1,0 +1,158 @@
+"""Business rules of traces and their scores. Raises AppError; never commits."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import orjson
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tunix_rt_backend.errors import NotFound, field_error
+from tunix_rt_backend.kit.pagination import Page, PageParams, Pagination, encode_cursor
+from tunix_rt_backend.kit.time import utcnow
+from tunix_rt_backend.traces import repository
+from tunix_rt_backend.traces.schemas import (
+    ComparedTrace,
+    ReasoningTrace,
+    ScoreDetails,
+    ScoreResult,
+    TraceDetail,
+    TraceSummary,
+    duplicate_step_indices,
+)
+from tunix_rt_backend.traces.scoring import baseline_score
+
+
+class TraceNotFound(NotFound):
+    pass
+
+
+async def create_traces(
+    session: AsyncSession,
+    traces: list[ReasoningTrace],
+    *,
+    max_payload_bytes: int,
+    batch: bool,
+) -> list[dict[str, Any]]:
+    """Insert all traces or none; returns the inserted rows. Traces of one call get
+    consecutive microsecond timestamps, so the newest-first list keeps their order."""
+    _check_step_indices(traces, batch)
+    payloads: list[dict[str, Any]] = [dict(trace) for trace in traces]
+    _check_payload_sizes(payloads, max_payload_bytes, batch)
+    now = utcnow()
+    rows = [
+        {
+            "id": uuid.uuid4(),
+            "created_at": now + timedelta(microseconds=n),
+            "trace_version": payload["trace_version"],
+            "payload": payload,
+        }
+        for n, payload in enumerate(payloads)
+    ]
+    await repository.insert_traces(session, rows)
+    return rows
+
+
+def _body_loc(n: int, batch: bool, *rest: str) -> tuple[str | int, ...]:
+    return ("body", n, *rest) if batch else ("body", *rest)
+
+
+def _check_step_indices(traces: list[ReasoningTrace], batch: bool) -> None:
+    errors = [
+        field_error(
+            _body_loc(n, batch, "steps"),
+            f"step indices must be unique; duplicated: {duplicates}",
+            "value_error",
+        )
+        for n, trace in enumerate(traces)
+        if (duplicates := duplicate_step_indices(trace))
+    ]
+    if errors:
+        raise RequestValidationError(errors)
+
+
+def _check_payload_sizes(payloads: list[dict[str, Any]], max_bytes: int, batch: bool) -> None:
+    # A batch is bounded as a whole before parsing; each trace in it is held to the
+    # same per-trace limit as POST /api/traces, so a batch is no way around it.
+    errors = [
+        field_error(
+            _body_loc(n, batch), f"trace exceeds TRACE_MAX_BYTES ({max_bytes} bytes)", "too_large"
+        )
+        for n, payload in enumerate(payloads)
+        if len(orjson.dumps(payload)) > max_bytes
+    ]
+    if errors:
+        raise RequestValidationError(errors)
+
+
+def check_batch_size(traces: list[ReasoningTrace], max_items: int) -> None:
+    if len(traces) > max_items:
+        msg = (
+            f"batch holds {len(traces)} traces; at most {max_items} allowed (TRACE_BATCH_MAX_ITEMS)"
+        )
+        raise RequestValidationError([field_error(("body",), msg, "too_long")])
+
+
+async def get_trace(session: AsyncSession, trace_id: uuid.UUID) -> TraceDetail:
+    trace = await repository.get_trace(session, trace_id)
+    if trace is None:
+        raise TraceNotFound(f"Trace {trace_id} not found.")
+    return TraceDetail.model_validate(trace, from_attributes=True)
+
+
+async def list_traces(session: AsyncSession, params: PageParams) -> Page[TraceSummary]:
+    rows = await repository.list_trace_summaries(
+        session, limit=params.limit + 1, offset=params.offset, before=params.cursor
+    )
+    has_more = len(rows) > params.limit
+    rows = rows[: params.limit]
+    last = rows[-1] if rows and has_more else None
+    return Page[TraceSummary](
+        data=[
+            TraceSummary(id=r.id, created_at=r.created_at, trace_version=r.trace_version)
+            for r in rows
+        ],
+        pagination=Pagination(
+            limit=params.limit,
+            offset=params.offset,
+            next_offset=params.offset + params.limit
+            if has_more and params.cursor is None
+            else None,
+            next_cursor=encode_cursor(last.created_at, last.id) if last is not None else None,
+        ),
+    )
+
+
+async def score_trace(session: AsyncSession, trace_id: uuid.UUID, criteria: str) -> ScoreResult:
+    trace = await get_trace(session, trace_id)
+    score, breakdown = baseline_score(trace.payload)
+    details = ScoreDetails(**breakdown, criteria=criteria, scored_at=utcnow())
+    await repository.insert_score(
+        session,
+        score_id=uuid.uuid4(),
+        trace_id=trace_id,
+        criteria=criteria,
+        score=score,
+        details=details.model_dump(mode="json"),
+        created_at=details.scored_at,
+    )
+    return ScoreResult(trace_id=trace_id, score=score, details=details)
+
+
+async def compare_traces(
+    session: AsyncSession, base_id: uuid.UUID, other_id: uuid.UUID
+) -> tuple[ComparedTrace, ComparedTrace]:
+    found = await repository.get_traces(session, [base_id, other_id])
+    missing = [str(i) for i in (base_id, other_id) if i not in found]
+    if missing:
+        raise TraceNotFound(f"Trace(s) not found: {', '.join(dict.fromkeys(missing))}.")
+
+    def compared(trace_id: uuid.UUID) -> ComparedTrace:
+        detail = TraceDetail.model_validate(found[trace_id], from_attributes=True)
+        score, _ = baseline_score(detail.payload)
+        return ComparedTrace(**detail.model_dump(), score=score)
+
+    return compared(base_id), compared(other_id)

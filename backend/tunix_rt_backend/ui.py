@@ -1,0 +1,54 @@
+"""The built web UI (frontend/dist), served at `/` beside the API.
+
+Client-side routes (`/traces/123`) fall back to index.html; `/api/...` never does,
+so an unknown API path stays a JSON 404.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.types import Scope
+
+from tunix_rt_backend.errors import NotFound
+
+# Vite puts content-hashed files under assets/: safe to cache for good.
+IMMUTABLE_CACHE = "public, max-age=31536000, immutable"
+
+NOT_BUILT_PAGE = """<!doctype html><html><head><title>Tunix RT</title></head>
+<body style="font-family: sans-serif; max-width: 40rem; margin: 4rem auto">
+<h1>Tunix RT</h1><p>The API is running, but the web UI has not been built.</p>
+<p>Run <code>make run</code> (it builds the UI), or <code>make ui</code>.
+The API documentation is at <a href="/docs">/docs</a>.</p></body></html>"""
+
+
+class _ImmutableStatic(StaticFiles):
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        if response.status_code == 200:
+            response.headers["Cache-Control"] = IMMUTABLE_CACHE
+        return response
+
+
+def mount_ui(app: FastAPI, ui_dir: Path) -> None:
+    ui_dir = ui_dir.resolve()
+    assets = ui_dir / "assets"
+    if assets.is_dir():
+        app.mount("/assets", _ImmutableStatic(directory=assets), name="ui-assets")
+
+    @app.get("/{path:path}", include_in_schema=False)
+    async def ui(path: str) -> Response:
+        if path == "api" or path.startswith("api/"):
+            raise NotFound(f"No API route /{path}.")
+        index = ui_dir / "index.html"
+        if not index.is_file():
+            return HTMLResponse(NOT_BUILT_PAGE)
+        # Top-level files of the build (favicon, robots.txt); resolved and checked to
+        # stay inside the build directory, never a string prefix check.
+        candidate = (ui_dir / path).resolve()
+        if path and candidate.is_file() and candidate.is_relative_to(ui_dir):
+            return FileResponse(candidate)
+        return FileResponse(index, headers={"Cache-Control": "no-cache"})

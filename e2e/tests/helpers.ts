@@ -1,0 +1,25 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { Page } from "@playwright/test";
+
+const SHOTS = join(import.meta.dirname, "..", "screenshots");
+
+/** Saves a full-page screenshot under e2e/screenshots/ (ignored by git) for review. */
+export async function shot(page: Page, name: string): Promise<void> {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+export function trace(prompt: string, steps: number): Record<string, unknown> {
+  return {
+    trace_version: "1.0",
+    prompt,
+    final_answer: "42",
+    steps: Array.from({ length: steps }, (_, i) => ({
+      i,
+      type: "think",
+      content: `Step ${i}: ${"reasoning ".repeat(10 * (i + 1))}`.trim(),
+    })),
+    meta: { source: "e2e" },
+  };
+}

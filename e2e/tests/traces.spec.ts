@@ -1,0 +1,105 @@
+import { expect, test } from "@playwright/test";
+import { shot, trace } from "./helpers";
+
+test("health shows the app and RediAI as healthy", async ({ page }) => {
+  await page.goto("/");
+  await expect(page.getByTestId("sys:app-health")).toContainText(/healthy/i);
+  await expect(page.getByTestId("sys:redi-health")).toContainText(/healthy/i);
+  await shot(page, "01-home");
+});
+
+test("upload the example, then see it in the list and in detail", async ({ page }) => {
+  await page.goto("/traces");
+  await page.getByTestId("trace:load-example").click();
+  await page.getByTestId("trace:submit").click();
+  const created = page.getByTestId("trace:created-id");
+  await expect(created).toBeVisible();
+  const id = (await created.innerText()).match(/[0-9a-f-]{36}/)?.[0];
+  expect(id).toBeTruthy();
+  await shot(page, "02-traces-uploaded");
+
+  await expect(page.getByTestId("trace:list")).toContainText(id!.slice(0, 8));
+  await page.goto(`/traces/${id}`);
+  const detail = page.getByTestId("trace:detail");
+  await expect(detail).toContainText("What is 27 × 19?");
+  await expect(detail).toContainText("513");
+  await expect(page.getByTestId("trace:step")).toHaveCount(3);
+  await shot(page, "03-trace-detail");
+
+  await page.getByTestId("trace:score-button").click();
+  await expect(page.getByTestId("trace:score-value")).toContainText(/\d/);
+  await shot(page, "04-trace-scored");
+});
+
+test("invalid input is explained field by field and stores nothing", async ({ page, request }) => {
+  const before = (await (await request.get("/api/traces?limit=100")).json()).data.length;
+  await page.goto("/traces");
+  const input = page.getByTestId("trace:json-input");
+
+  await input.fill("{ not json");
+  await page.getByTestId("trace:submit").click();
+  await expect(page.getByText(/invalid json/i)).toBeVisible();
+
+  const bad = trace("Duplicate steps", 2) as { steps: { i: number }[] };
+  bad.steps[1].i = 0;
+  await input.fill(JSON.stringify({ ...bad, prompt: "" }));
+  await page.getByTestId("trace:submit").click();
+  await expect(page.getByTestId("trace:field-error").first()).toContainText("prompt");
+  await shot(page, "05-trace-validation-errors");
+
+  const after = (await (await request.get("/api/traces?limit=100")).json()).data.length;
+  expect(after).toBe(before);
+});
+
+test("the list pages through traces", async ({ page, request }) => {
+  const batch = Array.from({ length: 25 }, (_, n) => trace(`Paged question ${n}`, 1));
+  expect((await request.post("/api/traces/batch", { data: batch })).status()).toBe(201);
+
+  await page.goto("/traces");
+  const rows = page.getByTestId("trace:row");
+  await expect(rows).toHaveCount(20);
+  await page.getByTestId("trace:next-page").click();
+  await expect(rows.first()).toBeVisible();
+  const secondPage = await rows.count();
+  expect(secondPage).toBeGreaterThan(0);
+  expect(secondPage).toBeLessThanOrEqual(20);
+  await shot(page, "06-traces-page-2");
+  await page.getByTestId("trace:prev-page").click();
+  await expect(rows).toHaveCount(20);
+});
+
+test("compare two traces side by side with their scores", async ({ page, request }) => {
+  const short = await (await request.post("/api/traces", { data: trace("Short one", 1) })).json();
+  const long = await (await request.post("/api/traces", { data: trace("Long one", 6) })).json();
+
+  await page.goto("/traces");
+  await page.getByTestId("trace:row").filter({ hasText: long.id.slice(0, 8) })
+    .getByTestId("trace:compare-select").check();
+  await page.getByTestId("trace:row").filter({ hasText: short.id.slice(0, 8) })
+    .getByTestId("trace:compare-select").check();
+  await page.getByTestId("trace:compare-button").click();
+
+  await expect(page).toHaveURL(/\/traces\/compare\?/);
+  await expect(page.getByTestId("compare:base")).toBeVisible();
+  await expect(page.getByTestId("compare:other")).toBeVisible();
+  const scores = [
+    await page.getByTestId("compare:base-score").innerText(),
+    await page.getByTestId("compare:other-score").innerText(),
+  ].map((s) => Number.parseFloat(s.replace(/[^\d.]/g, "")));
+  expect(scores.every((s) => s > 0)).toBe(true);
+  expect(scores[0]).not.toBe(scores[1]);
+  await shot(page, "07-compare");
+});
+
+test("areas not built yet say so", async ({ page }) => {
+  for (const area of ["datasets", "runs", "leaderboard", "tuning", "models"]) {
+    await page.goto(`/${area}`);
+    await expect(page.getByText(/not (built|available) yet/i)).toBeVisible();
+  }
+  await shot(page, "08-not-built-yet");
+});
+
+test("an unknown trace says it was not found", async ({ page }) => {
+  await page.goto("/traces/00000000-0000-4000-8000-000000000000");
+  await expect(page.getByText(/not found/i)).toBeVisible();
+});

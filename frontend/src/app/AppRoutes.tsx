@@ -1,0 +1,36 @@
+import { Link, Navigate, Route, Routes } from "react-router";
+import { NotBuiltPage } from "../features/not-built/NotBuiltPage";
+import { ComparePage } from "../features/traces/ComparePage";
+import { TraceDetailPage } from "../features/traces/TraceDetailPage";
+import { TracesPage } from "../features/traces/TracesPage";
+import { Layout } from "./Layout";
+
+function NotFoundPage() {
+  return (
+    <section className="card" data-testid="sys:not-found">
+      <h1>Page not found</h1>
+      <p>
+        <Link to="/traces">Go to traces</Link>
+      </p>
+    </section>
+  );
+}
+
+export function AppRoutes() {
+  return (
+    <Routes>
+      <Route element={<Layout />}>
+        <Route index element={<Navigate to="/traces" replace />} />
+        <Route path="traces" element={<TracesPage />} />
+        <Route path="traces/compare" element={<ComparePage />} />
+        <Route path="traces/:id" element={<TraceDetailPage />} />
+        <Route path="datasets" element={<NotBuiltPage area="datasets" />} />
+        <Route path="runs" element={<NotBuiltPage area="runs" />} />
+        <Route path="leaderboard" element={<NotBuiltPage area="leaderboard" />} />
+        <Route path="tuning" element={<NotBuiltPage area="tuning" />} />
+        <Route path="models" element={<NotBuiltPage area="models" />} />
+        <Route path="*" element={<NotFoundPage />} />
+      </Route>
+    </Routes>
+  );
+}

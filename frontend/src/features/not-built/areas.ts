@@ -1,0 +1,25 @@
+/** Product areas whose backend does not exist yet; their pages say so plainly. */
+export const NOT_BUILT_AREAS = {
+  datasets: {
+    title: "Datasets",
+    message: "Datasets are not built yet — coming with the datasets milestone.",
+  },
+  runs: {
+    title: "Runs",
+    message: "Training runs are not built yet — coming with the training-runs milestone.",
+  },
+  leaderboard: {
+    title: "Leaderboard",
+    message: "The leaderboard is not built yet — coming with the evaluation milestone.",
+  },
+  tuning: {
+    title: "Tuning",
+    message: "Tuning is not built yet — coming with the tuning milestone.",
+  },
+  models: {
+    title: "Models",
+    message: "The model registry is not built yet — coming with the model-registry milestone.",
+  },
+} as const;
+
+export type NotBuiltArea = keyof typeof NOT_BUILT_AREAS;
