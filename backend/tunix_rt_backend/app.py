@@ -13,12 +13,15 @@ from fastapi.openapi.utils import get_openapi
 
 from tunix_rt_backend import __version__
 from tunix_rt_backend.auth.router import router as auth_router
+from tunix_rt_backend.datasets.router import router as datasets_router
 from tunix_rt_backend.db.engine import create_engine, create_sessionmaker
 from tunix_rt_backend.errors import install_error_handlers
+from tunix_rt_backend.generators.router import router as generators_router
 from tunix_rt_backend.health.rediai import RediHealthProbe
 from tunix_rt_backend.health.router import router as health_router
 from tunix_rt_backend.kit.body import body_component_schemas
 from tunix_rt_backend.settings import Settings, load_settings
+from tunix_rt_backend.sft.router import router as sft_router
 from tunix_rt_backend.traces.router import router as traces_router
 from tunix_rt_backend.ui import mount_ui
 
@@ -55,6 +58,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(auth_router)
     app.include_router(traces_router)
+    app.include_router(datasets_router)
+    app.include_router(sft_router)
+    app.include_router(generators_router)
     mount_ui(app, settings.ui_dir)
     _install_openapi(app)
     return app

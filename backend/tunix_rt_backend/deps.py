@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tunix_rt_backend.db.engine import session_scope
 from tunix_rt_backend.settings import Settings
@@ -22,8 +22,15 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
+    maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    return maker
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 # scope="function": the session commits when the route returns, BEFORE the response
 # is sent. With the default ("request") a client could get 201 for a write that is not
 # yet visible, or whose commit then fails.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+# For streamed responses, which outlive the request's session and open their own.
+SessionMakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)]

@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     trace_max_bytes: int = Field(1_048_576, ge=1024, le=10_485_760)
     trace_batch_max_items: int = Field(1000, ge=1, le=10_000)
     trace_batch_max_bytes: int = Field(33_554_432, ge=1024, le=268_435_456)
+    dataset_max_traces: int = Field(100_000, ge=1, le=10_000_000)
+    generator_max_count: int = Field(10_000, ge=1, le=1_000_000)
     frontend_port: int = 5173
     ui_dir: Path = DEFAULT_UI_DIR
     rediai_mode: Literal["mock", "real"] = "mock"

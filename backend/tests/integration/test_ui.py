@@ -51,7 +51,7 @@ async def test_files_outside_the_build_are_never_served(
 
 
 async def test_unknown_api_path_stays_json_404(client: httpx.AsyncClient) -> None:
-    response = await client.get("/api/datasets")
+    response = await client.get("/api/no-such-area")
     assert response.status_code == 404
     assert response.json()["error"] == "NotFound"
 

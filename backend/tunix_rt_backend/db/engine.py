@@ -28,7 +28,9 @@ def create_engine(settings: Settings) -> AsyncEngine:
     url = settings.db_url
     if url.startswith("sqlite"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, json_serializer=_json_dumps)
+        engine = create_async_engine(
+            url, json_serializer=_json_dumps, json_deserializer=orjson.loads
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(
@@ -38,6 +40,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         pool_timeout=settings.db_pool_timeout,
         pool_pre_ping=True,
         json_serializer=_json_dumps,
+        json_deserializer=orjson.loads,
     )
 
 

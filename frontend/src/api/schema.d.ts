@@ -189,6 +189,258 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/datasets/build": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Build Dataset
+         * @description Select traces (filters, then `latest` or a seeded `random` sample, up to `limit`),
+         *     split them into train/eval with the seed, and store them as `<name>-v<N>`, the next
+         *     version of that name. A dataset never changes once built.
+         */
+        post: operations["build_dataset_api_datasets_build_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/datasets/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Preview Dataset
+         * @description How many traces match a selection, and how many a build would take.
+         */
+        post: operations["preview_dataset_api_datasets_preview_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/datasets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Datasets
+         * @description Datasets newest first; `limit`/`offset` or `cursor` as for traces.
+         */
+        get: operations["list_datasets_api_datasets_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/datasets/{dataset_key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Dataset
+         * @description The manifest: build parameters, content hash, stats, split sizes and the
+         *     tunix_sft template with a rendered sample.
+         */
+        get: operations["get_dataset_api_datasets__dataset_key__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Dataset
+         * @description Delete a dataset (its traces stay). 409 while a run uses it.
+         */
+        delete: operations["delete_dataset_api_datasets__dataset_key__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/datasets/{dataset_key}/export.jsonl": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Dataset
+         * @description Stream the dataset as NDJSON in dataset order: `trace` (its sha256 is the
+         *     manifest's `content_sha256` when `split=all`), `tunix_sft` or `training_example`.
+         */
+        get: operations["export_dataset_api_datasets__dataset_key__export_jsonl_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tunix/sft/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Export Sft
+         * @description Traces in the `tunix_sft` format (Gemma chat template with reasoning steps):
+         *     the first `limit` members of a dataset, or the listed `trace_ids` in their order.
+         */
+        post: operations["export_sft_api_tunix_sft_export_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tunix/sft/manifest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sft Manifest
+         * @description A Tunix SFT run manifest (YAML): model, dataset (with its content hash), the
+         *     chat template's hash and a rendered sample, hyperparameters and output name.
+         */
+        post: operations["sft_manifest_api_tunix_sft_manifest_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/generators": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Generators
+         * @description The trace generators, each with the JSON schema of its `params`.
+         */
+        get: operations["list_generators_api_generators_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/generators/{name}/generate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Generate
+         * @description Generate `count` traces (deterministic for a seed) and store them, unless
+         *     `persist` is false. `params` are the generator's own (see GET /api/generators).
+         */
+        post: operations["generate_api_generators__name__generate_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ungar/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Ungar Status
+         * @description Whether High Card Duel deals with the `ungar` package or the built-in rules.
+         */
+        get: operations["ungar_status_api_ungar_status_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ungar/high-card-duel/generate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Generate High Card Duel
+         * @description Play `count` High Card Duel games and store each as a reasoning trace.
+         */
+        post: operations["generate_high_card_duel_api_ungar_high_card_duel_generate_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ungar/high-card-duel/export.jsonl": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export High Card Duel
+         * @description Stored High Card Duel traces, newest first: `prompts`, `trace_steps`,
+         *     `final_answer`, `metadata`.
+         */
+        get: operations["export_high_card_duel_api_ungar_high_card_duel_export_jsonl_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -222,12 +474,246 @@ export interface components {
             /** Score */
             score: number;
         };
+        /** DatasetBuildRequest */
+        DatasetBuildRequest: {
+            /**
+             * Strategy
+             * @default latest
+             * @enum {string}
+             */
+            strategy: "latest" | "random";
+            /**
+             * Seed
+             * @description Seed of `random` and of the split
+             * @default 42
+             */
+            seed: number;
+            /**
+             * Limit
+             * @description At most this many traces (DATASET_MAX_TRACES)
+             * @default 1000
+             */
+            limit: number;
+            filters?: components["schemas"]["DatasetFilters"];
+            /** Name */
+            name: string;
+            /**
+             * Eval Ratio
+             * @description Share of traces held out
+             * @default 0.1
+             */
+            eval_ratio: number;
+            /** Description */
+            description?: string | null;
+        };
+        /** DatasetFilters */
+        DatasetFilters: {
+            /**
+             * Source
+             * @description meta.source equals
+             */
+            source?: string | null;
+            /**
+             * Min Score
+             * @description A baseline score at least this
+             */
+            min_score?: number | null;
+            /**
+             * Created After
+             * @description Created at or after (inclusive)
+             */
+            created_after?: string | null;
+            /**
+             * Created Before
+             * @description Created before (exclusive)
+             */
+            created_before?: string | null;
+        };
+        /** DatasetManifest */
+        DatasetManifest: {
+            /** Dataset Key */
+            dataset_key: string;
+            /** Name */
+            name: string;
+            /** Version */
+            version: number;
+            /** Description */
+            description: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Trace Count */
+            trace_count: number;
+            /** Train Count */
+            train_count: number;
+            /** Eval Count */
+            eval_count: number;
+            /** Content Sha256 */
+            content_sha256: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Build */
+            build: {
+                [key: string]: unknown;
+            };
+            split: components["schemas"]["SplitSizes"];
+            /** Stats */
+            stats: {
+                [key: string]: unknown;
+            };
+            template: components["schemas"]["TemplateInfo"];
+        };
+        /** DatasetPreview */
+        DatasetPreview: {
+            /**
+             * Matching
+             * @description Traces that match the filters
+             */
+            matching: number;
+            /**
+             * Selected
+             * @description Traces a build would take (at most `limit`)
+             */
+            selected: number;
+        };
+        /**
+         * DatasetSelection
+         * @description Which traces a dataset takes: the filters, how to choose among the matches,
+         *     and how many.
+         */
+        DatasetSelection: {
+            /**
+             * Strategy
+             * @default latest
+             * @enum {string}
+             */
+            strategy: "latest" | "random";
+            /**
+             * Seed
+             * @description Seed of `random` and of the split
+             * @default 42
+             */
+            seed: number;
+            /**
+             * Limit
+             * @description At most this many traces (DATASET_MAX_TRACES)
+             * @default 1000
+             */
+            limit: number;
+            filters?: components["schemas"]["DatasetFilters"];
+        };
+        /** DatasetSummary */
+        DatasetSummary: {
+            /** Dataset Key */
+            dataset_key: string;
+            /** Name */
+            name: string;
+            /** Version */
+            version: number;
+            /** Description */
+            description: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Trace Count */
+            trace_count: number;
+            /** Train Count */
+            train_count: number;
+            /** Eval Count */
+            eval_count: number;
+            /** Content Sha256 */
+            content_sha256: string;
+        };
         /** ErrorBody */
         ErrorBody: {
             /** Error */
             error: string;
             /** Detail */
             detail: string;
+        };
+        /** GenerateRequest */
+        GenerateRequest: {
+            /**
+             * Count
+             * @description How many traces (GENERATOR_MAX_COUNT)
+             * @default 10
+             */
+            count: number;
+            /**
+             * Seed
+             * @default 42
+             */
+            seed: number;
+            /**
+             * Params
+             * @description The generator's own
+             */
+            params?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Persist
+             * @description Store the traces (else only preview them)
+             * @default true
+             */
+            persist: boolean;
+        };
+        /** GenerateResult */
+        GenerateResult: {
+            /** Generator */
+            generator: string;
+            /** Created */
+            created: number;
+            /** Trace Ids */
+            trace_ids: string[];
+            /**
+             * Preview
+             * @description The first few traces
+             */
+            preview: components["schemas"]["ReasoningTrace"][];
+        };
+        /** GeneratorInfo */
+        GeneratorInfo: {
+            /** Name */
+            name: string;
+            /** Description */
+            description: string;
+            /** Params Schema */
+            params_schema: {
+                [key: string]: unknown;
+            };
+        };
+        /** HighCardDuelRequest */
+        HighCardDuelRequest: {
+            /**
+             * Count
+             * @description How many games (GENERATOR_MAX_COUNT)
+             * @default 10
+             */
+            count: number;
+            /**
+             * Seed
+             * @default 42
+             */
+            seed: number;
+            /**
+             * Persist
+             * @default true
+             */
+            persist: boolean;
+        };
+        /** Page[DatasetSummary] */
+        Page_DatasetSummary_: {
+            /** Data */
+            data: components["schemas"]["DatasetSummary"][];
+            pagination: components["schemas"]["Pagination"];
         };
         /** Page[TraceSummary] */
         Page_TraceSummary_: {
@@ -251,6 +737,50 @@ export interface components {
              * @description Opaque cursor of the next page (any depth at the same cost).
              */
             next_cursor?: string | null;
+        };
+        /**
+         * ReasoningTrace
+         * @description A reasoning trace: the prompt, the steps taken and the final answer. Step
+         *     indices must be unique (checked by `duplicate_step_indices`).
+         * @example {
+         *       "final_answer": "513",
+         *       "meta": {
+         *         "source": "example"
+         *       },
+         *       "prompt": "What is 27 × 19?",
+         *       "steps": [
+         *         {
+         *           "content": "Parse the multiplication task",
+         *           "i": 0,
+         *           "type": "parse"
+         *         },
+         *         {
+         *           "content": "27 × 19 = 27 × (20 - 1)",
+         *           "i": 1,
+         *           "type": "compute"
+         *         },
+         *         {
+         *           "content": "Final: 513",
+         *           "i": 2,
+         *           "type": "result"
+         *         }
+         *       ],
+         *       "trace_version": "1.0"
+         *     }
+         */
+        ReasoningTrace: {
+            /** Trace Version */
+            trace_version: string;
+            /** Prompt */
+            prompt: string;
+            /** Final Answer */
+            final_answer: string;
+            /** Steps */
+            steps: components["schemas"]["TraceStep"][];
+            /** Meta */
+            meta?: {
+                [key: string]: unknown;
+            } | null;
         };
         /** RediHealth */
         RediHealth: {
@@ -307,6 +837,85 @@ export interface components {
             /** Score */
             score: number;
             details: components["schemas"]["ScoreDetails"];
+        };
+        /** SftExportRequest */
+        SftExportRequest: {
+            /** Dataset Key */
+            dataset_key?: string | null;
+            /** Trace Ids */
+            trace_ids?: string[] | null;
+            /**
+             * Limit
+             * @description At most this many traces (DATASET_MAX_TRACES)
+             * @default 100
+             */
+            limit: number;
+        };
+        /** SftManifestRequest */
+        SftManifestRequest: {
+            /**
+             * Learning Rate
+             * @default 0.00002
+             */
+            learning_rate: number;
+            /**
+             * Num Epochs
+             * @default 3
+             */
+            num_epochs: number;
+            /**
+             * Batch Size
+             * @default 8
+             */
+            batch_size: number;
+            /**
+             * Max Seq Length
+             * @default 2048
+             */
+            max_seq_length: number;
+            /** Dataset Key */
+            dataset_key: string;
+            /** Model Id */
+            model_id: string;
+            /**
+             * Output Dir
+             * @description A name under the artifact root
+             */
+            output_dir: string;
+        };
+        /** SftManifestResponse */
+        SftManifestResponse: {
+            /** Manifest Yaml */
+            manifest_yaml: string;
+            /** Dataset Key */
+            dataset_key: string;
+            /** Model Id */
+            model_id: string;
+            /** Format */
+            format: string;
+            /** Message */
+            message: string;
+        };
+        /** SplitSizes */
+        SplitSizes: {
+            /** Train */
+            train: number;
+            /** Eval */
+            eval: number;
+        };
+        /** TemplateInfo */
+        TemplateInfo: {
+            /** Name */
+            name: string;
+            /** Sha256 */
+            sha256: string;
+            /**
+             * Sample
+             * @description The first member rendered in tunix_sft: prompt and completion
+             */
+            sample: {
+                [key: string]: string;
+            } | null;
         };
         /** TokenCreate */
         TokenCreate: {
@@ -406,6 +1015,18 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /** TraceStep */
+        TraceStep: {
+            /**
+             * I
+             * @description Step index, unique within the trace.
+             */
+            i: number;
+            /** Type */
+            type: string;
+            /** Content */
+            content: string;
+        };
         /** TraceSummary */
         TraceSummary: {
             /**
@@ -420,6 +1041,20 @@ export interface components {
             created_at: string;
             /** Trace Version */
             trace_version: string;
+        };
+        /** UngarStatus */
+        UngarStatus: {
+            /** Available */
+            available: boolean;
+            /**
+             * Engine
+             * @description 'ungar' when the package is installed, else 'builtin'
+             */
+            engine: string;
+            /** Version */
+            version: string | null;
+            /** Message */
+            message: string;
         };
         /** ValidationErrorBody */
         ValidationErrorBody: {
@@ -439,62 +1074,6 @@ export interface components {
             msg: string;
             /** Type */
             type: string;
-        };
-        /** TraceStep */
-        TraceStep: {
-            /**
-             * I
-             * @description Step index, unique within the trace.
-             */
-            i: number;
-            /** Type */
-            type: string;
-            /** Content */
-            content: string;
-        };
-        /**
-         * ReasoningTrace
-         * @description A reasoning trace: the prompt, the steps taken and the final answer. Step
-         *     indices must be unique (checked by `duplicate_step_indices`).
-         * @example {
-         *       "final_answer": "513",
-         *       "meta": {
-         *         "source": "example"
-         *       },
-         *       "prompt": "What is 27 × 19?",
-         *       "steps": [
-         *         {
-         *           "content": "Parse the multiplication task",
-         *           "i": 0,
-         *           "type": "parse"
-         *         },
-         *         {
-         *           "content": "27 × 19 = 27 × (20 - 1)",
-         *           "i": 1,
-         *           "type": "compute"
-         *         },
-         *         {
-         *           "content": "Final: 513",
-         *           "i": 2,
-         *           "type": "result"
-         *         }
-         *       ],
-         *       "trace_version": "1.0"
-         *     }
-         */
-        ReasoningTrace: {
-            /** Trace Version */
-            trace_version: string;
-            /** Prompt */
-            prompt: string;
-            /** Final Answer */
-            final_answer: string;
-            /** Steps */
-            steps: components["schemas"]["TraceStep"][];
-            /** Meta */
-            meta?: {
-                [key: string]: unknown;
-            } | null;
         };
     };
     responses: never;
@@ -1043,6 +1622,722 @@ export interface operations {
             };
             /** @description NotFound */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+        };
+    };
+    build_dataset_api_datasets_build_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DatasetBuildRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetManifest"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+        };
+    };
+    preview_dataset_api_datasets_preview_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DatasetSelection"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetPreview"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+        };
+    };
+    list_datasets_api_datasets_get: {
+        parameters: {
+            query?: {
+                /** @description Only this name */
+                name?: string | null;
+                limit?: number;
+                offset?: number;
+                /** @description `next_cursor` of a previous page; not with offset. */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_DatasetSummary_"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+        };
+    };
+    get_dataset_api_datasets__dataset_key__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dataset_key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetManifest"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NotFound */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+        };
+    };
+    delete_dataset_api_datasets__dataset_key__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dataset_key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NotFound */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+        };
+    };
+    export_dataset_api_datasets__dataset_key__export_jsonl_get: {
+        parameters: {
+            query?: {
+                format?: "trace" | "tunix_sft" | "training_example";
+                split?: "all" | "train" | "eval";
+            };
+            header?: never;
+            path: {
+                dataset_key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One JSON object per line */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-ndjson": unknown;
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NotFound */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+        };
+    };
+    export_sft_api_tunix_sft_export_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SftExportRequest"];
+            };
+        };
+        responses: {
+            /** @description tunix_sft lines */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-ndjson": unknown;
+                };
+            };
+            /** @description BadRequest */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NotFound */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+        };
+    };
+    sft_manifest_api_tunix_sft_manifest_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SftManifestRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SftManifestResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NotFound */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+        };
+    };
+    list_generators_api_generators_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GeneratorInfo"][];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    generate_api_generators__name__generate_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GenerateRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GenerateResult"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NotFound */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+        };
+    };
+    ungar_status_api_ungar_status_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UngarStatus"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    generate_high_card_duel_api_ungar_high_card_duel_generate_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HighCardDuelRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GenerateResult"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+        };
+    };
+    export_high_card_duel_api_ungar_high_card_duel_export_jsonl_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One game per line */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-ndjson": unknown;
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,7 +1,9 @@
 """All tables, imported here so `Base.metadata` knows them (Alembic autogenerate too)."""
 
 from tunix_rt_backend.db.models.api_token import ApiToken
+from tunix_rt_backend.db.models.dataset import Dataset, DatasetTrace
+from tunix_rt_backend.db.models.run import TunixRun
 from tunix_rt_backend.db.models.score import Score
 from tunix_rt_backend.db.models.trace import Trace
 
-__all__ = ["ApiToken", "Score", "Trace"]
+__all__ = ["ApiToken", "Dataset", "DatasetTrace", "Score", "Trace", "TunixRun"]

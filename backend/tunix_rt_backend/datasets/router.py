@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi.responses import StreamingResponse
+
+from tunix_rt_backend.auth.deps import require_access
+from tunix_rt_backend.datasets import service
+from tunix_rt_backend.datasets.formats import ExportFormat, SplitFilter
+from tunix_rt_backend.datasets.schemas import (
+    DatasetBuildRequest,
+    DatasetManifest,
+    DatasetPreview,
+    DatasetSelection,
+    DatasetSummary,
+)
+from tunix_rt_backend.deps import SessionDep, SessionMakerDep, SettingsDep
+from tunix_rt_backend.errors import Conflict, Forbidden, NotFound, Unauthorized, responses
+from tunix_rt_backend.kit.pagination import Page, PageParamsDep
+
+router = APIRouter(
+    prefix="/api/datasets",
+    tags=["datasets"],
+    dependencies=[Depends(require_access)],
+    responses=responses(Unauthorized, Forbidden),
+)
+
+NDJSON = "application/x-ndjson"
+
+
+@router.post(
+    "/build",
+    status_code=status.HTTP_201_CREATED,
+    response_model=DatasetManifest,
+    responses=responses(Conflict, validation=True),
+)
+async def build_dataset(
+    session: SessionDep, settings: SettingsDep, body: DatasetBuildRequest
+) -> DatasetManifest:
+    """Select traces (filters, then `latest` or a seeded `random` sample, up to `limit`),
+    split them into train/eval with the seed, and store them as `<name>-v<N>`, the next
+    version of that name. A dataset never changes once built."""
+    return await service.build(session, body, settings.dataset_max_traces)
+
+
+@router.post("/preview", response_model=DatasetPreview, responses=responses(validation=True))
+async def preview_dataset(
+    session: SessionDep, settings: SettingsDep, body: DatasetSelection
+) -> DatasetPreview:
+    """How many traces match a selection, and how many a build would take."""
+    return await service.preview(session, body, settings.dataset_max_traces)
+
+
+@router.get("", response_model=Page[DatasetSummary], responses=responses(validation=True))
+async def list_datasets(
+    session: SessionDep,
+    page: PageParamsDep,
+    name: Annotated[str | None, Query(max_length=200, description="Only this name")] = None,
+) -> Page[DatasetSummary]:
+    """Datasets newest first; `limit`/`offset` or `cursor` as for traces."""
+    return await service.list_datasets(session, page, name)
+
+
+@router.get(
+    "/{dataset_key}",
+    response_model=DatasetManifest,
+    responses=responses(NotFound, validation=True),
+)
+async def get_dataset(session: SessionDep, dataset_key: str) -> DatasetManifest:
+    """The manifest: build parameters, content hash, stats, split sizes and the
+    tunix_sft template with a rendered sample."""
+    return await service.get_manifest(session, dataset_key)
+
+
+@router.delete(
+    "/{dataset_key}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=responses(NotFound, Conflict, validation=True),
+)
+async def delete_dataset(session: SessionDep, dataset_key: str) -> Response:
+    """Delete a dataset (its traces stay). 409 while a run uses it."""
+    await service.delete_dataset(session, dataset_key)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/{dataset_key}/export.jsonl",
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {NDJSON: {}}, "description": "One JSON object per line"},
+        **responses(NotFound, validation=True),
+    },
+)
+async def export_dataset(
+    session: SessionDep,
+    maker: SessionMakerDep,
+    dataset_key: str,
+    format: ExportFormat = "trace",
+    split: SplitFilter = "all",
+) -> StreamingResponse:
+    """Stream the dataset as NDJSON in dataset order: `trace` (its sha256 is the
+    manifest's `content_sha256` when `split=all`), `tunix_sft` or `training_example`."""
+    dataset = await service.get_dataset(session, dataset_key)
+    filename = f"{dataset_key}.{format}.{split}.jsonl"
+    return StreamingResponse(
+        service.export_lines(maker, dataset.id, format, split),
+        media_type=NDJSON,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

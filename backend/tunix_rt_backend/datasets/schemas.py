@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+DatasetName = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"),
+]
+
+
+class DatasetFilters(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    source: Annotated[str | None, Field(max_length=200, description="meta.source equals")] = None
+    min_score: Annotated[
+        float | None, Field(ge=0, le=100, description="A baseline score at least this")
+    ] = None
+    created_after: datetime | None = Field(None, description="Created at or after (inclusive)")
+    created_before: datetime | None = Field(None, description="Created before (exclusive)")
+
+    @model_validator(mode="after")
+    def _ordered_range(self) -> DatasetFilters:
+        after, before = self.created_after, self.created_before
+        for value in (after, before):
+            if value is not None and value.tzinfo is None:
+                raise ValueError("dates need a time zone (e.g. 2026-01-01T00:00:00Z)")
+        if after is not None and before is not None and after >= before:
+            raise ValueError("created_after must be before created_before")
+        return self
+
+
+class DatasetSelection(BaseModel):
+    """Which traces a dataset takes: the filters, how to choose among the matches,
+    and how many."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    strategy: Literal["latest", "random"] = "latest"
+    seed: int = Field(42, ge=0, le=2**32 - 1, description="Seed of `random` and of the split")
+    limit: int = Field(1000, ge=1, description="At most this many traces (DATASET_MAX_TRACES)")
+    filters: DatasetFilters = Field(default_factory=DatasetFilters)
+
+
+class DatasetBuildRequest(DatasetSelection):
+    name: DatasetName
+    eval_ratio: float = Field(0.1, ge=0, le=0.5, description="Share of traces held out")
+    description: Annotated[str | None, Field(max_length=2000)] = None
+
+
+class DatasetPreview(BaseModel):
+    matching: int = Field(description="Traces that match the filters")
+    selected: int = Field(description="Traces a build would take (at most `limit`)")
+
+
+class DatasetSummary(BaseModel):
+    dataset_key: str
+    name: str
+    version: int
+    description: str | None
+    created_at: datetime
+    trace_count: int
+    train_count: int
+    eval_count: int
+    content_sha256: str
+
+
+class SplitSizes(BaseModel):
+    train: int
+    eval: int
+
+
+class TemplateInfo(BaseModel):
+    name: str
+    sha256: str
+    sample: dict[str, str] | None = Field(
+        description="The first member rendered in tunix_sft: prompt and completion"
+    )
+
+
+class DatasetManifest(DatasetSummary):
+    id: uuid.UUID
+    build: dict[str, Any]
+    split: SplitSizes
+    stats: dict[str, Any]
+    template: TemplateInfo

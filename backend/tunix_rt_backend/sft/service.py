@@ -1,0 +1,82 @@
+"""SFT export and training manifests. Raises AppError; never commits."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import yaml
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tunix_rt_backend.datasets import repository as datasets_repository
+from tunix_rt_backend.datasets import service as datasets_service
+from tunix_rt_backend.datasets.formats import tunix_sft_line
+from tunix_rt_backend.errors import BadRequest, NotFound
+from tunix_rt_backend.sft.schemas import SftExportRequest, SftManifestRequest
+
+MANIFEST_VERSION = "1.0"
+
+
+class TracesNotFound(NotFound):
+    pass
+
+
+def check_export_request(request: SftExportRequest, max_traces: int) -> None:
+    if (request.dataset_key is None) == (request.trace_ids is None):
+        raise BadRequest("Give either dataset_key or trace_ids (exactly one of them).")
+    datasets_service.check_limit(request.limit, max_traces)
+
+
+async def trace_ids_export(session: AsyncSession, trace_ids: list[uuid.UUID], limit: int) -> bytes:
+    """The listed traces in the order given; 404 naming any that do not exist."""
+    wanted = list(dict.fromkeys(trace_ids))[:limit]
+    payloads = await datasets_repository.trace_payloads(session, wanted)
+    missing = [str(i) for i in wanted if i not in payloads]
+    if missing:
+        raise TracesNotFound(f"Trace(s) not found: {', '.join(missing)}.")
+    return b"".join(tunix_sft_line(i, None, payloads[i]) for i in wanted)
+
+
+async def once(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+async def build_manifest(session: AsyncSession, request: SftManifestRequest) -> str:
+    manifest = await datasets_service.get_manifest(session, request.dataset_key)
+    document: dict[str, Any] = {
+        "version": MANIFEST_VERSION,
+        "runner": "tunix",
+        "task": "sft",
+        "model": {"id": request.model_id},
+        "dataset": {
+            "key": manifest.dataset_key,
+            "format": "tunix_sft",
+            "content_sha256": manifest.content_sha256,
+            "trace_count": manifest.trace_count,
+            "train_count": manifest.train_count,
+            "eval_count": manifest.eval_count,
+            "export": f"/api/datasets/{manifest.dataset_key}/export.jsonl?format=tunix_sft",
+        },
+        "template": manifest.template.model_dump(),
+        "training": {
+            "learning_rate": request.learning_rate,
+            "num_epochs": request.num_epochs,
+            "batch_size": request.batch_size,
+            "max_seq_length": request.max_seq_length,
+        },
+        "output": {"dir": request.output_dir},
+    }
+    return yaml.dump(document, Dumper=_ManifestDumper, sort_keys=False, allow_unicode=True)
+
+
+class _ManifestDumper(yaml.SafeDumper):
+    """Multi-line strings (the rendered sample) as literal blocks, readable as is."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_ManifestDumper.add_representer(str, _represent_str)

@@ -1,0 +1,97 @@
+"""The `tunix_sft` rendering: a trace as one Gemma chat turn pair.
+
+    <start_of_turn>user
+    {prompt}<end_of_turn>
+    <start_of_turn>model
+    Reasoning:
+    1. {first step}
+    2. {second step}
+    Answer: {final answer}<end_of_turn>
+
+The prompt part (up to and including `<start_of_turn>model\\n`) is what a model is
+given; the completion is what it learns to write, so training masks the loss to the
+completion. The final answer is always the text after the last line that starts with
+`Answer: `, which `parse_final_answer` reads back from a model's output. `<bos>` is
+not part of the text: the tokenizer adds it.
+
+Training and serving must render the same way: `TEMPLATE_SHA256` hashes every
+constant below, and manifests record it with a rendered sample.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+TEMPLATE_NAME = "gemma-reasoning-v1"
+START_USER = "<start_of_turn>user\n"
+START_MODEL = "<start_of_turn>model\n"
+END_TURN = "<end_of_turn>"
+REASONING_HEADER = "Reasoning:\n"
+STEP_LINE = "{n}. {content}\n"
+ANSWER_PREFIX = "Answer: "
+
+TEMPLATE_SHA256 = hashlib.sha256(
+    "\x00".join(
+        (
+            TEMPLATE_NAME,
+            START_USER,
+            START_MODEL,
+            END_TURN,
+            REASONING_HEADER,
+            STEP_LINE,
+            ANSWER_PREFIX,
+        )
+    ).encode()
+).hexdigest()
+
+
+class SftExample(NamedTuple):
+    prompt: str
+    completion: str
+
+
+def render_prompt(prompt: str) -> str:
+    return f"{START_USER}{prompt}{END_TURN}\n{START_MODEL}"
+
+
+def render_response(steps: list[Mapping[str, Any]], final_answer: str) -> str:
+    """The reasoning and the answer, without chat markup (the `training_example`
+    response and the body of the `tunix_sft` completion)."""
+    ordered = sorted(steps, key=lambda step: step["i"])
+    lines = "".join(
+        STEP_LINE.format(n=n, content=step["content"]) for n, step in enumerate(ordered, 1)
+    )
+    return f"{REASONING_HEADER}{lines}{ANSWER_PREFIX}{final_answer}"
+
+
+def render_trace(payload: Mapping[str, Any]) -> SftExample:
+    return SftExample(
+        prompt=render_prompt(payload["prompt"]),
+        completion=render_response(payload["steps"], payload["final_answer"]) + END_TURN,
+    )
+
+
+def parse_final_answer(text: str) -> str | None:
+    """The final answer in a model's completion, or None when it wrote none.
+
+    Reads the text after the last line starting with `Answer: `, up to the end of the
+    turn (anything a model generates after `<end_of_turn>` is ignored)."""
+    text = text.split(END_TURN, 1)[0]
+    marker = "\n" + ANSWER_PREFIX
+    at = ("\n" + text).rfind(marker)
+    if at < 0:
+        return None
+    return ("\n" + text)[at + len(marker) :].strip()
+
+
+def normalize_answer(answer: str) -> str:
+    """Answers compare without case and surrounding or repeated whitespace."""
+    return " ".join(answer.split()).casefold()
+
+
+def answers_match(expected: str, completion: str) -> bool:
+    """Exact match of a model's final answer against the trace's, as the judge grades."""
+    got = parse_final_answer(completion)
+    return got is not None and normalize_answer(got) == normalize_answer(expected)
