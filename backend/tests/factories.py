@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
+import orjson
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -29,3 +31,21 @@ def trace_body(**overrides: Any) -> dict[str, Any]:
 async def count_rows(maker: async_sessionmaker[AsyncSession], model: type[Base]) -> int:
     async with maker() as session:
         return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def create_traces(client: httpx.AsyncClient, bodies: list[dict[str, Any]]) -> list[str]:
+    """Store traces through the API; returns their ids in the order given."""
+    response = await client.post("/api/traces/batch", json=bodies)
+    assert response.status_code == 201, response.text
+    return [t["id"] for t in response.json()["traces"]]
+
+
+async def build_dataset(client: httpx.AsyncClient, **body: Any) -> dict[str, Any]:
+    response = await client.post("/api/datasets/build", json={"name": "ds", **body})
+    assert response.status_code == 201, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def ndjson(text: str) -> list[dict[str, Any]]:
+    return [orjson.loads(line) for line in text.splitlines()]

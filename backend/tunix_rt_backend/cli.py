@@ -1,4 +1,4 @@
-"""The `tunix-rt` command: serve, db, token."""
+"""The `tunix-rt` command: serve, db, token, dataset, generate."""
 
 from __future__ import annotations
 
@@ -10,10 +10,13 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tunix_rt_backend.auth import service as auth_service
 from tunix_rt_backend.auth.schemas import Scope
+from tunix_rt_backend.datasets import cli as datasets_cli
 from tunix_rt_backend.db import migrate
 from tunix_rt_backend.db.engine import create_engine, create_sessionmaker, session_scope
 from tunix_rt_backend.errors import AppError
@@ -34,6 +37,11 @@ def main(argv: list[str] | None = None) -> int:
     except (SettingsError, CliError, AppError) as exc:
         print(f"tunix-rt: {exc}", file=sys.stderr)
         return 2 if isinstance(exc, SettingsError) else 1
+    except (RequestValidationError, ValidationError) as exc:
+        for err in exc.errors():
+            where = ".".join(str(part) for part in err["loc"] if part not in ("body", "query"))
+            print(f"tunix-rt: {where or 'input'}: {err['msg']}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -72,6 +80,8 @@ def _parser() -> argparse.ArgumentParser:
     revoke = token.add_parser("revoke", help="revoke a token by id")
     revoke.add_argument("token_id", type=uuid.UUID)
     revoke.set_defaults(handler=_token_revoke)
+
+    datasets_cli.add_commands(sub, _with_sessionmaker)
     return parser
 
 
@@ -163,14 +173,23 @@ def _token_revoke(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def _with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    async def in_scope(maker: async_sessionmaker[AsyncSession]) -> T:
+        async with session_scope(maker) as session:
+            return await work(session)
+
+    return _with_sessionmaker(settings, in_scope)
+
+
+def _with_sessionmaker(
+    settings: Settings, work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]
+) -> T:
     if settings.is_sqlite:
         migrate.upgrade(settings.db_url)
 
     async def run() -> T:
         engine = create_engine(settings)
         try:
-            async with session_scope(create_sessionmaker(engine)) as session:
-                return await work(session)
+            return await work(create_sessionmaker(engine))
         finally:
             await engine.dispose()
 

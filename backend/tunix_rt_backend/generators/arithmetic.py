@@ -1,7 +1,7 @@
 """Arithmetic problems with worked steps; `difficulty` (1-5) sets the operation and
 the size of the numbers:
 
-1. a + b, one digit each      2. a + b, two digits each     3. a - b, up to three digits
+1. a + b, one digit each      2. a + b, two digits each     3. a - b, 10 to 999 each
 4. a x b, two digits by one   5. a x b, two digits each
 
 Problem `n` of a request with seed `s` draws from `random.Random(f"{difficulty}:{s + n}")`.
@@ -35,7 +35,9 @@ def _addition_steps(a: int, b: int) -> list[str]:
     while a >= place or b >= place or carry:
         da, db = a // place % 10, b // place % 10
         total = da + db + carry
-        terms = [str(d) for d, present in ((da, a >= place), (db, b >= place)) if present]
+        # The ones place always shows both digits (0 + 8), higher places only real ones.
+        shown = ((da, a >= place or place == 1), (db, b >= place or place == 1))
+        terms = [str(d) for d, present in shown if present]
         terms += [f"carry {carry}"] if carry else []
         step = f"Place {place}: {' + '.join(terms)} = {total}"
         steps.append(step + (f", write {total % 10}, carry 1" if total >= 10 else ""))
@@ -56,8 +58,12 @@ def _subtraction_steps(a: int, b: int) -> list[str]:
 
 def _multiplication_steps(a: int, b: int) -> list[str]:
     tens, ones = b // 10 * 10, b % 10
+    if ones == 0:
+        return [f"{a} × {b // 10} = {a * (b // 10)}.", f"{a * (b // 10)} × 10 = {a * b}."]
     if tens == 0:
         high, low = a // 10 * 10, a % 10
+        if low == 0:
+            return [f"{a // 10} × {b} = {a // 10 * b}.", f"{a // 10 * b} × 10 = {a * b}."]
         return [
             f"Split {a} into {high} + {low}.",
             f"{high} × {b} = {high * b} and {low} × {b} = {low * b}.",

@@ -5,12 +5,17 @@ in canonical order (suit by suit: spades, hearts, diamonds, clubs; within a suit
 two, ..., king, joker) is shuffled with `random.Random(seed)` and each player gets one
 card, player 1 the first. The higher rank wins (joker > ace > king > ... > two); equal
 ranks tie. Game `n` of a request with seed `s` uses seed `s + n`, so a game is the
-same whoever generates it. When the `ungar` package is installed its own
-implementation deals the cards; otherwise this module's does, with the same result.
+same whoever generates it.
+
+When the `ungar` package is installed, its own implementation deals the cards. UNGAR
+at the commit the seed pins deals from the same 56 cards as this module, but newer
+UNGAR revisions leave the jokers out, so the same seed can deal other cards there:
+each trace records the engine that dealt it in `meta.engine`.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import random
 from typing import Any, NamedTuple
@@ -51,6 +56,7 @@ class Card(NamedTuple):
         return f"the {self.rank} of {self.suit}"
 
 
+@functools.cache
 def ungar_version() -> str | None:
     try:
         return importlib.metadata.version("ungar")
@@ -106,6 +112,7 @@ def game_trace(seed: int) -> ReasoningTrace:
             "source": "ungar",
             "game": "high_card_duel",
             "seed": seed,
+            "engine": "builtin" if ungar_version() is None else "ungar",
             "cards": [first._asdict(), second._asdict()],
             "answers": list(ANSWERS),
         },

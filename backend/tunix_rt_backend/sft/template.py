@@ -21,7 +21,7 @@ constant below, and manifests record it with a rendered sample.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 TEMPLATE_NAME = "gemma-reasoning-v1"
@@ -31,17 +31,20 @@ END_TURN = "<end_of_turn>"
 REASONING_HEADER = "Reasoning:\n"
 STEP_LINE = "{n}. {content}\n"
 ANSWER_PREFIX = "Answer: "
+PROMPT_TEMPLATE = START_USER + "{prompt}" + END_TURN + "\n" + START_MODEL
+# The one rendering rule that is code rather than text; it is hashed as well.
+STEP_ORDER = "steps sorted by i, numbered from 1"
 
 TEMPLATE_SHA256 = hashlib.sha256(
     "\x00".join(
         (
             TEMPLATE_NAME,
-            START_USER,
-            START_MODEL,
-            END_TURN,
+            PROMPT_TEMPLATE,
             REASONING_HEADER,
             STEP_LINE,
+            STEP_ORDER,
             ANSWER_PREFIX,
+            END_TURN,
         )
     ).encode()
 ).hexdigest()
@@ -53,10 +56,10 @@ class SftExample(NamedTuple):
 
 
 def render_prompt(prompt: str) -> str:
-    return f"{START_USER}{prompt}{END_TURN}\n{START_MODEL}"
+    return PROMPT_TEMPLATE.format(prompt=prompt)
 
 
-def render_response(steps: list[Mapping[str, Any]], final_answer: str) -> str:
+def render_response(steps: Sequence[Mapping[str, Any]], final_answer: str) -> str:
     """The reasoning and the answer, without chat markup (the `training_example`
     response and the body of the `tunix_sft` completion)."""
     ordered = sorted(steps, key=lambda step: step["i"])
