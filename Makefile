@@ -80,6 +80,7 @@ $(FRONTEND)/dist/index.html: $(FRONTEND)/node_modules/.installed $(FRONTEND)/pac
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/traces_ingest.py
 	$(BIN)/python bench/traces_list.py
+	$(BIN)/python bench/export.py
 
 clean:
 	rm -rf $(VENV) .tunix-rt $(FRONTEND)/node_modules $(FRONTEND)/dist $(E2E)/node_modules \

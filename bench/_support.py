@@ -56,11 +56,22 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(db_url: str, workdir: Path) -> Iterator[str]:
+def serve(db_url: str, workdir: Path, env: dict[str, str] | None = None) -> Iterator[str]:
     """`tunix-rt serve` (one uvicorn worker) on a free port of 127.0.0.1, run in
     `workdir` (so no `.env` of the checkout applies); yields its base URL."""
+    with serve_process(db_url, workdir, env) as (base_url, _):
+        yield base_url
+
+
+@contextmanager
+def serve_process(
+    db_url: str, workdir: Path, env: dict[str, str] | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`serve`, yielding the process too (its pid is the server's own: the
+    `tunix-rt` script execs Python, and uvicorn serves in that process). `env`
+    adds variables (settings) to the server's environment."""
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": db_url, "DATA_DIR": str(workdir)}
+    env = {**os.environ, **(env or {}), "DATABASE_URL": db_url, "DATA_DIR": str(workdir)}
     log_path = workdir / f"server-{port}.log"
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
@@ -73,7 +84,7 @@ def serve(db_url: str, workdir: Path) -> Iterator[str]:
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(proc, base_url, log_path)
-        yield base_url
+        yield base_url, proc
     finally:
         proc.terminate()
         try:
