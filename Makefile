@@ -53,11 +53,11 @@ $(BIN)/python:
 	$(BIN)/pip install --quiet --upgrade pip
 
 $(VENV)/.installed: $(BACKEND)/pyproject.toml $(CONSTRAINTS) | $(BIN)/python
-	$(PIP_INSTALL) -e $(BACKEND)
+	$(PIP_INSTALL) -e '$(BACKEND)[tunix]'
 	touch $@
 
 $(VENV)/.installed-dev: $(BACKEND)/pyproject.toml $(CONSTRAINTS) | $(BIN)/python
-	$(PIP_INSTALL) -e '$(BACKEND)[dev]'
+	$(PIP_INSTALL) -e '$(BACKEND)[dev,tunix]'
 	touch $@ $(VENV)/.installed
 
 # Rewrite the constraints from what is installed (after changing pyproject.toml).

@@ -1,15 +1,8 @@
-import { execFileSync } from "node:child_process";
-import { join } from "node:path";
 import { expect, test } from "@playwright/test";
-import { shot } from "./helpers";
-
-const CLI = join(import.meta.dirname, "..", "..", ".venv", "bin", "tunix-rt");
+import { createToken, shot } from "./helpers";
 
 test("a 401 asks for a token, which is kept and can be forgotten", async ({ page }) => {
-  const token = execFileSync(CLI, ["token", "create", "--name", "e2e", "--scope", "write"], {
-    env: { ...process.env, DATA_DIR: process.env.E2E_DATA_DIR!, DATABASE_URL: "" },
-    encoding: "utf8",
-  }).trim();
+  const token = createToken("e2e");
   expect(token).toMatch(/^trt_/);
 
   await page.goto("/traces");

@@ -1,8 +1,18 @@
+import { execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "@playwright/test";
 
 const SHOTS = join(import.meta.dirname, "..", "screenshots");
+const CLI = join(import.meta.dirname, "..", "..", ".venv", "bin", "tunix-rt");
+
+/** Creates an API token with the CLI, on the server's database; auth is on from then. */
+export function createToken(name: string, scope = "write"): string {
+  return execFileSync(CLI, ["token", "create", "--name", name, "--scope", scope], {
+    env: { ...process.env, DATA_DIR: process.env.E2E_DATA_DIR!, DATABASE_URL: "" },
+    encoding: "utf8",
+  }).trim();
+}
 
 /** Saves a full-page screenshot under e2e/screenshots/ (ignored by git) for review. */
 export async function shot(page: Page, name: string): Promise<void> {

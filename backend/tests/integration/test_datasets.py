@@ -168,7 +168,11 @@ async def test_content_hash_is_the_sha256_of_the_trace_export(client: httpx.Asyn
                     "created_before": "2026-01-01T00:00:00Z",
                 },
             },
-            ["body", "filters"],
+            ["body", "filters", "created_before"],
+        ),
+        (
+            {"name": "ok", "filters": {"created_after": "2026-02-01T00:00:00"}},
+            ["body", "filters", "created_after"],
         ),
     ],
 )

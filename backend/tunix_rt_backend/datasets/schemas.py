@@ -4,7 +4,14 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
 DatasetName = Annotated[
     str,
@@ -22,15 +29,20 @@ class DatasetFilters(BaseModel):
     created_after: datetime | None = Field(None, description="Created at or after (inclusive)")
     created_before: datetime | None = Field(None, description="Created before (exclusive)")
 
-    @model_validator(mode="after")
-    def _ordered_range(self) -> DatasetFilters:
-        after, before = self.created_after, self.created_before
-        for value in (after, before):
-            if value is not None and value.tzinfo is None:
-                raise ValueError("dates need a time zone (e.g. 2026-01-01T00:00:00Z)")
-        if after is not None and before is not None and after >= before:
-            raise ValueError("created_after must be before created_before")
-        return self
+    @field_validator("created_after", "created_before")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("needs a time zone (e.g. 2026-01-01T00:00:00Z)")
+        return value
+
+    @field_validator("created_before")
+    @classmethod
+    def _after_start(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        after = info.data.get("created_after")
+        if value is not None and after is not None and value <= after:
+            raise ValueError("must be later than created_after")
+        return value
 
 
 class DatasetSelection(BaseModel):

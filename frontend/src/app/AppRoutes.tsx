@@ -1,4 +1,6 @@
 import { Link, Navigate, Route, Routes } from "react-router";
+import { DatasetDetailPage } from "../features/datasets/DatasetDetailPage";
+import { DatasetsPage } from "../features/datasets/DatasetsPage";
 import { NotBuiltPage } from "../features/not-built/NotBuiltPage";
 import { ComparePage } from "../features/traces/ComparePage";
 import { TraceDetailPage } from "../features/traces/TraceDetailPage";
@@ -24,7 +26,8 @@ export function AppRoutes() {
         <Route path="traces" element={<TracesPage />} />
         <Route path="traces/compare" element={<ComparePage />} />
         <Route path="traces/:id" element={<TraceDetailPage />} />
-        <Route path="datasets" element={<NotBuiltPage area="datasets" />} />
+        <Route path="datasets" element={<DatasetsPage />} />
+        <Route path="datasets/:key" element={<DatasetDetailPage />} />
         <Route path="runs" element={<NotBuiltPage area="runs" />} />
         <Route path="leaderboard" element={<NotBuiltPage area="leaderboard" />} />
         <Route path="tuning" element={<NotBuiltPage area="tuning" />} />

@@ -1,9 +1,5 @@
 /** Product areas whose backend does not exist yet; their pages say so plainly. */
 export const NOT_BUILT_AREAS = {
-  datasets: {
-    title: "Datasets",
-    message: "Datasets are not built yet — coming with the datasets milestone.",
-  },
   runs: {
     title: "Runs",
     message: "Training runs are not built yet — coming with the training-runs milestone.",

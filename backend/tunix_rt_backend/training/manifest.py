@@ -1,0 +1,76 @@
+"""The run manifest: the YAML that `POST /api/tunix/sft/manifest` produces and the
+training process reads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class TrainingSection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    learning_rate: float = Field(2e-5, gt=0, le=1)
+    num_epochs: int = Field(3, ge=1, le=1000)
+    batch_size: int = Field(8, ge=1, le=4096)
+    max_seq_length: int = Field(2048, ge=16, le=131_072)
+    max_steps: int | None = Field(
+        None, ge=1, le=10_000_000, description="Stop after this many steps (else epochs)"
+    )
+    method: Literal["full", "lora"] = "full"
+    lora_rank: int = Field(8, ge=1, le=1024)
+    lora_alpha: float = Field(16.0, gt=0)
+    lr_schedule: Literal["constant", "cosine", "linear"] = "cosine"
+    warmup_steps: int = Field(0, ge=0)
+    eval_every_n_steps: int = Field(50, ge=1)
+    checkpoint_every_n_steps: int = Field(100, ge=1)
+    seed: int = Field(0, ge=0, le=2**31 - 1)
+    num_generations: int = Field(
+        8, ge=0, le=256, description="Held-out prompts answered greedily at the end"
+    )
+
+
+class ModelSection(BaseModel):
+    id: str = Field(min_length=1, max_length=256)
+
+
+class DatasetSection(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    key: str
+    format: Literal["tunix_sft"] = "tunix_sft"
+    content_sha256: str | None = None
+
+
+class TemplateSection(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    name: str
+    sha256: str
+
+
+class OutputSection(BaseModel):
+    dir: str
+
+
+class RunManifest(BaseModel):
+    version: str
+    runner: Literal["tunix"]
+    task: Literal["sft"] = "sft"
+    model: ModelSection
+    dataset: DatasetSection
+    template: TemplateSection
+    training: TrainingSection
+    output: OutputSection
+
+    @classmethod
+    def from_yaml(cls, text: str) -> RunManifest:
+        data: Any = yaml.safe_load(text)
+        return cls.model_validate(data)
+
+    @classmethod
+    def load(cls, path: Path) -> RunManifest:
+        return cls.from_yaml(path.read_text())
