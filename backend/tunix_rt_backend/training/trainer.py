@@ -4,6 +4,7 @@ stop requests and the closing greedy generations. Imports JAX/Tunix."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import resource
 import signal
 import time
@@ -135,7 +136,7 @@ def _optimizer(cfg: TrainingSection, total_steps: int) -> optax.GradientTransfor
     )(learning_rate=schedule)
 
 
-def _apply_lora(loaded: LoadedModel, cfg: TrainingSection) -> None:
+def apply_lora(loaded: LoadedModel, cfg: TrainingSection) -> None:
     import qwix
 
     provider = qwix.LoraProvider(
@@ -245,7 +246,7 @@ def run(
         raise RunFailed(f"{dataset_path} holds no training examples")
     loaded = load_model(manifest.model.id, cfg.max_seq_length, cfg.seed)
     if cfg.method == "lora":
-        _apply_lora(loaded, cfg)
+        apply_lora(loaded, cfg)
     train = data.tokenize(train_records, loaded.tokenizer, cfg.max_seq_length)
     evals = data.tokenize(eval_records, loaded.tokenizer, cfg.max_seq_length)
     per_epoch = data.steps_per_epoch(len(train), cfg.batch_size)
@@ -306,7 +307,19 @@ def run(
         if train_wall
         else None,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "params_sha256": params_digest(loaded.model),
     }
+
+
+def params_digest(model: Any) -> str:
+    """sha256 over every trained parameter's bytes, in a fixed order: equal digests
+    mean identical weights (how a restore is checked)."""
+    from flax import nnx
+
+    digest = hashlib.sha256()
+    for leaf in jax.tree.leaves(nnx.state(model, nnx.Param)):
+        digest.update(np.asarray(leaf).tobytes())
+    return digest.hexdigest()
 
 
 def _unregister(trainer: Any) -> None:

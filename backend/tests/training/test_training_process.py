@@ -1,0 +1,188 @@
+"""A real training run: the built-in tiny Gemma 3 on generated arithmetic, through the
+training process exactly as a worker starts it (a subprocess, JSON-line events)."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+import yaml
+
+from tunix_rt_backend.datasets.formats import tunix_sft_line
+from tunix_rt_backend.generators.arithmetic import generate
+from tunix_rt_backend.sft.template import TEMPLATE_SHA256
+
+pytestmark = pytest.mark.training
+TRAIN = [sys.executable, "-m", "tunix_rt_backend.training"]
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("data") / "sums.jsonl"
+    traces = generate(96, seed=0, difficulty=1)
+    lines = [
+        tunix_sft_line(uuid.UUID(int=n), "eval" if n % 12 == 0 else "train", dict(t))
+        for n, t in enumerate(traces)
+    ]
+    path.write_bytes(b"".join(lines))
+    return path
+
+
+def _manifest(path: Path, **training: Any) -> Path:
+    document = {
+        "version": "1.0",
+        "runner": "tunix",
+        "task": "sft",
+        "model": {"id": "tunix-rt/tiny-gemma3"},
+        "dataset": {"key": "sums-v1", "format": "tunix_sft"},
+        "template": {"name": "gemma-reasoning-v1", "sha256": TEMPLATE_SHA256},
+        "training": {
+            "learning_rate": 3e-3,
+            "batch_size": 8,
+            "max_seq_length": 160,
+            "warmup_steps": 5,
+            "eval_every_n_steps": 20,
+            "checkpoint_every_n_steps": 20,
+            "num_generations": 2,
+            **training,
+        },
+        "output": {"dir": "run"},
+    }
+    path.write_text(yaml.safe_dump(document))
+    return path
+
+
+def _events(stdout: str) -> list[dict[str, Any]]:
+    return [orjson.loads(line) for line in stdout.splitlines() if line.startswith("{")]
+
+
+def _train(manifest: Path, dataset: Path, out: Path, *extra: str) -> list[dict[str, Any]]:
+    args = ["--manifest", str(manifest), "--dataset", str(dataset), "--output-dir", str(out)]
+    try:
+        done = subprocess.run(
+            [*TRAIN, *args, *extra], capture_output=True, text=True, timeout=300, check=False
+        )
+    except subprocess.TimeoutExpired as exc:  # show where it stood
+        tails = [
+            (s.decode() if isinstance(s, bytes) else s or "")[-3000:]
+            for s in (exc.stdout, exc.stderr)
+        ]
+        pytest.fail(f"training timed out; stdout:\n{tails[0]}\nstderr:\n{tails[1]}")
+    assert done.returncode == 0, done.stderr[-3000:]
+    return _events(done.stdout)
+
+
+def _done(events: list[dict[str, Any]]) -> dict[str, Any]:
+    assert events[-1]["event"] == "done", events[-1]
+    return events[-1]
+
+
+@pytest.fixture(scope="module")
+def first_run(
+    dataset: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Path, Path, list[dict[str, Any]]]]:
+    root = tmp_path_factory.mktemp("run")
+    manifest = _manifest(root / "m.yaml", max_steps=60)
+    yield manifest, root / "out", _train(manifest, dataset, root / "out")
+
+
+def test_loss_falls_below_half_and_checkpoints_are_reported(
+    first_run: tuple[Path, Path, list[dict[str, Any]]],
+) -> None:
+    _, out, events = first_run
+    done = _done(events)
+    assert done["status"] == "completed"
+    summary = done["summary"]
+    assert summary["steps"] == 60
+    assert summary["final_loss"] < 0.5 * summary["initial_loss"]
+    losses = [e for e in events if e["event"] == "metric" and e["name"] == "train/loss"]
+    assert len(losses) == 60
+    assert any(e["event"] == "metric" and e["name"] == "eval/loss" for e in events)
+    checkpoints = [e["step"] for e in events if e["event"] == "checkpoint"]
+    assert {20, 40, 60} <= set(checkpoints)
+    assert (out / "checkpoints" / "60" / "commit_success.txt").exists()
+    generations = [e for e in events if e["event"] == "generation"]
+    assert len(generations) == 2
+    assert all(g["prompt"].startswith("<start_of_turn>user\n") for g in generations)
+
+
+def test_checkpoint_restores_identical_weights_in_a_fresh_process(
+    first_run: tuple[Path, Path, list[dict[str, Any]]],
+) -> None:
+    manifest, out, events = first_run
+    restored = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tunix_rt_backend.training.restore",
+            "--manifest",
+            str(manifest),
+            "--output-dir",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    result = orjson.loads(restored.stdout.strip().splitlines()[-1])
+    assert result["step"] == 60
+    assert result["params_sha256"] == _done(events)["summary"]["params_sha256"]
+
+
+def test_resume_continues_from_the_checkpoint_step(
+    first_run: tuple[Path, Path, list[dict[str, Any]]], dataset: Path, tmp_path: Path
+) -> None:
+    manifest, out, _ = first_run
+    longer = _manifest(tmp_path / "m.yaml", max_steps=80)
+    events = _train(longer, dataset, out, "--resume")
+    summary = _done(events)["summary"]
+    assert summary["start_step"] == 60
+    assert summary["steps"] == 80
+    steps = [e["step"] for e in events if e["event"] == "metric" and e["name"] == "train/loss"]
+    assert min(steps) == 61 and max(steps) == 80
+    assert manifest.exists()
+
+
+def test_new_run_refuses_an_output_dir_with_checkpoints(
+    first_run: tuple[Path, Path, list[dict[str, Any]]], dataset: Path
+) -> None:
+    manifest, out, _ = first_run
+    done = subprocess.run(
+        [*TRAIN, "--manifest", str(manifest), "--dataset", str(dataset), "--output-dir", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "already holds checkpoints" in _done(_events(done.stdout))["summary"]["error"]
+
+
+def test_stop_request_ends_with_a_final_checkpoint(dataset: Path, tmp_path: Path) -> None:
+    manifest = _manifest(tmp_path / "m.yaml", max_steps=5000, checkpoint_every_n_steps=1000)
+    out = tmp_path / "out"
+    args = ["--manifest", str(manifest), "--dataset", str(dataset), "--output-dir", str(out)]
+    events: list[dict[str, Any]] = []
+    with subprocess.Popen(
+        [*TRAIN, *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    ) as proc:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            events.append(orjson.loads(line))
+            if events[-1]["event"] == "metric" and events[-1]["step"] == 10:
+                proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=120) == 0
+    done = _done(events)
+    assert done["status"] == "cancelled"
+    stopped_at = done["summary"]["steps"]
+    assert 10 <= stopped_at < 5000
+    assert done["summary"]["latest_checkpoint"] == stopped_at
+    assert (out / "checkpoints" / str(stopped_at) / "commit_success.txt").exists()
