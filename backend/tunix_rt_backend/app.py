@@ -20,6 +20,7 @@ from tunix_rt_backend.generators.router import router as generators_router
 from tunix_rt_backend.health.rediai import RediHealthProbe
 from tunix_rt_backend.health.router import router as health_router
 from tunix_rt_backend.kit.body import body_component_schemas
+from tunix_rt_backend.runs.router import router as runs_router
 from tunix_rt_backend.settings import Settings, load_settings
 from tunix_rt_backend.sft.router import router as sft_router
 from tunix_rt_backend.traces.router import router as traces_router
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(datasets_router)
     app.include_router(sft_router)
     app.include_router(generators_router)
+    app.include_router(runs_router)
     mount_ui(app, settings.ui_dir)
     _install_openapi(app)
     return app

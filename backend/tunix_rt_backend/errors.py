@@ -63,6 +63,12 @@ class PayloadTooLarge(AppError):
     status_code = 413
 
 
+class NotAvailable(AppError):
+    """An optional runtime (an extra) is not installed."""
+
+    status_code = 501
+
+
 class Unauthorized(AppError):
     status_code = 401
 

@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     trace_batch_max_bytes: int = Field(33_554_432, ge=1024, le=268_435_456)
     dataset_max_traces: int = Field(100_000, ge=1, le=10_000_000)
     generator_max_count: int = Field(10_000, ge=1, le=1_000_000)
+    # None means DATA_DIR/artifacts and DATA_DIR/models; see `artifacts_root`/`models_root`.
+    artifacts_dir: Path | None = None
+    model_dir: Path | None = None
+    tunix_run_timeout_seconds: int = Field(3600, ge=1, le=7 * 24 * 3600)
     frontend_port: int = 5173
     ui_dir: Path = DEFAULT_UI_DIR
     rediai_mode: Literal["mock", "real"] = "mock"
@@ -80,6 +84,14 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'tunix-rt.db').resolve()}"
+
+    @property
+    def artifacts_root(self) -> Path:
+        return (self.artifacts_dir or self.data_dir / "artifacts").resolve()
+
+    @property
+    def models_root(self) -> Path:
+        return (self.model_dir or self.data_dir / "models").resolve()
 
     @property
     def is_sqlite(self) -> bool:

@@ -150,12 +150,10 @@ async def test_sft_manifest_is_yaml_with_dataset_hash_and_template(
     assert manifest["dataset"]["train_count"] == 4
     assert manifest["template"]["sha256"] == TEMPLATE_SHA256
     assert manifest["template"]["sample"] == dataset["template"]["sample"]
-    assert manifest["training"] == {
-        "learning_rate": 2e-5,
-        "num_epochs": 1,
-        "batch_size": 8,
-        "max_seq_length": 2048,
-    }
+    training = manifest["training"]
+    assert (training["learning_rate"], training["num_epochs"]) == (2e-5, 1)
+    assert (training["batch_size"], training["max_seq_length"]) == (8, 2048)
+    assert (training["method"], training["max_steps"]) == ("full", None)
     assert manifest["output"] == {"dir": "output/run_001"}
 
 

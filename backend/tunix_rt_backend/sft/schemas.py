@@ -6,6 +6,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from tunix_rt_backend.kit.paths import RelativeName
+from tunix_rt_backend.training.manifest import TrainingSection
 
 ModelId = Annotated[str, Field(min_length=1, max_length=256)]
 
@@ -18,14 +19,7 @@ class SftExportRequest(BaseModel):
     limit: int = Field(100, ge=1, description="At most this many traces (DATASET_MAX_TRACES)")
 
 
-class TrainingParams(BaseModel):
-    learning_rate: float = Field(2e-5, gt=0, le=1)
-    num_epochs: int = Field(3, ge=1, le=1000)
-    batch_size: int = Field(8, ge=1, le=4096)
-    max_seq_length: int = Field(2048, ge=16, le=131_072)
-
-
-class SftManifestRequest(TrainingParams):
+class SftManifestRequest(TrainingSection):
     model_config = ConfigDict(extra="forbid")
 
     dataset_key: Annotated[str, Field(min_length=1, max_length=256)]

@@ -12,8 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tunix_rt_backend.datasets import repository as datasets_repository
 from tunix_rt_backend.datasets import service as datasets_service
 from tunix_rt_backend.datasets.formats import tunix_sft_line
+from tunix_rt_backend.datasets.schemas import DatasetManifest
 from tunix_rt_backend.errors import BadRequest, NotFound
 from tunix_rt_backend.sft.schemas import SftExportRequest, SftManifestRequest
+from tunix_rt_backend.training.manifest import TrainingSection
 
 MANIFEST_VERSION = "1.0"
 
@@ -43,29 +45,35 @@ async def once(data: bytes) -> AsyncIterator[bytes]:
 
 
 async def build_manifest(session: AsyncSession, request: SftManifestRequest) -> str:
-    manifest = await datasets_service.get_manifest(session, request.dataset_key)
+    dataset = await datasets_service.get_manifest(session, request.dataset_key)
+    training = TrainingSection.model_validate(request.model_dump(include=_TRAINING_FIELDS))
+    return manifest_yaml(dataset, request.model_id, training, request.output_dir)
+
+
+_TRAINING_FIELDS = set(TrainingSection.model_fields)
+
+
+def manifest_yaml(
+    dataset: DatasetManifest, model_id: str, training: TrainingSection, output_dir: str
+) -> str:
+    """The run manifest the training process reads (training/manifest.py)."""
     document: dict[str, Any] = {
         "version": MANIFEST_VERSION,
         "runner": "tunix",
         "task": "sft",
-        "model": {"id": request.model_id},
+        "model": {"id": model_id},
         "dataset": {
-            "key": manifest.dataset_key,
+            "key": dataset.dataset_key,
             "format": "tunix_sft",
-            "content_sha256": manifest.content_sha256,
-            "trace_count": manifest.trace_count,
-            "train_count": manifest.train_count,
-            "eval_count": manifest.eval_count,
-            "export": f"/api/datasets/{manifest.dataset_key}/export.jsonl?format=tunix_sft",
+            "content_sha256": dataset.content_sha256,
+            "trace_count": dataset.trace_count,
+            "train_count": dataset.train_count,
+            "eval_count": dataset.eval_count,
+            "export": f"/api/datasets/{dataset.dataset_key}/export.jsonl?format=tunix_sft",
         },
-        "template": manifest.template.model_dump(),
-        "training": {
-            "learning_rate": request.learning_rate,
-            "num_epochs": request.num_epochs,
-            "batch_size": request.batch_size,
-            "max_seq_length": request.max_seq_length,
-        },
-        "output": {"dir": request.output_dir},
+        "template": dataset.template.model_dump(),
+        "training": training.model_dump(),
+        "output": {"dir": output_dir},
     }
     return yaml.dump(document, Dumper=_ManifestDumper, sort_keys=False, allow_unicode=True)
 

@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     from tunix_rt_backend.training import trainer
-    from tunix_rt_backend.training.models import ModelNotAvailable
+    from tunix_rt_backend.training.catalog import ModelNotAvailable
 
     args.output_dir.mkdir(parents=True, exist_ok=True)
     try:

@@ -12,28 +12,8 @@ from typing import Any
 import jax.numpy as jnp
 from flax import nnx
 
+from tunix_rt_backend.training.catalog import BUILTIN_MODELS, is_builtin, local_checkpoint_dir
 from tunix_rt_backend.training.tokenizer import ByteTokenizer
-
-BUILTIN_PREFIX = "tunix-rt/"
-
-
-@dataclass(frozen=True)
-class BuiltinSpec:
-    layers: int
-    dim: int
-    heads: int
-    description: str
-
-
-# Gemma 3 architecture at toy sizes: every part of the product runs offline with them.
-BUILTIN_MODELS = {
-    "tunix-rt/tiny-gemma3": BuiltinSpec(2, 128, 4, "2 layers, width 128 (~0.5M params)"),
-    "tunix-rt/small-gemma3": BuiltinSpec(4, 256, 4, "4 layers, width 256 (~3.5M params)"),
-}
-
-
-class ModelNotAvailable(Exception):
-    """The model cannot be used here; the message says why and where we looked."""
 
 
 @dataclass
@@ -67,24 +47,6 @@ def build_builtin(model_id: str, max_seq_length: int, seed: int) -> LoadedModel:
     return LoadedModel(model, tokenizer, spec.layers, 1, spec.dim // spec.heads)
 
 
-def local_checkpoint_dir(model_id: str, model_dir: Path) -> Path:
-    """A directory path as given, or a hub id looked up under MODEL_DIR."""
-    as_path = Path(model_id).expanduser()
-    if as_path.is_absolute() or model_id.startswith("."):
-        candidates = [as_path]
-    else:
-        candidates = [model_dir / model_id, model_dir / model_id.replace("/", "--")]
-    for path in candidates:
-        if (path / "config.json").is_file():
-            return path
-    looked = ", ".join(str(p) for p in candidates)
-    raise ModelNotAvailable(
-        f"model {model_id!r} is neither built in ({', '.join(BUILTIN_MODELS)}) nor a local "
-        f"checkpoint: no config.json in {looked}. Download the checkpoint there "
-        "(MODEL_DIR) or name a built-in model."
-    )
-
-
 def load_checkpoint(path: Path) -> LoadedModel:  # pragma: no cover - needs real weights
     import jax
     from transformers import AutoTokenizer
@@ -99,11 +61,7 @@ def load_checkpoint(path: Path) -> LoadedModel:  # pragma: no cover - needs real
 
 
 def load_model(model_id: str, max_seq_length: int, seed: int) -> LoadedModel:
-    if model_id in BUILTIN_MODELS:
+    if is_builtin(model_id):
         return build_builtin(model_id, max_seq_length, seed)
-    if model_id.startswith(BUILTIN_PREFIX):
-        raise ModelNotAvailable(
-            f"unknown built-in model {model_id!r}; built in: {', '.join(BUILTIN_MODELS)}"
-        )
     model_dir = Path(os.environ.get("MODEL_DIR", ".tunix-rt/models"))
     return load_checkpoint(local_checkpoint_dir(model_id, model_dir))

@@ -28,7 +28,8 @@ from tunix_rt_backend.training.manifest import RunManifest, TrainingSection
 from tunix_rt_backend.training.models import LoadedModel, load_model
 
 MAX_CHECKPOINTS_KEPT = 3
-MAX_GENERATION_STEPS = 128
+# Room past the longest completion in the data before a generation is cut off.
+GENERATION_MARGIN = 16
 
 
 class RunFailed(Exception):
@@ -182,13 +183,19 @@ def _model_inputs(pad_id: int) -> Any:
     return make
 
 
-def _generate(loaded: LoadedModel, records: list[dict[str, Any]], max_len: int) -> float | None:
+def generation_steps(tok: data.Tokenizer, records: list[dict[str, Any]], max_len: int) -> int:
+    """Enough tokens for the longest completion in the data (what the model learned to
+    write) plus a margin, and no more than a training sequence holds."""
+    longest = max((len(tok.encode(r["completion"])) for r in records), default=0)
+    return max(1, min(longest + GENERATION_MARGIN, max_len))
+
+
+def _generate(loaded: LoadedModel, records: list[dict[str, Any]], gen_steps: int) -> float | None:
     """Greedy answers to held-out prompts; returns exact-match accuracy."""
     if not records:
         return None
     tok = loaded.tokenizer
     prompt_len = max(len(tok.encode(r["prompt"])) for r in records) + 1
-    gen_steps = min(MAX_GENERATION_STEPS, max_len)
     sampler = sampler_lib.Sampler(
         transformer=loaded.model,
         tokenizer=tok,
@@ -288,7 +295,10 @@ def run(
     accuracy = None
     if cfg.num_generations and not stop.requested:
         held_out = (eval_records or train_records)[: cfg.num_generations]
-        accuracy = _generate(loaded, held_out, cfg.max_seq_length)
+        gen_steps = generation_steps(
+            loaded.tokenizer, train_records + eval_records, cfg.max_seq_length
+        )
+        accuracy = _generate(loaded, held_out, gen_steps)
     tokens = int((train.tokens != loaded.tokenizer.pad_id()).sum() / max(len(train), 1))
     return {
         "status": "cancelled" if stop.requested else "completed",

@@ -441,6 +441,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tunix/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Tunix Status
+         * @description Whether the Tunix runtime is installed, its version, JAX's devices and the
+         *     built-in models.
+         */
+        get: operations["get_tunix_status_api_tunix_status_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tunix/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run Tunix
+         * @description Validate a run (`dry_run`, the default: each check with what it found, token
+         *     counts and a step estimate) or train now and wait for the end (bounded by
+         *     TUNIX_RUN_TIMEOUT_SECONDS). The run is recorded either way. 501 when training is
+         *     asked for and Tunix is not installed.
+         */
+        post: operations["run_tunix_api_tunix_run_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -452,6 +496,15 @@ export interface components {
              * @constant
              */
             status: "healthy";
+        };
+        /** Check */
+        Check: {
+            /** Name */
+            name: string;
+            /** Ok */
+            ok: boolean;
+            /** Detail */
+            detail: string;
         };
         /** ComparedTrace */
         ComparedTrace: {
@@ -792,6 +845,147 @@ export interface components {
             /** Error */
             error?: string | null;
         };
+        /** RunRequest */
+        RunRequest: {
+            /**
+             * Learning Rate
+             * @default 0.00002
+             */
+            learning_rate: number;
+            /**
+             * Num Epochs
+             * @default 3
+             */
+            num_epochs: number;
+            /**
+             * Batch Size
+             * @default 8
+             */
+            batch_size: number;
+            /**
+             * Max Seq Length
+             * @default 2048
+             */
+            max_seq_length: number;
+            /**
+             * Max Steps
+             * @description Stop after this many steps (else epochs)
+             */
+            max_steps?: number | null;
+            /**
+             * Method
+             * @default full
+             * @enum {string}
+             */
+            method: "full" | "lora";
+            /**
+             * Lora Rank
+             * @default 8
+             */
+            lora_rank: number;
+            /**
+             * Lora Alpha
+             * @default 16
+             */
+            lora_alpha: number;
+            /**
+             * Lr Schedule
+             * @default cosine
+             * @enum {string}
+             */
+            lr_schedule: "constant" | "cosine" | "linear";
+            /**
+             * Warmup Steps
+             * @default 0
+             */
+            warmup_steps: number;
+            /**
+             * Eval Every N Steps
+             * @default 50
+             */
+            eval_every_n_steps: number;
+            /**
+             * Checkpoint Every N Steps
+             * @default 100
+             */
+            checkpoint_every_n_steps: number;
+            /**
+             * Seed
+             * @default 0
+             */
+            seed: number;
+            /**
+             * Num Generations
+             * @description Held-out prompts answered greedily at the end
+             * @default 8
+             */
+            num_generations: number;
+            /** Dataset Key */
+            dataset_key: string;
+            /** Model Id */
+            model_id: string;
+            /**
+             * Output Dir
+             * @description A name under ARTIFACTS_DIR (default runs/<run_id>)
+             */
+            output_dir?: string | null;
+            /**
+             * Dry Run
+             * @description Validate only (true) or train now (false)
+             * @default true
+             */
+            dry_run: boolean;
+        };
+        /** RunResult */
+        RunResult: {
+            /**
+             * Run Id
+             * Format: uuid
+             */
+            run_id: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "running" | "completed" | "failed" | "timeout" | "cancelled";
+            /**
+             * Mode
+             * @enum {string}
+             */
+            mode: "dry-run" | "local";
+            /** Dataset Key */
+            dataset_key: string;
+            /** Model Id */
+            model_id: string;
+            /** Output Dir */
+            output_dir: string;
+            /** Exit Code */
+            exit_code: number | null;
+            /** Stdout */
+            stdout: string;
+            /** Stderr */
+            stderr: string;
+            /** Duration Seconds */
+            duration_seconds: number | null;
+            /**
+             * Started At
+             * Format: date-time
+             */
+            started_at: string;
+            /** Completed At */
+            completed_at: string | null;
+            /** Message */
+            message: string;
+            /** Checks */
+            checks?: components["schemas"]["Check"][];
+            /**
+             * Summary
+             * @description The training process's summary
+             */
+            summary?: {
+                [key: string]: unknown;
+            } | null;
+        };
         /**
          * Scope
          * @description Each scope includes the ones below it: admin > write > read.
@@ -873,6 +1067,59 @@ export interface components {
              * @default 2048
              */
             max_seq_length: number;
+            /**
+             * Max Steps
+             * @description Stop after this many steps (else epochs)
+             */
+            max_steps?: number | null;
+            /**
+             * Method
+             * @default full
+             * @enum {string}
+             */
+            method: "full" | "lora";
+            /**
+             * Lora Rank
+             * @default 8
+             */
+            lora_rank: number;
+            /**
+             * Lora Alpha
+             * @default 16
+             */
+            lora_alpha: number;
+            /**
+             * Lr Schedule
+             * @default cosine
+             * @enum {string}
+             */
+            lr_schedule: "constant" | "cosine" | "linear";
+            /**
+             * Warmup Steps
+             * @default 0
+             */
+            warmup_steps: number;
+            /**
+             * Eval Every N Steps
+             * @default 50
+             */
+            eval_every_n_steps: number;
+            /**
+             * Checkpoint Every N Steps
+             * @default 100
+             */
+            checkpoint_every_n_steps: number;
+            /**
+             * Seed
+             * @default 0
+             */
+            seed: number;
+            /**
+             * Num Generations
+             * @description Held-out prompts answered greedily at the end
+             * @default 8
+             */
+            num_generations: number;
             /** Dataset Key */
             dataset_key: string;
             /** Model Id */
@@ -1041,6 +1288,25 @@ export interface components {
             created_at: string;
             /** Trace Version */
             trace_version: string;
+        };
+        /** TunixStatus */
+        TunixStatus: {
+            /** Available */
+            available: boolean;
+            /** Version */
+            version: string | null;
+            /** Runtime Required */
+            runtime_required: boolean;
+            /** Message */
+            message: string;
+            /** Jax Version */
+            jax_version: string | null;
+            /** Devices */
+            devices: string[];
+            /** Builtin Models */
+            builtin_models: {
+                [key: string]: string;
+            };
         };
         /** UngarStatus */
         UngarStatus: {
@@ -2352,6 +2618,113 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+        };
+    };
+    get_tunix_status_api_tunix_status_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TunixStatus"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    run_tunix_api_tunix_run_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RunRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunResult"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NotFound */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+            /** @description NotAvailable */
+            501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };

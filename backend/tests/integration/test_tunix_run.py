@@ -1,0 +1,188 @@
+"""POST /api/tunix/run (dry runs and a real synchronous run) and GET /api/tunix/status."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from tests.factories import build_dataset, count_rows
+from tunix_rt_backend.db.models import TunixRun
+from tunix_rt_backend.runs import service as runs_service
+from tunix_rt_backend.settings import Settings
+
+
+async def _sums(client: httpx.AsyncClient, count: int = 48) -> dict[str, Any]:
+    body = {"count": count, "params": {"difficulty": 1}}
+    assert (await client.post("/api/generators/arithmetic/generate", json=body)).status_code == 201
+    return await build_dataset(client, name="sums")
+
+
+def _run_body(**overrides: Any) -> dict[str, Any]:
+    return {
+        "dataset_key": "sums-v1",
+        "model_id": "tunix-rt/tiny-gemma3",
+        "max_seq_length": 160,
+        **overrides,
+    }
+
+
+async def _rows(maker: async_sessionmaker[AsyncSession]) -> list[TunixRun]:
+    async with maker() as session:
+        return list(await session.scalars(select(TunixRun)))
+
+
+async def test_tunix_status_reports_the_installed_runtime(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/tunix/status")
+    assert response.status_code == 200
+    status = response.json()
+    assert status["available"] is True
+    assert status["runtime_required"] is True
+    assert status["version"] == "0.1.7"
+    assert status["jax_version"] == "0.10.2"
+    assert status["devices"]
+    assert "tunix-rt/tiny-gemma3" in status["builtin_models"]
+
+
+async def test_dry_run_reports_each_check_and_records_the_run(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await _sums(client)
+    response = await client.post("/api/tunix/run", json=_run_body())
+    assert response.status_code == 202
+    result = response.json()
+    assert (result["status"], result["mode"], result["exit_code"]) == ("completed", "dry-run", 0)
+    assert result["message"] == "Dry-run completed successfully. Configuration is valid."
+    checks = {c["name"]: c for c in result["checks"]}
+    assert set(checks) == {"dataset", "model", "tokens", "steps", "output_dir", "runtime"}
+    assert all(c["ok"] for c in checks.values())
+    assert "prompt+completion mean" in checks["tokens"]["detail"]
+    assert checks["steps"]["detail"].startswith("15 steps of batch 8")  # 3 epochs x 43 // 8
+    assert result["output_dir"] == f"runs/{result['run_id']}"
+    (row,) = await _rows(sessionmaker)
+    assert str(row.run_id) == result["run_id"]
+    assert (row.status, row.mode, row.dataset_key) == ("completed", "dry-run", "sums-v1")
+    assert "[ok] tokens" in row.stdout
+    assert row.config is not None and row.config["max_seq_length"] == 160
+
+
+@pytest.mark.parametrize(
+    ("model_id", "expected"),
+    [
+        ("tunix-rt/huge-gemma9", "unknown built-in model"),
+        ("google/gemma-2b-it", "no config.json in"),
+    ],
+)
+async def test_dry_run_with_a_missing_model_fails_naming_where_it_looked(
+    client: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    model_id: str,
+    expected: str,
+) -> None:
+    await _sums(client)
+    result = (await client.post("/api/tunix/run", json=_run_body(model_id=model_id))).json()
+    assert result["status"] == "failed"
+    assert result["message"] == "Dry-run failed its checks: model."
+    model = next(c for c in result["checks"] if c["name"] == "model")
+    assert expected in model["detail"]
+    if "/" in model_id and not model_id.startswith("tunix-rt/"):
+        assert str(settings.models_root / model_id) in model["detail"]
+    assert [r.status for r in await _rows(sessionmaker)] == ["failed"]
+
+
+async def test_sequences_mostly_over_max_seq_length_fail_the_token_check(
+    client: httpx.AsyncClient,
+) -> None:
+    await _sums(client)
+    result = (await client.post("/api/tunix/run", json=_run_body(max_seq_length=64))).json()
+    tokens = next(c for c in result["checks"] if c["name"] == "tokens")
+    assert not tokens["ok"]
+    assert "longer than max_seq_length 64" in tokens["detail"]
+
+
+async def test_unknown_dataset_is_404_and_records_nothing(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    response = await client.post("/api/tunix/run", json=_run_body(dataset_key="nope-v1"))
+    assert response.status_code == 404
+    assert response.json()["error"] == "DatasetNotFound"
+    assert await count_rows(sessionmaker, TunixRun) == 0
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("output_dir", "/tmp/elsewhere"),
+        ("output_dir", "../../etc"),
+        ("output_dir", "a\\b"),
+        ("method", "qlora"),
+        ("batch_size", 0),
+        ("dry_run", "maybe"),
+        ("model_id", ""),
+    ],
+)
+async def test_bad_run_request_is_422_and_records_nothing(
+    client: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    field: str,
+    value: Any,
+) -> None:
+    await _sums(client)
+    response = await client.post("/api/tunix/run", json=_run_body(**{field: value}))
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", field]
+    assert await count_rows(sessionmaker, TunixRun) == 0
+
+
+async def test_training_without_tunix_is_501_and_records_nothing(
+    client: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    await _sums(client)
+    # As on a machine without the `tunix` extra (this one has it).
+    monkeypatch.setattr(runs_service, "tunix_available", lambda: False)
+    response = await client.post("/api/tunix/run", json=_run_body(dry_run=False))
+    assert response.status_code == 501
+    assert response.json()["error"] == "TunixNotAvailable"
+    assert "dry_run=true" in response.json()["detail"]
+    assert await count_rows(sessionmaker, TunixRun) == 0
+
+
+@pytest.mark.training
+async def test_local_run_trains_and_records_the_outcome(
+    client: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+) -> None:
+    await _sums(client)
+    body = _run_body(
+        dry_run=False, max_steps=20, learning_rate=3e-3, num_generations=1, output_dir="demo"
+    )
+    response = await client.post("/api/tunix/run", json=body, timeout=300)
+    assert response.status_code == 202
+    result = response.json()
+    assert (result["status"], result["mode"], result["exit_code"]) == ("completed", "local", 0)
+    summary = result["summary"]
+    assert summary["steps"] == 20
+    assert summary["final_loss"] < summary["initial_loss"]
+    assert result["message"].startswith("Training completed: 20 steps")
+    assert '"event":"done"' in result["stdout"]
+    assert len(result["stdout"].encode()) <= 10 * 1024
+    out: Path = settings.artifacts_root / "demo"
+    assert (out / "checkpoints" / "20" / "commit_success.txt").exists()
+    assert (out / "manifest.yaml").exists()
+    assert len((out / "dataset.jsonl").read_text().splitlines()) == 48
+    (row,) = await _rows(sessionmaker)
+    assert (row.status, row.exit_code, row.mode) == ("completed", 0, "local")
+    assert row.completed_at is not None and row.duration_seconds is not None
+
+    again = await client.post("/api/tunix/run", json=_run_body(output_dir="demo"))
+    output = next(c for c in again.json()["checks"] if c["name"] == "output_dir")
+    assert not output["ok"]
+    assert "already holds checkpoints" in output["detail"]

@@ -1,0 +1,114 @@
+"""Dry-run checks: everything a run needs, verified without training. Each check
+says what it found; a run starts only when all pass."""
+
+from __future__ import annotations
+
+import statistics
+import uuid
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tunix_rt_backend.datasets import repository as datasets_repository
+from tunix_rt_backend.datasets.schemas import DatasetManifest
+from tunix_rt_backend.runs.schemas import Check, RunRequest
+from tunix_rt_backend.runs.status import tunix_available
+from tunix_rt_backend.sft.template import TEMPLATE_SHA256, render_trace
+from tunix_rt_backend.training.catalog import (
+    TOKENIZER_FILES,
+    ModelNotAvailable,
+    is_builtin,
+    local_checkpoint_dir,
+)
+from tunix_rt_backend.training.tokenizer import ByteTokenizer
+
+TOKEN_SAMPLE = 200
+
+
+def model_check(model_id: str, models_root: Path) -> tuple[Check, bool]:
+    """(the check, whether the byte tokenizer applies)."""
+    try:
+        if is_builtin(model_id):
+            return Check(name="model", ok=True, detail=f"{model_id}: built in, random init"), True
+        path = local_checkpoint_dir(model_id, models_root)
+    except ModelNotAvailable as exc:
+        return Check(name="model", ok=False, detail=str(exc)), False
+    found = [name for name in TOKENIZER_FILES if (path / name).is_file()]
+    if not found:
+        detail = f"checkpoint at {path} has no tokenizer file ({', '.join(TOKENIZER_FILES)})"
+        return Check(name="model", ok=False, detail=detail), False
+    return Check(name="model", ok=True, detail=f"checkpoint at {path} ({', '.join(found)})"), False
+
+
+async def token_check(session: AsyncSession, dataset_id: uuid.UUID, max_seq_length: int) -> Check:
+    tok = ByteTokenizer()
+    totals: list[int] = []
+    prompts: list[int] = []
+    rows_stream = datasets_repository.stream_members(session, dataset_id, None, TOKEN_SAMPLE)
+    async for rows in rows_stream:
+        for row in rows:
+            example = render_trace(row[2])
+            prompt = 1 + len(tok.encode(example.prompt))
+            prompts.append(prompt)
+            totals.append(prompt + len(tok.encode(example.completion)) + 1)
+    if not totals:
+        return Check(name="tokens", ok=False, detail="the dataset has no traces")
+    over = sum(total > max_seq_length for total in totals)
+    detail = (
+        f"{len(totals)} samples: prompt mean {statistics.fmean(prompts):.0f} / max {max(prompts)} "
+        f"tokens, prompt+completion mean {statistics.fmean(totals):.0f} / max {max(totals)}; "
+        f"{over} longer than max_seq_length {max_seq_length}"
+    )
+    # Truncating a few is allowed; losing the answer of most examples is not.
+    return Check(name="tokens", ok=over * 2 <= len(totals), detail=detail)
+
+
+def steps_check(request: RunRequest, dataset: DatasetManifest) -> Check:
+    per_epoch = max(1, dataset.train_count // request.batch_size)
+    total = request.max_steps or request.num_epochs * per_epoch
+    detail = (
+        f"{total} steps of batch {request.batch_size} "
+        f"({dataset.train_count} train examples, {per_epoch} steps per epoch)"
+    )
+    return Check(name="steps", ok=dataset.train_count > 0, detail=detail)
+
+
+def output_check(output_path: Path) -> Check:
+    checkpoints = output_path / "checkpoints"
+    if checkpoints.is_dir() and any(checkpoints.iterdir()):
+        return Check(name="output_dir", ok=False, detail=f"{output_path} already holds checkpoints")
+    return Check(name="output_dir", ok=True, detail=str(output_path))
+
+
+async def dry_run_checks(
+    session: AsyncSession,
+    request: RunRequest,
+    dataset: DatasetManifest,
+    models_root: Path,
+    output_path: Path,
+) -> list[Check]:
+    model, byte_tokens = model_check(request.model_id, models_root)
+    checks = [
+        Check(
+            name="dataset",
+            ok=dataset.template.sha256 == TEMPLATE_SHA256,
+            detail=f"{dataset.dataset_key}: {dataset.trace_count} traces "
+            f"({dataset.train_count} train, {dataset.eval_count} eval), "
+            f"template {dataset.template.name}",
+        ),
+        model,
+    ]
+    if byte_tokens:
+        checks.append(await token_check(session, dataset.id, request.max_seq_length))
+    checks += [
+        steps_check(request, dataset),
+        output_check(output_path),
+        Check(
+            name="runtime",
+            ok=True,
+            detail="Tunix is installed"
+            if tunix_available()
+            else "Tunix is not installed: dry runs only",
+        ),
+    ]
+    return checks
