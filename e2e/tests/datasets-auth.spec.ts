@@ -13,7 +13,8 @@ test("exports download with the bearer token when auth is on", async ({ page, re
   expect(generated.status()).toBe(201);
   const built = await request.post("/api/datasets/build", {
     headers,
-    data: { name: "auth-export", filters: { source: "arithmetic" } },
+    // The newest 12 arithmetic traces are the ones just generated (runs.spec.ts generates some too).
+    data: { name: "auth-export", filters: { source: "arithmetic" }, strategy: "latest", limit: 12 },
   });
   expect(built.status()).toBe(201);
   const key = (await built.json()).dataset_key as string;

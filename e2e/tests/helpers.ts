@@ -17,6 +17,8 @@ export function createToken(name: string, scope = "write"): string {
 /** Saves a full-page screenshot under e2e/screenshots/ (ignored by git) for review. */
 export async function shot(page: Page, name: string): Promise<void> {
   mkdirSync(SHOTS, { recursive: true });
+  // Scrolled, the sticky header would be drawn across the middle of a full-page shot.
+  await page.evaluate(() => window.scrollTo({ top: 0, behavior: "instant" }));
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 }
 

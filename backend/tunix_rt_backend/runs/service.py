@@ -152,10 +152,9 @@ def _status(outcome: executor.ProcessOutcome) -> tuple[str, dict[str, Any] | Non
 
 def _message(status: str, summary: dict[str, Any] | None, settings: Settings) -> str:
     if status == "completed" and summary:
-        return (
-            f"Training completed: {summary.get('steps')} steps, loss "
-            f"{summary.get('initial_loss'):.4g} -> {summary.get('final_loss'):.4g}."
-        )
+        first, last = summary.get("initial_loss"), summary.get("final_loss")
+        loss = f", loss {first:.4g} -> {last:.4g}" if first is not None and last is not None else ""
+        return f"Training completed: {summary.get('steps')} steps{loss}."
     if status == "timeout":
         limit = settings.tunix_run_timeout_seconds
         return f"Training stopped after TUNIX_RUN_TIMEOUT_SECONDS={limit}."

@@ -61,12 +61,15 @@ class EventBackend:
     def __init__(self) -> None:
         self.losses: list[float] = []
         self.last: dict[str, float] = {}
+        self.eval_step: int | None = None
 
     def log_scalar(self, event: str, value: Any, **kw: Any) -> None:
         if not event.startswith(("/train/", "/eval/")):
             return
         name, number = event.strip("/"), float(np.asarray(value))
         self.last[name] = number
+        if name == "eval/loss":
+            self.eval_step = kw.get("step")
         if name == "train/loss":
             self.losses.append(number)
         emit("metric", step=kw.get("step"), name=name, value=number)
@@ -307,6 +310,7 @@ def run(
         "initial_loss": backend.losses[0] if backend.losses else None,
         "final_loss": backend.losses[-1] if backend.losses else None,
         "eval_loss": backend.last.get("eval/loss"),
+        "eval_loss_step": backend.eval_step,
         "exact_match": accuracy,
         "train_examples": len(train),
         "eval_examples": len(evals),

@@ -1,6 +1,7 @@
 import { Link, useParams } from "react-router";
 import { isApiError } from "../../api/errors";
 import { ErrorMessage } from "../../ui/ErrorMessage";
+import { runsPath } from "../runs/runForm";
 import { formatLocalTime } from "../traces/payload";
 import { DatasetStatsCard } from "./DatasetStatsCard";
 import { DeleteDataset } from "./DeleteDataset";
@@ -19,7 +20,12 @@ function Overview({ manifest }: { manifest: DatasetManifest }) {
             {manifest.dataset_key}
           </span>
         </h1>
-        <DeleteDataset datasetKey={manifest.dataset_key} />
+        <div className="actions">
+          <Link className="button-link button-size" to={runsPath(manifest.dataset_key)} data-testid="dataset:run-link">
+            Run with Tunix
+          </Link>
+          <DeleteDataset datasetKey={manifest.dataset_key} />
+        </div>
       </div>
       <p className="muted small">
         Created <time dateTime={manifest.created_at}>{formatLocalTime(manifest.created_at)}</time> · version{" "}

@@ -1,9 +1,5 @@
 /** Product areas whose backend does not exist yet; their pages say so plainly. */
 export const NOT_BUILT_AREAS = {
-  runs: {
-    title: "Runs",
-    message: "Training runs are not built yet — coming with the training-runs milestone.",
-  },
   leaderboard: {
     title: "Leaderboard",
     message: "The leaderboard is not built yet — coming with the evaluation milestone.",

@@ -1,0 +1,264 @@
+import { useId, useState, type ChangeEvent, type FormEvent } from "react";
+import { Link, useSearchParams } from "react-router";
+import { ErrorMessage } from "../../ui/ErrorMessage";
+import { controlProps, Field } from "../../ui/Field";
+import { FormErrorSummary, placeFieldErrors } from "../../ui/FieldErrors";
+import { useRunDatasets, type RunRequestBody, type TunixStatus } from "./queries";
+import {
+  BODY_FIELDS,
+  DEMO_DEFAULTS,
+  RUN_FIELD_PATHS,
+  SERVER_DEFAULTS,
+  toRunRequest,
+  type RunFormField,
+  type RunFormValues,
+} from "./runForm";
+
+const ERROR_TEST_ID = "run:field-error";
+/** The model select's entry for a model id (or checkpoint path) typed by hand. */
+export const OTHER_MODEL = "__other__";
+
+type RunFormProps = {
+  status: TunixStatus | undefined;
+  /** Which button's request is open, if any. */
+  pending: "dry-run" | "train" | null;
+  error: unknown;
+  onRun: (body: RunRequestBody) => void;
+};
+
+function testIdOf(field: string): string {
+  return `run:${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+/** Dataset, model, hyperparameters and output dir of a run; Dry run, or Train now. */
+export function RunForm({ status, pending, error, onRun }: RunFormProps) {
+  const [searchParams, setSearchParams] = useSearchParams();
+  const datasets = useRunDatasets();
+  // Only what the user typed; the rest follows the model's defaults.
+  const [typed, setTyped] = useState<Partial<RunFormValues>>({});
+  const [modelChoice, setModelChoice] = useState<string | null>(null);
+  const [otherModel, setOtherModel] = useState("");
+  const id = useId();
+
+  const listed = datasets.data?.data ?? [];
+  const requested = searchParams.get("dataset") || null;
+  const datasetKey = requested ?? listed[0]?.dataset_key ?? "";
+  // A key from the URL that the list does not hold (yet, or among the newest 100) stays choosable.
+  const unlisted = requested !== null && !listed.some((d) => d.dataset_key === requested) ? requested : null;
+
+  const builtin = status?.builtin_models ?? {};
+  const builtinIds = Object.keys(builtin);
+  const choice = modelChoice ?? builtinIds[0] ?? OTHER_MODEL;
+  const isOther = choice === OTHER_MODEL;
+  const modelId = isOther ? otherModel : choice;
+  const defaults = isOther ? SERVER_DEFAULTS : DEMO_DEFAULTS;
+  const values: RunFormValues = { ...defaults, ...typed };
+
+  const canTrain = status?.available !== false;
+  const placed = placeFieldErrors(error, RUN_FIELD_PATHS);
+  const fieldId = (field: string) => `${id}-${field}`;
+
+  function run(dryRun: boolean) {
+    onRun(toRunRequest(values, { datasetKey, modelId, dryRun }));
+  }
+
+  function submit(event: FormEvent) {
+    event.preventDefault();
+    // Enter in a field checks; only the button trains.
+    run(true);
+  }
+
+  /** Props of a `Field` for one training value. */
+  function fieldOf(field: RunFormField) {
+    return { id: fieldId(field), errors: placed.at(BODY_FIELDS[field]), errorTestId: ERROR_TEST_ID };
+  }
+
+  /** Props of the input bound to one training value. */
+  function inputOf(field: RunFormField, hasHint = false) {
+    return {
+      ...controlProps(fieldId(field), placed.at(BODY_FIELDS[field]), hasHint),
+      value: values[field],
+      onChange: (event: ChangeEvent<HTMLInputElement | HTMLSelectElement>) =>
+        setTyped((current) => ({ ...current, [field]: event.target.value })),
+      "data-testid": testIdOf(field),
+    };
+  }
+
+  const datasetErrors = placed.at("dataset_key");
+  const modelErrors = placed.at("model_id");
+  const modelHint = isOther
+    ? "Defaults below are the server's, meant for real checkpoints."
+    : `${builtin[choice] ?? ""} — a toy model: the defaults below train it in a minute or two on a CPU.`;
+
+  return (
+    <form className="card run-form" onSubmit={submit} noValidate aria-labelledby={`${id}-title`} data-testid="run:form">
+      <h2 id={`${id}-title`}>Run</h2>
+      {datasets.isError && <ErrorMessage error={datasets.error} title="Could not load datasets" />}
+      <div className="form-grid name-row">
+        <Field
+          id={fieldId("dataset")}
+          label="Dataset"
+          hint={
+            datasets.isSuccess && listed.length === 0 ? (
+              <>
+                No datasets yet — <Link to="/datasets">build one</Link> first.
+              </>
+            ) : undefined
+          }
+          errors={datasetErrors}
+          errorTestId={ERROR_TEST_ID}
+          wide
+        >
+          <select
+            {...controlProps(fieldId("dataset"), datasetErrors, datasets.isSuccess && listed.length === 0)}
+            value={datasetKey}
+            onChange={(event) => setSearchParams({ dataset: event.target.value }, { replace: true })}
+            disabled={datasets.isPending && !requested}
+            data-testid="run:dataset"
+          >
+            {datasets.isPending && !requested && <option value="">Loading datasets…</option>}
+            {unlisted !== null && <option value={unlisted}>{unlisted}</option>}
+            {listed.map((dataset) => (
+              <option key={dataset.dataset_key} value={dataset.dataset_key}>
+                {dataset.dataset_key} — {dataset.trace_count.toLocaleString()} traces
+              </option>
+            ))}
+          </select>
+        </Field>
+        <Field id={fieldId("model")} label="Model" hint={modelHint} errors={isOther ? [] : modelErrors} errorTestId={ERROR_TEST_ID} wide>
+          <select
+            {...controlProps(fieldId("model"), isOther ? [] : modelErrors, true)}
+            value={choice}
+            onChange={(event) => setModelChoice(event.target.value)}
+            data-testid="run:model"
+          >
+            {builtinIds.map((model) => (
+              <option key={model} value={model}>
+                {model}
+              </option>
+            ))}
+            <option value={OTHER_MODEL}>Other model id / local checkpoint…</option>
+          </select>
+        </Field>
+        {isOther && (
+          <Field
+            id={fieldId("model-other")}
+            label="Model id or checkpoint"
+            hint={
+              <>
+                A directory with <code>config.json</code> and a tokenizer: an absolute path, or a name under{" "}
+                <code>MODEL_DIR</code>.
+              </>
+            }
+            errors={modelErrors}
+            errorTestId={ERROR_TEST_ID}
+            wide
+          >
+            <input
+              type="text"
+              autoComplete="off"
+              spellCheck={false}
+              placeholder="google/gemma-3-270m-it"
+              {...controlProps(fieldId("model-other"), modelErrors, true)}
+              value={otherModel}
+              onChange={(event) => setOtherModel(event.target.value)}
+              data-testid="run:model-other"
+            />
+          </Field>
+        )}
+      </div>
+
+      <fieldset>
+        <legend>Training</legend>
+        <div className="form-grid compact">
+          <Field label="Learning rate" {...fieldOf("learningRate")}>
+            <input type="number" step="any" {...inputOf("learningRate")} />
+          </Field>
+          <Field label="Batch size" {...fieldOf("batchSize")}>
+            <input type="number" min={1} step={1} {...inputOf("batchSize")} />
+          </Field>
+          <Field label="Max seq length" hint="Tokens." {...fieldOf("maxSeqLength")}>
+            <input type="number" min={16} step={1} {...inputOf("maxSeqLength", true)} />
+          </Field>
+          <Field label="Epochs" {...fieldOf("numEpochs")}>
+            <input type="number" min={1} step={1} {...inputOf("numEpochs")} />
+          </Field>
+          <Field label="Max steps" hint="Blank: train for the epochs." {...fieldOf("maxSteps")}>
+            <input type="number" min={1} step={1} placeholder="epochs" {...inputOf("maxSteps", true)} />
+          </Field>
+          <Field label="LR schedule" {...fieldOf("lrSchedule")}>
+            <select {...inputOf("lrSchedule")}>
+              <option value="cosine">cosine</option>
+              <option value="linear">linear</option>
+              <option value="constant">constant</option>
+            </select>
+          </Field>
+          <Field label="Warmup steps" {...fieldOf("warmupSteps")}>
+            <input type="number" min={0} step={1} {...inputOf("warmupSteps")} />
+          </Field>
+          <Field label="Seed" {...fieldOf("seed")}>
+            <input type="number" min={0} step={1} {...inputOf("seed")} />
+          </Field>
+          <Field label="Generations" hint="Held-out prompts answered at the end." {...fieldOf("numGenerations")}>
+            <input type="number" min={0} step={1} {...inputOf("numGenerations", true)} />
+          </Field>
+          <Field label="Method" {...fieldOf("method")}>
+            <select {...inputOf("method")}>
+              <option value="full">full</option>
+              <option value="lora">lora</option>
+            </select>
+          </Field>
+          {values.method === "lora" && (
+            <>
+              <Field label="LoRA rank" {...fieldOf("loraRank")}>
+                <input type="number" min={1} step={1} {...inputOf("loraRank")} />
+              </Field>
+              <Field label="LoRA alpha" {...fieldOf("loraAlpha")}>
+                <input type="number" step="any" {...inputOf("loraAlpha")} />
+              </Field>
+            </>
+          )}
+        </div>
+      </fieldset>
+
+      <div className="form-grid">
+        <Field
+          label="Output dir (optional)"
+          hint={
+            <>
+              A name under <code>ARTIFACTS_DIR</code>; blank: <code>runs/&lt;run id&gt;</code>.
+            </>
+          }
+          wide
+          {...fieldOf("outputDir")}
+        >
+          <input type="text" autoComplete="off" spellCheck={false} placeholder="runs/<run id>" {...inputOf("outputDir", true)} />
+        </Field>
+      </div>
+
+      <div className="form-footer run-buttons">
+        <p className="muted small" id={`${id}-train-hint`} data-testid="run:train-hint">
+          {canTrain
+            ? "Dry run checks the dataset, model, tokens and output dir. Train now runs on this server and answers when it ends."
+            : "Tunix is not installed on the server: dry runs only."}
+        </p>
+        <div className="actions">
+          <button type="submit" disabled={pending !== null || !datasetKey} data-testid="run:dry-run">
+            {pending === "dry-run" ? "Checking…" : "Dry run"}
+          </button>
+          <button
+            type="button"
+            className="primary"
+            onClick={() => run(false)}
+            disabled={pending !== null || !datasetKey || !canTrain}
+            aria-describedby={`${id}-train-hint`}
+            data-testid="run:train"
+          >
+            {pending === "train" ? "Training…" : "Train now"}
+          </button>
+        </div>
+      </div>
+      <FormErrorSummary error={error} placed={placed} title="Not run" testId={ERROR_TEST_ID} />
+    </form>
+  );
+}

@@ -1,0 +1,428 @@
+import { act, renderHook, screen, waitFor, within } from "@testing-library/react";
+import { describe, expect, it, vi } from "vitest";
+import { apiError, json, mockFetch } from "../../test/fetchMock";
+import { manifest } from "../../test/datasets";
+import { renderApp } from "../../test/render";
+import {
+  CHECKS,
+  LOCAL_STDOUT,
+  localRunResult,
+  RUN_ID,
+  runResult,
+  runsPageRoutes,
+  TUNIX_UNAVAILABLE,
+} from "../../test/runs";
+import { useElapsedSeconds } from "./useElapsedSeconds";
+
+async function runBodies(requests: Request[]): Promise<Record<string, unknown>[]> {
+  const posts = requests.filter((r) => r.method === "POST" && new URL(r.url).pathname === "/api/tunix/run");
+  return Promise.all(posts.map((r) => r.clone().json() as Promise<Record<string, unknown>>));
+}
+
+const DEMO_BODY = {
+  dataset_key: "duels-v1",
+  model_id: "tunix-rt/tiny-gemma3",
+  method: "full",
+  lr_schedule: "cosine",
+  learning_rate: 0.003,
+  batch_size: 16,
+  max_seq_length: 320,
+  num_epochs: 3,
+  max_steps: 300,
+  warmup_steps: 20,
+  seed: 0,
+  num_generations: 8,
+};
+
+describe("runs page: Tunix status", () => {
+  it("shows Tunix's version, JAX's and the devices, with demo defaults for the built-in model", async () => {
+    const { pathsCalled } = mockFetch(runsPageRoutes());
+    renderApp("/runs");
+
+    const status = await screen.findByTestId("run:tunix-status");
+    await waitFor(() => expect(status).toHaveTextContent("Tunix 0.1.7 · JAX 0.10.2 · devices cpu:0"));
+    expect(status).toHaveTextContent("Tunix available");
+    expect(screen.getByRole("heading", { name: "Run with Tunix" })).toBeInTheDocument();
+
+    await waitFor(() => expect(screen.getByTestId("run:dataset")).toHaveValue("duels-v1"));
+    expect(within(screen.getByTestId("run:dataset")).getAllByRole("option").map((o) => o.textContent)).toEqual([
+      "duels-v1 — 30 traces",
+      "duels-v2 — 30 traces",
+    ]);
+    expect(screen.getByTestId("run:model")).toHaveValue("tunix-rt/tiny-gemma3");
+    expect(screen.getByTestId("run:model").closest(".field")).toHaveTextContent("Gemma 3, 2 layers, width 128");
+    expect(screen.getByTestId("run:learning-rate")).toHaveValue(0.003);
+    expect(screen.getByTestId("run:batch-size")).toHaveValue(16);
+    expect(screen.getByTestId("run:max-seq-length")).toHaveValue(320);
+    expect(screen.getByTestId("run:max-steps")).toHaveValue(300);
+    expect(screen.getByTestId("run:warmup-steps")).toHaveValue(20);
+    expect(screen.queryByTestId("run:lora-rank")).not.toBeInTheDocument();
+    expect(screen.getByTestId("run:train")).toBeEnabled();
+    expect(screen.getByTestId("run:dry-run")).toBeEnabled();
+    expect(screen.getByTestId("run:placeholder")).toBeInTheDocument();
+    expect(pathsCalled()).toContain("GET /api/datasets?limit=100&offset=0");
+  });
+
+  it("says why it cannot train when Tunix is not installed, and disables Train now", async () => {
+    mockFetch(runsPageRoutes({ "GET /api/tunix/status": () => json(200, TUNIX_UNAVAILABLE) }));
+    renderApp("/runs");
+
+    const status = await screen.findByTestId("run:tunix-status");
+    await waitFor(() => expect(status).toHaveAttribute("data-available", "false"));
+    expect(status).toHaveTextContent("Tunix not installed");
+    expect(status).toHaveTextContent("Tunix runtime not available. Install with");
+    await waitFor(() => expect(screen.getByTestId("run:dataset")).toHaveValue("duels-v1"));
+    const train = screen.getByTestId("run:train");
+    expect(train).toBeDisabled();
+    expect(train).toHaveAccessibleDescription("Tunix is not installed on the server: dry runs only.");
+    expect(screen.getByTestId("run:dry-run")).toBeEnabled();
+  });
+
+  it("shows why the status could not be read", async () => {
+    mockFetch(runsPageRoutes({ "GET /api/tunix/status": () => apiError(403, "Forbidden", "Token scope") }));
+    renderApp("/runs");
+    expect(await screen.findByTestId("sys:error")).toHaveTextContent(
+      "Could not ask whether Tunix is installed: Forbidden (HTTP 403) — Token scope",
+    );
+  });
+});
+
+describe("runs page: dry run", () => {
+  it("sends the form and shows the result with each check", async () => {
+    const { requests } = mockFetch(runsPageRoutes({ "POST /api/tunix/run": () => json(202, runResult()) }));
+    const { user } = renderApp("/runs");
+
+    await waitFor(() => expect(screen.getByTestId("run:dataset")).toHaveValue("duels-v1"));
+    await user.click(screen.getByTestId("run:dry-run"));
+
+    const result = await screen.findByTestId("run:result");
+    expect(within(result).getByRole("heading", { name: "Dry run" })).toBeInTheDocument();
+    expect(screen.getByTestId("run:status")).toHaveTextContent("completed");
+    expect(screen.getByTestId("run:message")).toHaveTextContent("Dry-run completed successfully. Configuration is valid.");
+    const checks = screen.getAllByTestId("run:check");
+    expect(checks).toHaveLength(CHECKS.length);
+    expect(checks[0]).toHaveTextContent("✓datasetduels-v1: 30 traces (27 train, 3 eval), template gemma-reasoning-v1");
+    expect(within(checks[2]!).getByRole("img", { name: "passed" })).toBeInTheDocument();
+    expect(screen.queryByTestId("run:summary")).not.toBeInTheDocument();
+    expect(screen.queryByTestId("run:generations")).not.toBeInTheDocument();
+    expect(screen.getByTestId("run:run-id")).toHaveTextContent(RUN_ID);
+    expect(screen.getByTestId("run:output-dir-value")).toHaveTextContent(`runs/${RUN_ID}`);
+    expect(screen.getByTestId("run:stdout")).toHaveTextContent("stdout (6 lines)");
+    expect(screen.getByTestId("run:stderr")).toHaveTextContent("stderr (empty)");
+    expect(screen.queryByTestId("run:placeholder")).not.toBeInTheDocument();
+
+    expect(await runBodies(requests)).toEqual([{ ...DEMO_BODY, dry_run: true }]);
+  });
+
+  it("marks a failed check with ✗", async () => {
+    const checks = [CHECKS[0]!, { name: "model", ok: false, detail: "model 'x' is neither built in nor a local checkpoint" }];
+    mockFetch(
+      runsPageRoutes({
+        "POST /api/tunix/run": () =>
+          json(202, runResult({ status: "failed", exit_code: 1, checks, message: "Dry-run failed its checks: model." })),
+      }),
+    );
+    const { user } = renderApp("/runs");
+
+    await waitFor(() => expect(screen.getByTestId("run:dataset")).toHaveValue("duels-v1"));
+    await user.click(screen.getByTestId("run:dry-run"));
+
+    expect(await screen.findByTestId("run:status")).toHaveTextContent("failed");
+    expect(screen.getByTestId("run:message")).toHaveClass("error");
+    const failed = screen.getAllByTestId("run:check")[1]!;
+    expect(failed).toHaveAttribute("data-ok", "false");
+    expect(within(failed).getByRole("img", { name: "failed" })).toHaveTextContent("✗");
+    expect(failed).toHaveTextContent("model 'x' is neither built in nor a local checkpoint");
+  });
+
+  it("shows a 422 field error under output_dir", async () => {
+    mockFetch(
+      runsPageRoutes({
+        "POST /api/tunix/run": () =>
+          apiError(422, "ValidationError", [
+            { loc: ["body", "output_dir"], msg: "Value error, '../escape' leaves ARTIFACTS_DIR", type: "value_error" },
+          ]),
+      }),
+    );
+    const { user } = renderApp("/runs");
+
+    await waitFor(() => expect(screen.getByTestId("run:dataset")).toHaveValue("duels-v1"));
+    await user.type(screen.getByTestId("run:output-dir"), "../escape");
+    await user.click(screen.getByTestId("run:dry-run"));
+
+    const [message] = await screen.findAllByTestId("run:field-error");
+    expect(message).toHaveTextContent("Value error, '../escape' leaves ARTIFACTS_DIR");
+    const outputDir = screen.getByTestId("run:output-dir");
+    expect(outputDir).toHaveAttribute("aria-invalid", "true");
+    expect(outputDir.closest(".field")).toContainElement(message!);
+    expect(screen.getByTestId("sys:error")).toHaveTextContent("Not run: 1 field error, shown at the fields.");
+    expect(screen.queryByTestId("run:result")).not.toBeInTheDocument();
+  });
+
+  it("preselects the dataset named in ?dataset= and runs on it", async () => {
+    const { requests } = mockFetch(runsPageRoutes({ "POST /api/tunix/run": () => json(202, runResult()) }));
+    const { user } = renderApp("/runs?dataset=duels-v2");
+
+    await waitFor(() => expect(screen.getAllByRole("option", { name: /duels-v1/ })).toHaveLength(1));
+    expect(screen.getByTestId("run:dataset")).toHaveValue("duels-v2");
+    await user.click(screen.getByTestId("run:dry-run"));
+    await screen.findByTestId("run:result");
+    expect((await runBodies(requests))[0]).toMatchObject({ dataset_key: "duels-v2" });
+
+    await user.selectOptions(screen.getByTestId("run:dataset"), "duels-v1");
+    expect(screen.getByTestId("run:dataset")).toHaveValue("duels-v1");
+  });
+
+  it("keeps a ?dataset= key the list does not hold, and shows the server's 404", async () => {
+    mockFetch(
+      runsPageRoutes({
+        "POST /api/tunix/run": () => apiError(404, "DatasetNotFound", "Dataset 'gone-v9' not found."),
+      }),
+    );
+    const { user } = renderApp("/runs?dataset=gone-v9");
+
+    await waitFor(() => expect(screen.getAllByRole("option", { name: /duels-v1/ })).toHaveLength(1));
+    expect(screen.getByTestId("run:dataset")).toHaveValue("gone-v9");
+    await user.click(screen.getByTestId("run:dry-run"));
+    expect(await screen.findByTestId("sys:error")).toHaveTextContent(
+      "Not run: DatasetNotFound (HTTP 404) — Dataset 'gone-v9' not found.",
+    );
+  });
+
+  it("is opened with the dataset chosen from the dataset's page", async () => {
+    mockFetch(runsPageRoutes({ "GET /api/datasets/:key": () => json(200, manifest({ dataset_key: "duels-v2" })) }));
+    const { user } = renderApp("/datasets/duels-v2");
+
+    const link = await screen.findByTestId("dataset:run-link");
+    expect(link).toHaveAttribute("href", "/runs?dataset=duels-v2");
+    await user.click(link);
+    expect(await screen.findByTestId("run:form")).toBeInTheDocument();
+    await waitFor(() => expect(screen.getAllByRole("option", { name: /duels-v1/ })).toHaveLength(1));
+    expect(screen.getByTestId("run:dataset")).toHaveValue("duels-v2");
+  });
+
+  it("says when there is no dataset to run on", async () => {
+    mockFetch(
+      runsPageRoutes({ "GET /api/datasets": () => json(200, { data: [], pagination: { limit: 100, offset: 0, next_offset: null } }) }),
+    );
+    renderApp("/runs");
+    expect(await screen.findByText(/No datasets yet/)).toHaveTextContent("No datasets yet — build one first.");
+    expect(screen.getByRole("link", { name: "build one" })).toHaveAttribute("href", "/datasets");
+    expect(screen.getByTestId("run:dry-run")).toBeDisabled();
+    expect(screen.getByTestId("run:train")).toBeDisabled();
+  });
+  it("runs again once a token is saved after a 401", async () => {
+    const { requests } = mockFetch(
+      runsPageRoutes({
+        "POST /api/tunix/run": (request) =>
+          request.headers.get("Authorization") === "Bearer trt_good"
+            ? json(202, runResult())
+            : apiError(401, "Unauthorized", "Missing or invalid bearer token"),
+      }),
+    );
+    const { user } = renderApp("/runs");
+
+    await waitFor(() => expect(screen.getByTestId("run:dataset")).toHaveValue("duels-v1"));
+    await user.click(screen.getByTestId("run:dry-run"));
+    await user.type(await screen.findByTestId("sys:token-input"), "trt_good");
+    await user.click(screen.getByTestId("sys:token-save"));
+
+    expect(await screen.findByTestId("run:result")).toBeInTheDocument();
+    expect(await runBodies(requests)).toEqual([
+      { ...DEMO_BODY, dry_run: true },
+      { ...DEMO_BODY, dry_run: true },
+    ]);
+  });
+});
+
+describe("runs page: the form", () => {
+  it("switches to the server's defaults for another model, keeping edited fields", async () => {
+    const { requests } = mockFetch(runsPageRoutes({ "POST /api/tunix/run": () => json(202, runResult()) }));
+    const { user } = renderApp("/runs");
+
+    await waitFor(() => expect(screen.getByTestId("run:dataset")).toHaveValue("duels-v1"));
+    await user.clear(screen.getByTestId("run:batch-size"));
+    await user.type(screen.getByTestId("run:batch-size"), "4");
+    await user.selectOptions(screen.getByTestId("run:model"), "__other__");
+
+    expect(screen.getByTestId("run:learning-rate")).toHaveValue(0.00002);
+    expect(screen.getByTestId("run:max-seq-length")).toHaveValue(2048);
+    expect(screen.getByTestId("run:max-steps")).toHaveValue(null);
+    expect(screen.getByTestId("run:warmup-steps")).toHaveValue(0);
+    expect(screen.getByTestId("run:batch-size")).toHaveValue(4);
+    await user.type(screen.getByTestId("run:model-other"), "google/gemma-3-270m-it");
+    await user.selectOptions(screen.getByTestId("run:method"), "lora");
+    await user.clear(screen.getByTestId("run:lora-rank"));
+    await user.type(screen.getByTestId("run:lora-rank"), "4");
+    await user.selectOptions(screen.getByTestId("run:lr-schedule"), "linear");
+    await user.type(screen.getByTestId("run:output-dir"), "  runs/gemma  ");
+    // Enter in a field is a dry run, never training.
+    await user.type(screen.getByTestId("run:seed"), "{Enter}");
+
+    await screen.findByTestId("run:result");
+    expect(await runBodies(requests)).toEqual([
+      {
+        dataset_key: "duels-v1",
+        model_id: "google/gemma-3-270m-it",
+        dry_run: true,
+        method: "lora",
+        lr_schedule: "linear",
+        learning_rate: 0.00002,
+        batch_size: 4,
+        max_seq_length: 2048,
+        num_epochs: 3,
+        warmup_steps: 0,
+        seed: 0,
+        num_generations: 8,
+        lora_rank: 4,
+        lora_alpha: 16,
+        output_dir: "runs/gemma",
+      },
+    ]);
+
+    await user.selectOptions(screen.getByTestId("run:model"), "tunix-rt/small-gemma3");
+    expect(screen.getByTestId("run:learning-rate")).toHaveValue(0.003);
+    expect(screen.getByTestId("run:model").closest(".field")).toHaveTextContent("Gemma 3, 4 layers, width 256");
+    expect(screen.queryByTestId("run:model-other")).not.toBeInTheDocument();
+  });
+
+  it("shows a model_id error at the model id input", async () => {
+    mockFetch(
+      runsPageRoutes({
+        "POST /api/tunix/run": () =>
+          apiError(422, "ValidationError", [
+            { loc: ["body", "model_id"], msg: "String should have at least 1 character", type: "string_too_short" },
+            { loc: ["body", "eval_every_n_steps"], msg: "unexpected", type: "x" },
+          ]),
+      }),
+    );
+    const { user } = renderApp("/runs");
+
+    await waitFor(() => expect(screen.getByTestId("run:dataset")).toHaveValue("duels-v1"));
+    await user.selectOptions(screen.getByTestId("run:model"), "__other__");
+    await user.click(screen.getByTestId("run:dry-run"));
+
+    expect(await screen.findByTestId("sys:error")).toHaveTextContent("Not run: 2 field errors, shown at the fields.");
+    expect(screen.getByTestId("run:model-other").closest(".field")).toHaveTextContent("String should have at least 1 character");
+    expect(screen.getByTestId("sys:error")).toHaveTextContent("eval_every_n_steps: unexpected");
+  });
+});
+
+describe("runs page: train now", () => {
+  it("shows the 501's detail when the server cannot train", async () => {
+    mockFetch(
+      runsPageRoutes({
+        "POST /api/tunix/run": () =>
+          apiError(501, "TunixNotAvailable", "Tunix is not installed here, so dry_run=false cannot train."),
+      }),
+    );
+    const { user } = renderApp("/runs");
+
+    await waitFor(() => expect(screen.getByTestId("run:dataset")).toHaveValue("duels-v1"));
+    await user.click(screen.getByTestId("run:train"));
+
+    expect(await screen.findByTestId("sys:error")).toHaveTextContent(
+      "Not run: TunixNotAvailable (HTTP 501) — Tunix is not installed here, so dry_run=false cannot train.",
+    );
+  });
+
+  it("waits for the run with the buttons disabled, then shows the summary and the generations", async () => {
+    let finish: (response: Response) => void = () => undefined;
+    const { requests } = mockFetch(
+      runsPageRoutes({ "POST /api/tunix/run": () => new Promise<Response>((resolve) => (finish = resolve)) }),
+    );
+    const { user } = renderApp("/runs");
+
+    await waitFor(() => expect(screen.getByTestId("run:dataset")).toHaveValue("duels-v1"));
+    await user.click(screen.getByTestId("run:train"));
+
+    const pending = await screen.findByTestId("run:pending");
+    expect(pending).toHaveTextContent("Training…");
+    expect(pending).toHaveTextContent("This request waits for the run to end");
+    expect(screen.getByTestId("run:elapsed")).toHaveTextContent(/^\d+$/);
+    expect(screen.getByTestId("run:train")).toBeDisabled();
+    expect(screen.getByTestId("run:train")).toHaveTextContent("Training…");
+    expect(screen.getByTestId("run:dry-run")).toBeDisabled();
+    expect(await runBodies(requests)).toEqual([{ ...DEMO_BODY, dry_run: false }]);
+
+    act(() => finish(json(202, localRunResult())));
+
+    const result = await screen.findByTestId("run:result");
+    expect(screen.queryByTestId("run:pending")).not.toBeInTheDocument();
+    expect(screen.getByTestId("run:train")).toBeEnabled();
+    expect(within(result).getByRole("heading", { name: "Training run" })).toBeInTheDocument();
+    expect(screen.getByTestId("run:message")).toHaveTextContent("Training completed: 20 steps, loss 5.557 -> 2.51.");
+    expect(screen.getByTestId("run:summary-steps")).toHaveTextContent("20");
+    expect(screen.getByTestId("run:summary-loss")).toHaveTextContent("5.557 → 2.51");
+    expect(screen.getByTestId("run:initial-loss")).toHaveAttribute("data-value", "5.557240009307861");
+    expect(screen.getByTestId("run:final-loss")).toHaveAttribute("data-value", "2.5100038051605225");
+    expect(screen.getByTestId("run:eval-loss")).toHaveTextContent("5.556 (at step 0)");
+    expect(screen.getByTestId("run:exact-match")).toHaveTextContent("50% (1 of 2 held-out prompts)");
+    expect(screen.getByTestId("run:steps-per-second")).toHaveTextContent("0.406");
+    expect(screen.getByTestId("run:tokens-per-second")).toHaveTextContent("850");
+    expect(screen.getByTestId("run:peak-rss")).toHaveTextContent("839 MB");
+    expect(screen.getByTestId("run:wall-time")).toHaveTextContent("59 s");
+    expect(screen.getByTestId("run:examples")).toHaveTextContent("train 27 · eval 3");
+    expect(screen.getByTestId("run:latest-checkpoint")).toHaveTextContent("step 20 /data/artifacts/runs/x/checkpoints/20");
+    expect(screen.getByTestId("run:summary-params_sha256")).toHaveTextContent("7db7cab8");
+    expect(screen.getByTestId("run:started")).toHaveTextContent("took 1 min 8 s · exit code 0");
+
+    const rows = screen.getAllByTestId("run:generation");
+    expect(rows).toHaveLength(3);
+    expect(within(rows[0]!).getAllByRole("cell").map((c) => c.textContent)).toEqual(["What is 9 + 2?", "11", "Answer: 11", "✓"]);
+    expect(within(rows[1]!).getAllByRole("cell").map((c) => c.textContent)).toEqual(["What is 3 + 4?", "7", "Answer: 8", "✗"]);
+    expect(within(rows[2]!).getAllByRole("cell").map((c) => c.textContent)).toEqual(["42", "", "(empty)", "?"]);
+    expect(rows[0]).toHaveAttribute("data-correct", "true");
+
+    const stdout = screen.getByTestId("run:stdout");
+    expect(stdout.tagName).toBe("DETAILS");
+    expect(stdout).not.toHaveAttribute("open");
+    expect(within(stdout).getByText(/"event":"generation"/).tagName).toBe("PRE");
+    expect(within(stdout).getByText(/"event":"generation"/).textContent).toBe(LOCAL_STDOUT);
+    expect(screen.getByTestId("run:stderr")).toHaveTextContent("stderr (1 line)W0301 warning from XLA");
+  });
+
+  it("shows a failed run's error and a timeout without a summary", async () => {
+    let answer = localRunResult({
+      status: "failed",
+      exit_code: 1,
+      stdout: "",
+      message: "Training failed: the training process exited with 1",
+      summary: { error: "the training process exited with 1" },
+    });
+    mockFetch(runsPageRoutes({ "POST /api/tunix/run": () => json(202, answer) }));
+    const { user } = renderApp("/runs");
+
+    await waitFor(() => expect(screen.getByTestId("run:dataset")).toHaveValue("duels-v1"));
+    await user.click(screen.getByTestId("run:train"));
+    expect(await screen.findByTestId("run:summary-error")).toHaveTextContent("the training process exited with 1");
+    expect(screen.getByTestId("run:status")).toHaveTextContent("failed");
+    expect(screen.queryByTestId("run:generations")).not.toBeInTheDocument();
+
+    answer = localRunResult({ status: "timeout", message: "Training stopped after TUNIX_RUN_TIMEOUT_SECONDS=3600.", summary: null, exit_code: null, duration_seconds: null });
+    await user.click(screen.getByTestId("run:train"));
+    await waitFor(() => expect(screen.getByTestId("run:status")).toHaveTextContent("timeout"));
+    expect(screen.getByTestId("run:message")).toHaveTextContent("Training stopped after TUNIX_RUN_TIMEOUT_SECONDS=3600.");
+    expect(screen.queryByTestId("run:summary")).not.toBeInTheDocument();
+    expect(screen.getByTestId("run:started")).not.toHaveTextContent("took");
+  });
+});
+
+describe("useElapsedSeconds", () => {
+  it("counts whole seconds while running, and 0 when stopped", () => {
+    vi.useFakeTimers();
+    try {
+      const start = Date.now();
+      const { result, rerender } = renderHook(({ since }: { since: number | null }) => useElapsedSeconds(since), {
+        initialProps: { since: start as number | null },
+      });
+      expect(result.current).toBe(0);
+      act(() => vi.advanceTimersByTime(3_200));
+      expect(result.current).toBe(3);
+      rerender({ since: null });
+      expect(result.current).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});

@@ -1,0 +1,82 @@
+import { useCallback, useEffect, useRef } from "react";
+import { useRetryAfterToken } from "../auth/hooks";
+import { useRunTunix, useTunixStatus } from "./queries";
+import { RunForm } from "./RunForm";
+import { RunResultView } from "./RunResultView";
+import { TunixStatusLine } from "./TunixStatusLine";
+import { useElapsedSeconds } from "./useElapsedSeconds";
+
+/** While POST /api/tunix/run is open: a local run answers only when training ends. */
+function RunProgress({ dryRun, since }: { dryRun: boolean; since: number }) {
+  const elapsed = useElapsedSeconds(since);
+  return (
+    <section className="card run-progress" role="status" aria-live="polite" data-testid="run:pending">
+      <h2>
+        <span className="spinner" aria-hidden="true" />
+        {dryRun ? "Checking…" : "Training…"}
+      </h2>
+      <p>
+        {dryRun
+          ? "Checking the dataset, the model, the tokens and the output dir."
+          : "This request waits for the run to end: compiling, training, then answering held-out prompts. A local run takes a minute or more."}
+      </p>
+      <p className="muted">
+        <span data-testid="run:elapsed">{elapsed}</span> s elapsed
+      </p>
+    </section>
+  );
+}
+
+/** Check a run against a dataset (dry run) or train now with Tunix on this server. */
+export function RunsPage() {
+  const status = useTunixStatus();
+  const run = useRunTunix();
+
+  const { mutate, variables } = run;
+  const retry = useCallback(() => {
+    if (variables) mutate(variables);
+  }, [mutate, variables]);
+  useRetryAfterToken(run.error, retry);
+
+  // The buttons are at the form's end, the progress and the result beside its top:
+  // bring them into view when a run starts and when it answers.
+  const panel = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (run.status === "pending" || run.status === "success") {
+      panel.current?.scrollIntoView?.({ block: "start", behavior: "smooth" });
+    }
+  }, [run.status]);
+
+  return (
+    <div className="stack">
+      <section className="card" aria-labelledby="runs-title">
+        <h1 id="runs-title">Run with Tunix</h1>
+        <p className="muted small">
+          Fine-tune a model on a dataset with Tunix (SFT). A dry run checks everything a run needs without training;
+          Train now trains on this server and answers when the run ends.
+        </p>
+        <TunixStatusLine status={status} />
+      </section>
+      <div className="runs-grid">
+        <RunForm
+          status={status.data}
+          pending={run.isPending ? (variables?.dry_run ? "dry-run" : "train") : null}
+          error={run.error}
+          onRun={(body) => mutate(body)}
+        />
+        <div className="stack run-panel" ref={panel}>
+          {run.isPending && variables && <RunProgress dryRun={variables.dry_run} since={run.submittedAt} />}
+          {run.data && <RunResultView result={run.data} />}
+          {run.isIdle && (
+            <section className="card muted run-placeholder" data-testid="run:placeholder">
+              <p>
+                The result of a dry run or a training run appears here: its checks, the training summary, the
+                model&apos;s answers to held-out prompts, and the process output.
+              </p>
+            </section>
+          )}
+        </div>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,121 @@
+import type { RunRequestBody } from "./queries";
+
+/** The run form's training inputs, as typed (numbers stay text until sent). */
+export type RunFormValues = {
+  learningRate: string;
+  batchSize: string;
+  maxSeqLength: string;
+  numEpochs: string;
+  maxSteps: string;
+  method: "full" | "lora";
+  loraRank: string;
+  loraAlpha: string;
+  lrSchedule: "cosine" | "linear" | "constant";
+  warmupSteps: string;
+  seed: string;
+  numGenerations: string;
+  outputDir: string;
+};
+
+export type RunFormField = keyof RunFormValues;
+
+const COMMON_DEFAULTS = {
+  numEpochs: "3",
+  method: "full",
+  loraRank: "8",
+  loraAlpha: "16",
+  lrSchedule: "cosine",
+  seed: "0",
+  numGenerations: "8",
+  outputDir: "",
+} as const;
+
+/** For the built-in toy models: a short run that visibly learns in a minute or two on a CPU. */
+export const DEMO_DEFAULTS: RunFormValues = {
+  ...COMMON_DEFAULTS,
+  learningRate: "0.003",
+  batchSize: "16",
+  maxSeqLength: "320",
+  maxSteps: "300",
+  warmupSteps: "20",
+};
+
+/** The server's own defaults (see RunRequest), meant for real checkpoints. */
+export const SERVER_DEFAULTS: RunFormValues = {
+  ...COMMON_DEFAULTS,
+  learningRate: "0.00002",
+  batchSize: "8",
+  maxSeqLength: "2048",
+  maxSteps: "",
+  warmupSteps: "0",
+};
+
+/** The request body field of each input (where a 422 points: `["body", <field>]`). */
+export const BODY_FIELDS: Record<RunFormField, string> = {
+  learningRate: "learning_rate",
+  batchSize: "batch_size",
+  maxSeqLength: "max_seq_length",
+  numEpochs: "num_epochs",
+  maxSteps: "max_steps",
+  method: "method",
+  loraRank: "lora_rank",
+  loraAlpha: "lora_alpha",
+  lrSchedule: "lr_schedule",
+  warmupSteps: "warmup_steps",
+  seed: "seed",
+  numGenerations: "num_generations",
+  outputDir: "output_dir",
+};
+
+/** Input paths a 422 can point at, for inline messages. */
+export const RUN_FIELD_PATHS = ["dataset_key", "model_id", ...Object.values(BODY_FIELDS)] as const;
+
+const NUMBER_FIELDS = [
+  "learningRate",
+  "batchSize",
+  "maxSeqLength",
+  "numEpochs",
+  "maxSteps",
+  "warmupSteps",
+  "seed",
+  "numGenerations",
+] as const satisfies readonly RunFormField[];
+
+const LORA_FIELDS = ["loraRank", "loraAlpha"] as const satisfies readonly RunFormField[];
+
+// A number input gives "" for text it cannot read, so nothing unparsed is ever sent.
+function optionalNumber(text: string): number | undefined {
+  const trimmed = text.trim();
+  if (!trimmed) return undefined;
+  const value = Number(trimmed);
+  return Number.isFinite(value) ? value : undefined;
+}
+
+export type RunTarget = { datasetKey: string; modelId: string; dryRun: boolean };
+
+/**
+ * The POST /api/tunix/run body. An emptied number input is left out, so the server's
+ * default applies (max_steps: train for num_epochs); LoRA's fields go only with LoRA.
+ */
+export function toRunRequest(values: RunFormValues, { datasetKey, modelId, dryRun }: RunTarget): RunRequestBody {
+  const body: Record<string, unknown> = {
+    dataset_key: datasetKey,
+    model_id: modelId.trim(),
+    dry_run: dryRun,
+    method: values.method,
+    lr_schedule: values.lrSchedule,
+  };
+  const numbers: readonly RunFormField[] = values.method === "lora" ? [...NUMBER_FIELDS, ...LORA_FIELDS] : NUMBER_FIELDS;
+  for (const field of numbers) {
+    const value = optionalNumber(values[field]);
+    if (value !== undefined) body[BODY_FIELDS[field]] = value;
+  }
+  const outputDir = values.outputDir.trim();
+  if (outputDir) body.output_dir = outputDir;
+  return body as RunRequestBody;
+}
+
+/** The Runs page with a dataset chosen: `/runs?dataset=<key>`. */
+export function runsPath(datasetKey: string): string {
+  return `/runs?${new URLSearchParams({ dataset: datasetKey }).toString()}`;
+}

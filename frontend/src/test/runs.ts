@@ -1,0 +1,113 @@
+import { datasetPage } from "./datasets";
+import { json, type RouteHandler } from "./fetchMock";
+
+export const BUILTIN_MODELS = {
+  "tunix-rt/tiny-gemma3": "Gemma 3, 2 layers, width 128 (~0.5M params)",
+  "tunix-rt/small-gemma3": "Gemma 3, 4 layers, width 256 (~3.5M params)",
+};
+
+export const TUNIX_AVAILABLE = {
+  available: true,
+  version: "0.1.7",
+  runtime_required: true,
+  message: "Tunix runtime is available for execution.",
+  jax_version: "0.10.2",
+  devices: ["cpu:0"],
+  builtin_models: BUILTIN_MODELS,
+};
+
+export const TUNIX_UNAVAILABLE = {
+  available: false,
+  version: null,
+  runtime_required: false,
+  message: "Tunix runtime not available. Install with `pip install -e 'backend[tunix]'` (make run does) for local execution.",
+  jax_version: null,
+  devices: [],
+  builtin_models: BUILTIN_MODELS,
+};
+
+export const RUN_ID = "00000000-0000-4000-8000-0000000000a1";
+
+export const CHECKS = [
+  { name: "dataset", ok: true, detail: "duels-v1: 30 traces (27 train, 3 eval), template gemma-reasoning-v1" },
+  { name: "model", ok: true, detail: "tunix-rt/tiny-gemma3: built in, random init" },
+  { name: "tokens", ok: true, detail: "30 samples: prompt mean 30 / max 30 tokens; 0 longer than max_seq_length 320" },
+  { name: "steps", ok: true, detail: "300 steps of batch 16 (27 train examples, 1 steps per epoch)" },
+  { name: "output_dir", ok: true, detail: "/data/artifacts/runs/00000000-0000-4000-8000-0000000000a1" },
+  { name: "runtime", ok: true, detail: "Tunix is installed" },
+];
+
+export function runResult(overrides: Record<string, unknown> = {}) {
+  return {
+    run_id: RUN_ID,
+    status: "completed",
+    mode: "dry-run",
+    dataset_key: "duels-v1",
+    model_id: "tunix-rt/tiny-gemma3",
+    output_dir: `runs/${RUN_ID}`,
+    exit_code: 0,
+    stdout: CHECKS.map((c) => `[ok] ${c.name}: ${c.detail}`).join("\n"),
+    stderr: "",
+    duration_seconds: 0.0003,
+    started_at: "2025-03-01T12:00:00Z",
+    completed_at: "2025-03-01T12:00:00Z",
+    message: "Dry-run completed successfully. Configuration is valid.",
+    checks: CHECKS,
+    summary: null,
+    ...overrides,
+  };
+}
+
+const PROMPT = (question: string) => `<start_of_turn>user\n${question}<end_of_turn>\n<start_of_turn>model\n`;
+
+export const LOCAL_STDOUT = [
+  { event: "log", time: 1, message: "model tunix-rt/tiny-gemma3 (full); 27 train / 3 eval examples" },
+  { event: "metric", time: 2, step: 0, name: "eval/loss", value: 5.55 },
+  { event: "metric", time: 3, step: 1, name: "train/loss", value: 5.557 },
+  { event: "checkpoint", time: 4, step: 20, path: "/data/artifacts/runs/x/checkpoints/20" },
+  { event: "generation", time: 5, prompt: PROMPT("What is 9 + 2?"), expected: "11", output: "Answer: 11<end_of_turn>   ", correct: true },
+  { event: "generation", time: 6, prompt: PROMPT("What is 3 + 4?"), expected: "7", output: "Answer: 8", correct: false },
+  // Not every line is an event: tolerated and skipped.
+  { event: "generation", time: 7, prompt: 42, expected: null, output: "", correct: "maybe" },
+]
+  .map((event) => JSON.stringify(event))
+  .concat(["not json {", "[1, 2]", '{"event": "done", "status": "completed"}'])
+  .join("\n");
+
+export const LOCAL_SUMMARY = {
+  start_step: 0,
+  steps: 20,
+  initial_loss: 5.557240009307861,
+  final_loss: 2.5100038051605225,
+  eval_loss: 5.555627346038818,
+  exact_match: 0.5,
+  train_examples: 27,
+  eval_examples: 3,
+  latest_checkpoint: 20,
+  wall_seconds: 59.02,
+  steps_per_second: 0.406,
+  tokens_per_second: 850,
+  peak_rss_mb: 839.2,
+  params_sha256: "7db7cab8",
+};
+
+export function localRunResult(overrides: Record<string, unknown> = {}) {
+  return runResult({
+    mode: "local",
+    stdout: LOCAL_STDOUT,
+    stderr: "W0301 warning from XLA\n",
+    duration_seconds: 67.59,
+    message: "Training completed: 20 steps, loss 5.557 -> 2.51.",
+    summary: LOCAL_SUMMARY,
+    ...overrides,
+  });
+}
+
+/** Everything the Runs page reads: Tunix available, datasets duels-v1 and duels-v2. */
+export function runsPageRoutes(routes: Record<string, RouteHandler> = {}): Record<string, RouteHandler> {
+  return {
+    "GET /api/tunix/status": () => json(200, TUNIX_AVAILABLE),
+    "GET /api/datasets": () => json(200, datasetPage([1, 2], 0, null)),
+    ...routes,
+  };
+}
