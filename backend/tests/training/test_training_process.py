@@ -186,3 +186,12 @@ def test_stop_request_ends_with_a_final_checkpoint(dataset: Path, tmp_path: Path
     assert 10 <= stopped_at < 5000
     assert done["summary"]["latest_checkpoint"] == stopped_at
     assert (out / "checkpoints" / str(stopped_at) / "commit_success.txt").exists()
+
+
+def test_generation_is_sized_from_the_longest_completion() -> None:
+    from tunix_rt_backend.training.tokenizer import ByteTokenizer
+    from tunix_rt_backend.training.trainer import GENERATION_MARGIN, generation_steps
+
+    records = [{"completion": "x" * 300}, {"completion": "short"}]
+    assert generation_steps(ByteTokenizer(), records, 1024) == 300 + GENERATION_MARGIN
+    assert generation_steps(ByteTokenizer(), records, 256) == 256

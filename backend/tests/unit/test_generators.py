@@ -182,10 +182,40 @@ def test_duel_all_three_answers_occur(duels: list[ReasoningTrace]) -> None:
 def test_duel_prompt_names_both_dealt_cards(duels: list[ReasoningTrace]) -> None:
     for duel in duels[:200]:
         first, second = cards_of(duel)
-        assert duel["prompt"].startswith(
-            f"High Card Duel: Player 1 holds the {first['rank']} of {first['suit']}, "
-            f"Player 2 holds the {second['rank']} of {second['suit']}. "
+        assert duel["prompt"] == (
+            f"High Card Duel: Player 1 has the {first['rank']} of {first['suit']}, "
+            f"Player 2 has the {second['rank']} of {second['suit']}. Who wins?"
         )
+
+
+def test_duel_steps_give_ranks_then_one_comparison_then_the_winner(
+    duels: list[ReasoningTrace],
+) -> None:
+    """Short on purpose: a byte-level toy model learns it in about a minute."""
+    outcomes = {
+        "Player 1": "So Player 1 wins.",
+        "Player 2": "So Player 2 wins.",
+        "Tie": "So it is a tie.",
+    }
+    relations = {"Player 1": "lower than", "Player 2": "higher than", "Tie": "equal to"}
+    for duel in duels:
+        first, second = cards_of(duel)
+        one, two = STRENGTH.index(first["rank"]) + 2, STRENGTH.index(second["rank"]) + 2
+        answer = duel["final_answer"]
+        assert [step["content"] for step in duel["steps"]] == [
+            f"Player 1: {first['rank']}, rank {one}.",
+            f"Player 2: {second['rank']}, rank {two}, {relations[answer]} {one}.",
+            outcomes[answer],
+        ]
+
+
+def test_duel_trace_is_pinned_for_seed_42() -> None:
+    completion = render_trace(high_card_duel.game_trace(42)).completion
+    assert completion == (
+        "Reasoning:\n1. Player 1: three, rank 3.\n"
+        "2. Player 2: ten, rank 10, higher than 3.\n3. So Player 2 wins.\n"
+        "Answer: Player 2<end_of_turn>"
+    )
 
 
 def test_duel_traces_are_valid_with_unique_step_indices(duels: list[ReasoningTrace]) -> None:

@@ -89,24 +89,27 @@ def winner(first: Card, second: Card) -> str:
 
 
 def game_trace(seed: int) -> ReasoningTrace:
+    """A deliberately short trace (a byte-level toy model trains on every character):
+    each player's rank as a number, player 2's compared with player 1's right where it
+    is written, then the winner, which that one word (lower, higher, equal) decides."""
     first, second = deal(seed)
     answer = winner(first, second)
-    if answer == "Tie":
-        verdict = f"{first.value} = {second.value}: equal ranks, so the duel is a tie."
-    else:
-        high, low = max(first.value, second.value), min(first.value, second.value)
-        verdict = f"{high} > {low}: {answer} has the higher rank and wins."
+    relation = {"Player 1": "lower than", "Player 2": "higher than", "Tie": "equal to"}[answer]
+    outcome = "it is a tie" if answer == "Tie" else f"{answer} wins"
     return {
         "trace_version": "1.0",
-        "prompt": (
-            f"High Card Duel: Player 1 holds {first}, Player 2 holds {second}. "
-            "Who wins? Answer Player 1, Player 2 or Tie."
-        ),
+        "prompt": f"High Card Duel: Player 1 has {first}, Player 2 has {second}. Who wins?",
         "final_answer": answer,
         "steps": [
-            {"i": 0, "type": "observe", "content": f"Player 1: {first}, rank {first.value}."},
-            {"i": 1, "type": "observe", "content": f"Player 2: {second}, rank {second.value}."},
-            {"i": 2, "type": "compare", "content": verdict},
+            {"i": 0, "type": "observe", "content": f"Player 1: {first.rank}, rank {first.value}."},
+            {
+                "i": 1,
+                "type": "compare",
+                "content": (
+                    f"Player 2: {second.rank}, rank {second.value}, {relation} {first.value}."
+                ),
+            },
+            {"i": 2, "type": "conclude", "content": f"So {outcome}."},
         ],
         "meta": {
             "source": "ungar",
