@@ -1,4 +1,4 @@
-"""The `tunix-rt` command: serve, db, token, dataset, generate."""
+"""The `tunix-rt` command: serve, db, token, dataset, generate, demo."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from tunix_rt_backend.datasets import cli as datasets_cli
 from tunix_rt_backend.db import migrate
 from tunix_rt_backend.db.engine import create_engine, create_sessionmaker, session_scope
 from tunix_rt_backend.errors import AppError
+from tunix_rt_backend.runs import cli as runs_cli
 from tunix_rt_backend.settings import Settings, SettingsError, load_settings
 
 T = TypeVar("T")
@@ -82,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     revoke.set_defaults(handler=_token_revoke)
 
     datasets_cli.add_commands(sub, _with_sessionmaker)
+    runs_cli.add_commands(sub, _with_sessionmaker)
     return parser
 
 

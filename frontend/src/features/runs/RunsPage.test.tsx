@@ -24,11 +24,11 @@ const DEMO_BODY = {
   model_id: "tunix-rt/tiny-gemma3",
   method: "full",
   lr_schedule: "cosine",
-  learning_rate: 0.003,
-  batch_size: 16,
-  max_seq_length: 320,
+  learning_rate: 0.01,
+  batch_size: 8,
+  max_seq_length: 240,
   num_epochs: 3,
-  max_steps: 300,
+  max_steps: 500,
   warmup_steps: 20,
   seed: 0,
   num_generations: 8,
@@ -51,10 +51,10 @@ describe("runs page: Tunix status", () => {
     ]);
     expect(screen.getByTestId("run:model")).toHaveValue("tunix-rt/tiny-gemma3");
     expect(screen.getByTestId("run:model").closest(".field")).toHaveTextContent("Gemma 3, 2 layers, width 128");
-    expect(screen.getByTestId("run:learning-rate")).toHaveValue(0.003);
-    expect(screen.getByTestId("run:batch-size")).toHaveValue(16);
-    expect(screen.getByTestId("run:max-seq-length")).toHaveValue(320);
-    expect(screen.getByTestId("run:max-steps")).toHaveValue(300);
+    expect(screen.getByTestId("run:learning-rate")).toHaveValue(0.01);
+    expect(screen.getByTestId("run:batch-size")).toHaveValue(8);
+    expect(screen.getByTestId("run:max-seq-length")).toHaveValue(240);
+    expect(screen.getByTestId("run:max-steps")).toHaveValue(500);
     expect(screen.getByTestId("run:warmup-steps")).toHaveValue(20);
     expect(screen.queryByTestId("run:lora-rank")).not.toBeInTheDocument();
     expect(screen.getByTestId("run:train")).toBeEnabled();
@@ -281,7 +281,7 @@ describe("runs page: the form", () => {
     ]);
 
     await user.selectOptions(screen.getByTestId("run:model"), "tunix-rt/small-gemma3");
-    expect(screen.getByTestId("run:learning-rate")).toHaveValue(0.003);
+    expect(screen.getByTestId("run:learning-rate")).toHaveValue(0.01);
     expect(screen.getByTestId("run:model").closest(".field")).toHaveTextContent("Gemma 3, 4 layers, width 256");
     expect(screen.queryByTestId("run:model-other")).not.toBeInTheDocument();
   });
