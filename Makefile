@@ -81,6 +81,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/traces_ingest.py
 	$(BIN)/python bench/traces_list.py
 	$(BIN)/python bench/export.py
+	$(BIN)/python bench/training_overhead.py
 
 clean:
 	rm -rf $(VENV) .tunix-rt $(FRONTEND)/node_modules $(FRONTEND)/dist $(E2E)/node_modules \
