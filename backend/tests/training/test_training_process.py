@@ -195,3 +195,30 @@ def test_generation_is_sized_from_the_longest_completion() -> None:
     records = [{"completion": "x" * 300}, {"completion": "short"}]
     assert generation_steps(ByteTokenizer(), records, 1024) == 300 + GENERATION_MARGIN
     assert generation_steps(ByteTokenizer(), records, 256) == 256
+
+
+def test_lora_run_trains_adapters_that_restore_onto_the_base(dataset: Path, tmp_path: Path) -> None:
+    manifest = _manifest(
+        tmp_path / "m.yaml", method="lora", lora_rank=4, max_steps=10, num_generations=0
+    )
+    out = tmp_path / "out"
+    done = _done(_train(manifest, dataset, out))
+    assert done["status"] == "completed"
+    assert done["summary"]["steps"] == 10
+    restored = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tunix_rt_backend.training.restore",
+            "--manifest",
+            str(manifest),
+            "--output-dir",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    result = orjson.loads(restored.stdout.strip().splitlines()[-1])
+    assert result == {"step": 10, "params_sha256": done["summary"]["params_sha256"]}

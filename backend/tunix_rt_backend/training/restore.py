@@ -27,12 +27,15 @@ def main(argv: list[str] | None = None) -> int:
     from tunix_rt_backend.training.trainer import apply_lora, params_digest
 
     cfg = manifest.training
-    # Another seed than training's: only a real restore can make the weights equal.
-    loaded = load_model(manifest.model.id, cfg.max_seq_length, cfg.seed + 1)
-    if cfg.method == "lora":
-        apply_lora(loaded, cfg)
+    # Full fine-tuning: another seed than training's, so only a real restore can make the
+    # weights equal. LoRA checkpoints hold the adapters only: the base must be the one
+    # trained on (for a built-in model, the same seed), the adapters start elsewhere.
+    lora = cfg.method == "lora"
+    loaded = load_model(manifest.model.id, cfg.max_seq_length, cfg.seed if lora else cfg.seed + 1)
+    if lora:
+        apply_lora(loaded, cfg.model_copy(update={"seed": cfg.seed + 1}))
     manager = CheckpointManager(root_directory=str(args.output_dir / "checkpoints"))
-    step, _ = manager.maybe_restore(loaded.model, restore_only_lora_params=cfg.method == "lora")
+    step, _ = manager.maybe_restore(loaded.model, restore_only_lora_params=lora)
     manager.close()
     print(orjson.dumps({"step": step, "params_sha256": params_digest(loaded.model)}).decode())
     return 0

@@ -148,8 +148,10 @@ def apply_lora(loaded: LoadedModel, cfg: TrainingSection) -> None:
         rank=cfg.lora_rank,
         alpha=cfg.lora_alpha,
     )
+    from flax import nnx
+
     loaded.model = qwix.apply_lora_to_model(
-        loaded.model, provider, **loaded.model.get_model_input()
+        loaded.model, provider, rngs=nnx.Rngs(cfg.seed), **loaded.model.get_model_input()
     )
 
 
