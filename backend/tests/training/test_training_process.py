@@ -79,6 +79,17 @@ def _train(manifest: Path, dataset: Path, out: Path, *extra: str) -> list[dict[s
     return _events(done.stdout)
 
 
+def _restore(manifest: Path, out: Path) -> dict[str, Any]:
+    """Restore the latest checkpoint in a fresh process: {step, params_sha256}."""
+    command = [sys.executable, "-m", "tunix_rt_backend.training.restore"]
+    args = ["--manifest", str(manifest), "--output-dir", str(out)]
+    restored = subprocess.run(
+        [*command, *args], capture_output=True, text=True, timeout=120, check=True
+    )
+    result: dict[str, Any] = orjson.loads(restored.stdout.strip().splitlines()[-1])
+    return result
+
+
 def _done(events: list[dict[str, Any]]) -> dict[str, Any]:
     assert events[-1]["event"] == "done", events[-1]
     return events[-1]
@@ -117,22 +128,7 @@ def test_checkpoint_restores_identical_weights_in_a_fresh_process(
     first_run: tuple[Path, Path, list[dict[str, Any]]],
 ) -> None:
     manifest, out, events = first_run
-    restored = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tunix_rt_backend.training.restore",
-            "--manifest",
-            str(manifest),
-            "--output-dir",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    result = orjson.loads(restored.stdout.strip().splitlines()[-1])
+    result = _restore(manifest, out)
     assert result["step"] == 60
     assert result["params_sha256"] == _done(events)["summary"]["params_sha256"]
 
@@ -205,20 +201,5 @@ def test_lora_run_trains_adapters_that_restore_onto_the_base(dataset: Path, tmp_
     done = _done(_train(manifest, dataset, out))
     assert done["status"] == "completed"
     assert done["summary"]["steps"] == 10
-    restored = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tunix_rt_backend.training.restore",
-            "--manifest",
-            str(manifest),
-            "--output-dir",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    result = orjson.loads(restored.stdout.strip().splitlines()[-1])
+    result = _restore(manifest, out)
     assert result == {"step": 10, "params_sha256": done["summary"]["params_sha256"]}

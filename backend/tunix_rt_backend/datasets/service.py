@@ -26,7 +26,7 @@ from tunix_rt_backend.datasets.schemas import (
 from tunix_rt_backend.datasets.stats import DatasetDigest
 from tunix_rt_backend.db.models import Dataset
 from tunix_rt_backend.errors import Conflict, NotFound, field_error
-from tunix_rt_backend.kit.pagination import Page, PageParams, Pagination, encode_cursor
+from tunix_rt_backend.kit.pagination import Page, PageParams, keyset_page
 from tunix_rt_backend.kit.time import utcnow
 from tunix_rt_backend.sft.template import TEMPLATE_NAME, TEMPLATE_SHA256, render_trace
 
@@ -164,20 +164,8 @@ async def list_datasets(
     rows = await repository.list_datasets(
         session, limit=params.limit + 1, offset=params.offset, before=params.cursor, name=name
     )
-    has_more = len(rows) > params.limit
-    rows = rows[: params.limit]
-    last = rows[-1] if rows and has_more else None
-    return Page[DatasetSummary](
-        data=[_summary(row) for row in rows],
-        pagination=Pagination(
-            limit=params.limit,
-            offset=params.offset,
-            next_offset=params.offset + params.limit
-            if has_more and params.cursor is None
-            else None,
-            next_cursor=encode_cursor(last.created_at, last.id) if last is not None else None,
-        ),
-    )
+    data, pagination = keyset_page(rows, params, _summary)
+    return Page[DatasetSummary](data=data, pagination=pagination)
 
 
 async def delete_dataset(session: AsyncSession, dataset_key: str) -> None:

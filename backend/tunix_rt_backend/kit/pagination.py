@@ -5,8 +5,9 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import orjson
 from fastapi import Depends, Query
@@ -56,6 +57,23 @@ def page_params(
     if offset:
         _invalid("offset", "offset and cursor cannot be combined")
     return PageParams(limit=limit, offset=0, cursor=decode_cursor(cursor))
+
+
+def keyset_page(
+    rows: Sequence[Any], params: PageParams, to_item: Callable[[Any], T]
+) -> tuple[list[T], Pagination]:
+    """One page from `limit + 1` rows (ordered by created_at, id, newest first): the
+    extra row only tells whether another page follows."""
+    has_more = len(rows) > params.limit
+    rows = rows[: params.limit]
+    last = rows[-1] if rows and has_more else None
+    pagination = Pagination(
+        limit=params.limit,
+        offset=params.offset,
+        next_offset=params.offset + params.limit if has_more and params.cursor is None else None,
+        next_cursor=encode_cursor(last.created_at, last.id) if last is not None else None,
+    )
+    return [to_item(row) for row in rows], pagination
 
 
 def encode_cursor(created_at: datetime, row_id: uuid.UUID) -> str:

@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tunix_rt_backend.errors import NotFound, field_error
-from tunix_rt_backend.kit.pagination import Page, PageParams, Pagination, encode_cursor
+from tunix_rt_backend.kit.pagination import Page, PageParams, keyset_page
 from tunix_rt_backend.kit.time import utcnow
 from tunix_rt_backend.traces import repository
 from tunix_rt_backend.traces.schemas import (
@@ -107,23 +107,12 @@ async def list_traces(session: AsyncSession, params: PageParams) -> Page[TraceSu
     rows = await repository.list_trace_summaries(
         session, limit=params.limit + 1, offset=params.offset, before=params.cursor
     )
-    has_more = len(rows) > params.limit
-    rows = rows[: params.limit]
-    last = rows[-1] if rows and has_more else None
-    return Page[TraceSummary](
-        data=[
-            TraceSummary(id=r.id, created_at=r.created_at, trace_version=r.trace_version)
-            for r in rows
-        ],
-        pagination=Pagination(
-            limit=params.limit,
-            offset=params.offset,
-            next_offset=params.offset + params.limit
-            if has_more and params.cursor is None
-            else None,
-            next_cursor=encode_cursor(last.created_at, last.id) if last is not None else None,
-        ),
+    data, pagination = keyset_page(
+        rows,
+        params,
+        lambda r: TraceSummary(id=r.id, created_at=r.created_at, trace_version=r.trace_version),
     )
+    return Page[TraceSummary](data=data, pagination=pagination)
 
 
 async def score_trace(session: AsyncSession, trace_id: uuid.UUID, criteria: str) -> ScoreResult:
