@@ -34,7 +34,7 @@ test("dry-run, then train the built-in tiny model on generated sums", async ({ p
   await expect(checks).toHaveCount(6);
   await expect(page.locator('[data-testid="run:check"][data-ok="true"]')).toHaveCount(6);
   for (const check of await checks.all()) await expect(check).toContainText("✓");
-  await expect(checks.filter({ hasText: "tokens" })).toContainText("0 longer than max_seq_length 320");
+  await expect(checks.filter({ hasText: "tokens" })).toContainText("0 longer than max_seq_length 240");
   await shot(page, "16-run-dry-run");
 
   await page.getByTestId("run:max-seq-length").fill("160");
