@@ -276,7 +276,12 @@ def run(
         max_steps=total_steps,
         checkpoint_root_directory=str(ckpt_root),
         checkpointing_options=ocp.CheckpointManagerOptions(
-            save_interval_steps=cfg.checkpoint_every_n_steps, max_to_keep=MAX_CHECKPOINTS_KEPT
+            save_interval_steps=cfg.checkpoint_every_n_steps,
+            max_to_keep=MAX_CHECKPOINTS_KEPT,
+            # Synchronous saves: twice, under load, a run hung right after the step-0
+            # eval, where orbax's first (always taken) async save starts its threads.
+            # A checkpoint is also committed when its event is emitted this way.
+            enable_async_checkpointing=False,
         ),
         metrics_logging_options=metrics_lib.MetricsLoggerOptions(
             log_dir=str(output_dir / "metrics"),
