@@ -17,6 +17,7 @@ from tunix_rt_backend.datasets.schemas import (
 )
 from tunix_rt_backend.deps import SessionDep, SessionMakerDep, SettingsDep
 from tunix_rt_backend.errors import Conflict, Forbidden, NotFound, Unauthorized, responses
+from tunix_rt_backend.kit.body import NDJSON
 from tunix_rt_backend.kit.pagination import Page, PageParamsDep
 
 router = APIRouter(
@@ -25,8 +26,6 @@ router = APIRouter(
     dependencies=[Depends(require_access)],
     responses=responses(Unauthorized, Forbidden),
 )
-
-NDJSON = "application/x-ndjson"
 
 
 @router.post(

@@ -16,14 +16,13 @@ from tunix_rt_backend.generators.schemas import (
     NoParams,
     UngarStatus,
 )
+from tunix_rt_backend.kit.body import NDJSON
 
 router = APIRouter(
     tags=["generators"],
     dependencies=[Depends(require_access)],
     responses=responses(Unauthorized, Forbidden),
 )
-
-NDJSON = "application/x-ndjson"
 
 
 @router.get("/api/generators", response_model=list[GeneratorInfo])

@@ -11,6 +11,8 @@ from pydantic import TypeAdapter, ValidationError
 from tunix_rt_backend.errors import PayloadTooLarge
 
 M = TypeVar("M")
+# Exports and streamed lists: one JSON object per line.
+NDJSON = "application/x-ndjson"
 
 
 async def read_body_limited(request: Request, max_bytes: int) -> bytes:

@@ -28,7 +28,6 @@ from tunix_rt_backend.sft.service import manifest_yaml
 from tunix_rt_backend.training.manifest import TrainingSection
 
 Maker = async_sessionmaker[AsyncSession]
-_TRAINING_FIELDS = set(TrainingSection.model_fields)
 
 
 class TunixNotAvailable(NotAvailable):
@@ -106,7 +105,7 @@ async def _train(
 ) -> RunResult:
     output_path.mkdir(parents=True, exist_ok=True)
     manifest_path, dataset_path = output_path / "manifest.yaml", output_path / "dataset.jsonl"
-    training = TrainingSection.model_validate(request.model_dump(include=_TRAINING_FIELDS))
+    training = TrainingSection.of(request)
     manifest_path.write_text(
         manifest_yaml(dataset, request.model_id, training, str(row.config["output_dir"]))  # type: ignore[index]
     )

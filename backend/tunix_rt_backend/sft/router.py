@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Response, status
 from fastapi.responses import StreamingResponse
 
 from tunix_rt_backend.auth.deps import require_access
 from tunix_rt_backend.datasets import service as datasets_service
 from tunix_rt_backend.deps import SessionDep, SessionMakerDep, SettingsDep
 from tunix_rt_backend.errors import BadRequest, Forbidden, NotFound, Unauthorized, responses
+from tunix_rt_backend.kit.body import NDJSON
 from tunix_rt_backend.sft import service
 from tunix_rt_backend.sft.schemas import SftExportRequest, SftManifestRequest, SftManifestResponse
 
@@ -16,8 +17,6 @@ router = APIRouter(
     dependencies=[Depends(require_access)],
     responses=responses(Unauthorized, Forbidden),
 )
-
-NDJSON = "application/x-ndjson"
 
 
 @router.post(
@@ -30,13 +29,13 @@ NDJSON = "application/x-ndjson"
 )
 async def export_sft(
     session: SessionDep, maker: SessionMakerDep, settings: SettingsDep, body: SftExportRequest
-) -> StreamingResponse:
+) -> Response:
     """Traces in the `tunix_sft` format (Gemma chat template with reasoning steps):
     the first `limit` members of a dataset, or the listed `trace_ids` in their order."""
     service.check_export_request(body, settings.dataset_max_traces)
     if body.trace_ids is not None:
         data = await service.trace_ids_export(session, body.trace_ids, body.limit)
-        return StreamingResponse(service.once(data), media_type=NDJSON)
+        return Response(data, media_type=NDJSON)
     assert body.dataset_key is not None
     dataset = await datasets_service.get_dataset(session, body.dataset_key)
     lines = datasets_service.export_lines(maker, dataset.id, "tunix_sft", "all", body.limit)

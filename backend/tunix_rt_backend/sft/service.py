@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import yaml
@@ -40,17 +39,10 @@ async def trace_ids_export(session: AsyncSession, trace_ids: list[uuid.UUID], li
     return b"".join(tunix_sft_line(i, None, payloads[i]) for i in wanted)
 
 
-async def once(data: bytes) -> AsyncIterator[bytes]:
-    yield data
-
-
 async def build_manifest(session: AsyncSession, request: SftManifestRequest) -> str:
     dataset = await datasets_service.get_manifest(session, request.dataset_key)
-    training = TrainingSection.model_validate(request.model_dump(include=_TRAINING_FIELDS))
+    training = TrainingSection.of(request)
     return manifest_yaml(dataset, request.model_id, training, request.output_dir)
-
-
-_TRAINING_FIELDS = set(TrainingSection.model_fields)
 
 
 def manifest_yaml(

@@ -32,6 +32,11 @@ class TrainingSection(BaseModel):
         8, ge=0, le=256, description="Held-out prompts answered greedily at the end"
     )
 
+    @classmethod
+    def of(cls, request: BaseModel) -> TrainingSection:
+        """The training settings of a request that extends this model."""
+        return cls.model_validate(request.model_dump(include=set(cls.model_fields)))
+
 
 class ModelSection(BaseModel):
     id: str = Field(min_length=1, max_length=256)
