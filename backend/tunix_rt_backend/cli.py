@@ -53,7 +53,22 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the API (and the UI)")
     serve.add_argument("--host", help="address to listen on (default BACKEND_HOST, 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default BACKEND_PORT, 8000)")
+    serve.add_argument(
+        "--no-worker",
+        dest="worker",
+        action="store_false",
+        default=None,
+        help="no embedded queue worker (default EMBEDDED_WORKER, true): run `tunix-rt "
+        "worker` processes instead",
+    )
     serve.set_defaults(handler=_serve)
+
+    worker = sub.add_parser("worker", help="execute queued runs (stops cleanly on SIGTERM)")
+    worker.add_argument(
+        "--concurrency", type=int, help="runs at a time (default WORKER_CONCURRENCY, 1)"
+    )
+    worker.add_argument("--metrics-port", type=int, help="serve Prometheus metrics on this port")
+    worker.set_defaults(handler=_worker)
 
     db = sub.add_parser("db", help="database migrations").add_subparsers(required=True)
     up = db.add_parser("upgrade", help="migrate to a revision (default head)")
@@ -104,8 +119,22 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
             "reach it could use it. Create one with `tunix-rt token create --name NAME "
             "--scope admin`, or serve on 127.0.0.1."
         )
-    print(f"tunix-rt: serving on http://{host}:{port} (database: {_redacted(settings)})")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    worker = settings.embedded_worker if args.worker is None else args.worker
+    print(
+        f"tunix-rt: serving on http://{host}:{port} (database: {_redacted(settings)}; "
+        f"{'embedded worker' if worker else 'no embedded worker'})"
+    )
+    uvicorn.run(create_app(settings, worker=worker), host=host, port=port, log_level="info")
+
+
+def _worker(settings: Settings, args: argparse.Namespace) -> None:
+    from tunix_rt_backend.runs.worker import serve_worker
+
+    if args.concurrency is not None and not 1 <= args.concurrency <= 64:
+        raise CliError("--concurrency must be between 1 and 64")
+    if settings.is_sqlite:
+        migrate.upgrade(settings.db_url)
+    asyncio.run(serve_worker(settings, args.concurrency, args.metrics_port))
 
 
 def _openapi(settings: Settings, _: argparse.Namespace) -> None:

@@ -11,7 +11,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SUPPORTED_DB_SCHEMES = ("sqlite+aiosqlite", "postgresql+asyncpg")
@@ -39,6 +39,16 @@ class Settings(BaseSettings):
     artifacts_dir: Path | None = None
     model_dir: Path | None = None
     tunix_run_timeout_seconds: int = Field(3600, ge=1, le=7 * 24 * 3600)
+    # The run queue: workers heartbeat every WORKER_HEARTBEAT_SECONDS and are presumed
+    # lost after WORKER_STALE_SECONDS without one; their runs are re-queued (to resume)
+    # until RUN_MAX_ATTEMPTS claims, then failed.
+    embedded_worker: bool = True
+    worker_concurrency: int = Field(1, ge=1, le=64)
+    worker_heartbeat_seconds: float = Field(10.0, gt=0, le=300)
+    worker_stale_seconds: float = Field(30.0, gt=0, le=3600)
+    worker_poll_seconds: float = Field(2.0, gt=0, le=60)
+    worker_shutdown_grace_seconds: float = Field(30.0, ge=0, le=3600)
+    run_max_attempts: int = Field(3, ge=1, le=100)
     frontend_port: int = 5173
     ui_dir: Path = DEFAULT_UI_DIR
     rediai_mode: Literal["mock", "real"] = "mock"
@@ -62,6 +72,14 @@ class Settings(BaseSettings):
     def _leading_slash(cls, value: str) -> str:
         if not value.startswith("/"):
             raise ValueError('must start with "/"')
+        return value
+
+    @field_validator("worker_stale_seconds")
+    @classmethod
+    def _stale_after_heartbeats(cls, value: float, info: ValidationInfo) -> float:
+        heartbeat = info.data.get("worker_heartbeat_seconds")
+        if heartbeat is not None and value < 2 * heartbeat:
+            raise ValueError(f"must be at least twice WORKER_HEARTBEAT_SECONDS ({heartbeat})")
         return value
 
     @field_validator("database_url")

@@ -186,3 +186,34 @@ async def test_local_run_trains_and_records_the_outcome(
     output = next(c for c in again.json()["checks"] if c["name"] == "output_dir")
     assert not output["ok"]
     assert "already holds checkpoints" in output["detail"]
+
+
+@pytest.mark.parametrize(
+    ("model_type", "tokenizer", "ok", "expected"),
+    [
+        ("qwen2", True, True, "qwen2 checkpoint at"),
+        ("mistral", True, False, "has model_type 'mistral', which Tunix cannot load"),
+        ("llama", False, False, "has no tokenizer file (tokenizer.json)"),
+    ],
+)
+async def test_dry_run_checks_a_local_checkpoint(
+    client: httpx.AsyncClient,
+    settings: Settings,
+    model_type: str,
+    tokenizer: bool,
+    ok: bool,
+    expected: str,
+) -> None:
+    await _sums(client)
+    checkpoint = settings.models_root / "acme--reasoner-1b"
+    checkpoint.mkdir(parents=True)
+    (checkpoint / "config.json").write_text(f'{{"model_type": "{model_type}"}}')
+    if tokenizer:
+        (checkpoint / "tokenizer.json").write_text("{}")
+    result = (
+        await client.post("/api/tunix/run", json=_run_body(model_id="acme/reasoner-1b"))
+    ).json()
+    model = next(c for c in result["checks"] if c["name"] == "model")
+    assert model["ok"] is ok
+    assert expected in model["detail"]
+    assert result["status"] == ("completed" if ok else "failed")

@@ -60,10 +60,13 @@ def page_params(
 
 
 def keyset_page(
-    rows: Sequence[Any], params: PageParams, to_item: Callable[[Any], T]
+    rows: Sequence[Any],
+    params: PageParams,
+    to_item: Callable[[Any], T],
+    key: Callable[[Any], tuple[datetime, uuid.UUID]] = lambda row: (row.created_at, row.id),
 ) -> tuple[list[T], Pagination]:
-    """One page from `limit + 1` rows (ordered by created_at, id, newest first): the
-    extra row only tells whether another page follows."""
+    """One page from `limit + 1` rows (ordered by `key`, (created_at, id), newest
+    first): the extra row only tells whether another page follows."""
     has_more = len(rows) > params.limit
     rows = rows[: params.limit]
     last = rows[-1] if rows and has_more else None
@@ -71,7 +74,7 @@ def keyset_page(
         limit=params.limit,
         offset=params.offset,
         next_offset=params.offset + params.limit if has_more and params.cursor is None else None,
-        next_cursor=encode_cursor(last.created_at, last.id) if last is not None else None,
+        next_cursor=encode_cursor(*key(last)) if last is not None else None,
     )
     return [to_item(row) for row in rows], pagination
 

@@ -17,6 +17,7 @@ from tunix_rt_backend.sft.template import TEMPLATE_SHA256, render_trace
 from tunix_rt_backend.training.catalog import (
     TOKENIZER_FILES,
     ModelNotAvailable,
+    checkpoint_model_type,
     is_builtin,
     local_checkpoint_dir,
 )
@@ -31,13 +32,15 @@ def model_check(model_id: str, models_root: Path) -> tuple[Check, bool]:
         if is_builtin(model_id):
             return Check(name="model", ok=True, detail=f"{model_id}: built in, random init"), True
         path = local_checkpoint_dir(model_id, models_root)
+        model_type = checkpoint_model_type(path)
     except ModelNotAvailable as exc:
         return Check(name="model", ok=False, detail=str(exc)), False
     found = [name for name in TOKENIZER_FILES if (path / name).is_file()]
     if not found:
         detail = f"checkpoint at {path} has no tokenizer file ({', '.join(TOKENIZER_FILES)})"
         return Check(name="model", ok=False, detail=detail), False
-    return Check(name="model", ok=True, detail=f"checkpoint at {path} ({', '.join(found)})"), False
+    detail = f"{model_type} checkpoint at {path} ({', '.join(found)})"
+    return Check(name="model", ok=True, detail=detail), False
 
 
 async def token_check(session: AsyncSession, dataset_id: uuid.UUID, max_seq_length: int) -> Check:

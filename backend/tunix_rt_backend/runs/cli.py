@@ -71,7 +71,7 @@ async def _demo(maker: Maker, settings: Settings, args: argparse.Namespace) -> N
     print(f"built {dataset.dataset_key}: {dataset.train_count} train, {dataset.eval_count} eval")
     print("training tunix-rt/tiny-gemma3 (this takes a minute or more on a CPU)...")
     training = {**DEMO_TRAINING, "max_steps": args.steps}
-    result = await service.run(
+    result = await service.submit(
         maker, settings, RunRequest(dataset_key=dataset.dataset_key, dry_run=False, **training)
     )
     print(result.message)

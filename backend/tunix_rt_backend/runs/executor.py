@@ -1,10 +1,13 @@
 """Runs the training process: its own OS process group, bounded by a timeout, its
-stdout (JSON-line events) and stderr collected, the tails kept."""
+stdout (JSON-line events) and stderr collected, the tails kept. A stop request asks
+the trainer to stop (the stop file: it checkpoints), then the group gets SIGTERM,
+then SIGKILL; the process also gets SIGTERM if the process that started it dies."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import os
 import signal
 import sys
@@ -16,6 +19,8 @@ import orjson
 
 OUTPUT_TAIL_BYTES = 10 * 1024
 TERM_GRACE_S = 10.0
+PR_SET_PDEATHSIG = 1
+STOP_FILE = "STOP"
 
 
 @dataclass
@@ -26,6 +31,7 @@ class ProcessOutcome:
     stderr: str
     done: dict[str, Any] | None = None
     events: int = 0
+    stopped: bool = False
 
 
 def tail(text: str, limit: int = OUTPUT_TAIL_BYTES) -> str:
@@ -48,19 +54,37 @@ def training_command(manifest: Path, dataset: Path, output_dir: Path) -> list[st
         "--output-dir",
         str(output_dir),
         "--stop-file",
-        str(output_dir / "STOP"),
+        str(output_dir / STOP_FILE),
     ]
 
 
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child, before exec
+    # Linux: SIGTERM when the worker that started it dies (even by SIGKILL), so no
+    # trainer outlives its worker and races the attempt that resumes its run.
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 async def run_training(
-    command: list[str], *, timeout_s: float, env: dict[str, str]
+    command: list[str],
+    *,
+    timeout_s: float,
+    env: dict[str, str],
+    stop: asyncio.Event | None = None,
+    stop_file: Path | None = None,
+    stop_grace_s: float = 30.0,
 ) -> ProcessOutcome:
+    """Runs `command` to its end, its timeout, or until `stop` is set: then the
+    trainer is asked to stop through `stop_file` and given `stop_grace_s` to save its
+    checkpoint and exit before the process group is signalled."""
     proc = await asyncio.create_subprocess_exec(
         *command,
+        stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         env={**os.environ, **env},
         start_new_session=True,  # its own process group: a stop reaches every child
+        preexec_fn=_die_with_parent,
     )
     out_chunks: list[bytes] = []
     err_chunks: list[bytes] = []
@@ -83,14 +107,22 @@ async def run_training(
         async for line in proc.stderr:
             err_chunks.append(line)
 
-    readers = asyncio.gather(read_stdout(), read_stderr(), proc.wait())
-    timed_out = False
-    try:
-        await asyncio.wait_for(asyncio.shield(readers), timeout_s)
-    except TimeoutError:
-        timed_out = True
+    readers = asyncio.ensure_future(asyncio.gather(read_stdout(), read_stderr(), proc.wait()))
+    stopping = asyncio.ensure_future(stop.wait()) if stop is not None else None
+    waiting: set[asyncio.Future[Any]] = {readers} | ({stopping} if stopping else set())
+    finished, _ = await asyncio.wait(waiting, timeout=timeout_s, return_when="FIRST_COMPLETED")
+    timed_out = not finished
+    stopped = stopping is not None and stopping in finished and readers not in finished
+    if stopping is not None:
+        stopping.cancel()
+    if stopped:
+        if stop_file is not None:
+            stop_file.touch()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(readers), stop_grace_s)
+    if not readers.done():
         await _stop_group(proc)
-        await readers
+    await readers
     return ProcessOutcome(
         exit_code=proc.returncode,
         timed_out=timed_out,
@@ -98,6 +130,7 @@ async def run_training(
         stderr=tail(b"".join(err_chunks).decode("utf-8", "replace")),
         done=done,
         events=events,
+        stopped=stopped,
     )
 
 

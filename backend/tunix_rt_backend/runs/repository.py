@@ -1,14 +1,50 @@
-"""All SQL of the runs domain."""
+"""All SQL of the runs domain: the registry, the queue (claims, guarded updates) and
+the workers table (heartbeats, the reaper).
+
+Claiming takes one pending run in one statement. PostgreSQL: the subquery locks its
+row `FOR UPDATE SKIP LOCKED`, so concurrent claims pass over each other. SQLite: the
+statement runs under `BEGIN IMMEDIATE`, which takes the database's one write lock
+first. Every later change names (status, worker_id, attempt) in its WHERE clause, so
+a worker presumed dead can never overwrite a newer attempt.
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, delete, exists, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tunix_rt_backend.db.models import TunixRun
+from tunix_rt_backend.db.models import TunixRun, Worker
+from tunix_rt_backend.kit.pagination import PageParams
+
+NOTIFY_CHANNEL = "tunix_runs_queue"
+WORKER_LOST = "worker lost"
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Who may change a running run: the worker that claimed it (None for a
+    synchronous run, which the API process runs) and the attempt it claimed."""
+
+    worker_id: str | None
+    attempt: int
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        held = (
+            TunixRun.worker_id.is_(None)
+            if self.worker_id is None
+            else TunixRun.worker_id == self.worker_id
+        )
+        return [TunixRun.status == "running", held, TunixRun.attempt == self.attempt]
+
+
+def _is_postgres(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
 
 
 async def insert_run(session: AsyncSession, run: TunixRun) -> None:
@@ -16,11 +52,176 @@ async def insert_run(session: AsyncSession, run: TunixRun) -> None:
     await session.flush()
 
 
-async def finish_run(session: AsyncSession, run_id: uuid.UUID, values: dict[str, Any]) -> None:
-    """The end state of a running run. Guarded on status, so a run that something
-    else ended meanwhile (a cancel, later) keeps that end."""
-    await session.execute(
-        update(TunixRun)
-        .where(TunixRun.run_id == run_id, TunixRun.status == "running")
-        .values(**values)
+async def enqueue(session: AsyncSession, run: TunixRun) -> None:
+    """Insert a pending run; on PostgreSQL, wake the listening workers when the
+    transaction commits (NOTIFY is delivered at commit, never before)."""
+    session.add(run)
+    await session.flush()
+    if _is_postgres(session):
+        await session.execute(
+            text("SELECT pg_notify(:channel, :run_id)"),
+            {"channel": NOTIFY_CHANNEL, "run_id": str(run.run_id)},
+        )
+
+
+async def claim(session: AsyncSession, worker_id: str, now: datetime) -> TunixRun | None:
+    """The oldest pending run, now running under `worker_id` with attempt + 1. The
+    caller commits at once (the claim is its own transaction)."""
+    pick = (
+        select(TunixRun.run_id)
+        .where(TunixRun.status == "pending")
+        .order_by(TunixRun.queued_at, TunixRun.run_id)
+        .limit(1)
     )
+    if _is_postgres(session):
+        pick = pick.with_for_update(skip_locked=True)
+    else:
+        await session.execute(text("BEGIN IMMEDIATE"))
+    statement = (
+        update(TunixRun)
+        .where(TunixRun.run_id == pick.scalar_subquery(), TunixRun.status == "pending")
+        .values(
+            status="running",
+            worker_id=worker_id,
+            attempt=TunixRun.attempt + 1,
+            claimed_at=now,
+            started_at=now,
+        )
+        .returning(TunixRun)
+        .execution_options(synchronize_session=False)
+    )
+    return (await session.execute(statement)).scalars().first()
+
+
+async def finish_run(
+    session: AsyncSession, run_id: uuid.UUID, owner: Owner, values: dict[str, Any]
+) -> bool:
+    """The end state of a run, written only while `owner` still holds it; False when
+    something else (a cancel, the reaper, a newer attempt) changed it meanwhile."""
+    result = await session.execute(
+        update(TunixRun)
+        .where(TunixRun.run_id == run_id, *owner.conditions())
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def requeue(session: AsyncSession, run_id: uuid.UUID, owner: Owner, now: datetime) -> bool:
+    """Back to pending (a worker shutting down); the next claim resumes it."""
+    return await finish_run(
+        session, run_id, owner, {"status": "pending", "worker_id": None, "queued_at": now}
+    )
+
+
+async def get_run(session: AsyncSession, run_id: uuid.UUID) -> TunixRun | None:
+    return await session.get(TunixRun, run_id)
+
+
+async def list_runs(
+    session: AsyncSession,
+    params: PageParams,
+    *,
+    status: str | None,
+    dataset_key: str | None,
+    mode: str | None,
+) -> Sequence[TunixRun]:
+    """`limit + 1` runs, newest first (created_at, run_id), filters ANDed."""
+    query = select(TunixRun)
+    if status is not None:
+        query = query.where(TunixRun.status == status)
+    if dataset_key is not None:
+        query = query.where(TunixRun.dataset_key == dataset_key)
+    if mode is not None:
+        query = query.where(TunixRun.mode == mode)
+    if params.cursor is not None:
+        created_at, run_id = params.cursor
+        query = query.where(
+            (TunixRun.created_at < created_at)
+            | ((TunixRun.created_at == created_at) & (TunixRun.run_id < run_id))
+        )
+    query = query.order_by(TunixRun.created_at.desc(), TunixRun.run_id.desc())
+    rows = await session.scalars(query.offset(params.offset).limit(params.limit + 1))
+    return rows.all()
+
+
+async def count_by_status(session: AsyncSession) -> dict[str, int]:
+    rows = await session.execute(select(TunixRun.status, func.count()).group_by(TunixRun.status))
+    return {status: count for status, count in rows.tuples()}
+
+
+# --- workers -------------------------------------------------------------------------
+
+
+async def register_worker(session: AsyncSession, worker: Worker) -> None:
+    session.add(worker)
+    await session.flush()
+
+
+async def heartbeat(
+    session: AsyncSession, worker_id: str, now: datetime, running: Sequence[uuid.UUID]
+) -> set[uuid.UUID] | None:
+    """Refresh the heartbeat; the subset of `running` this worker still holds (the
+    others were cancelled or handed to a newer attempt). None when the worker's row is
+    gone: it was presumed lost, and holds nothing."""
+    result = await session.execute(
+        update(Worker).where(Worker.worker_id == worker_id).values(heartbeat_at=now)
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return None
+    if not running:
+        return set()
+    held = await session.scalars(
+        select(TunixRun.run_id).where(
+            TunixRun.run_id.in_(running),
+            TunixRun.worker_id == worker_id,
+            TunixRun.status == "running",
+        )
+    )
+    return set(held.all())
+
+
+async def deregister_worker(session: AsyncSession, worker_id: str) -> None:
+    await session.execute(delete(Worker).where(Worker.worker_id == worker_id))
+
+
+@dataclass(frozen=True)
+class Reaped:
+    run_id: uuid.UUID
+    worker_id: str
+    attempt: int
+    status: str  # "pending" (re-queued) or "failed"
+
+
+async def reap(session: AsyncSession, now: datetime, stale_after: timedelta) -> list[Reaped]:
+    """Runs held by workers without a fresh heartbeat (or with no row at all) go back
+    to pending to resume, with attempt + 1 at their next claim, until `max_attempts`
+    claims; then they fail as "worker lost". The stale workers' rows are deleted."""
+    stale = select(Worker.worker_id).where(Worker.heartbeat_at < now - stale_after)
+    no_row = ~exists().where(Worker.worker_id == TunixRun.worker_id)
+    lost = await session.execute(
+        select(TunixRun.run_id, TunixRun.worker_id, TunixRun.attempt, TunixRun.max_attempts)
+        .where(TunixRun.status == "running", TunixRun.worker_id.is_not(None))
+        .where(TunixRun.worker_id.in_(stale) | no_row)
+    )
+    reaped: list[Reaped] = []
+    for run_id, worker_id, attempt, max_attempts in lost.tuples():
+        owner = Owner(worker_id, attempt)
+        if attempt < max_attempts:
+            values: dict[str, Any] = {
+                "status": "pending",
+                "worker_id": None,
+                "queued_at": now,
+                "error": f"{WORKER_LOST} ({worker_id}) at attempt {attempt}; re-queued to resume",
+            }
+        else:
+            values = {
+                "status": "failed",
+                "completed_at": now,
+                "error": f"{WORKER_LOST}: {worker_id} stopped heartbeating at attempt "
+                f"{attempt} of {max_attempts}",
+            }
+        if await finish_run(session, run_id, owner, values):
+            reaped.append(Reaped(run_id, str(worker_id), attempt, values["status"]))
+    await session.execute(delete(Worker).where(Worker.heartbeat_at < now - stale_after))
+    return reaped

@@ -19,7 +19,16 @@ class RunRequest(TrainingSection):
         RelativeName | None,
         Field(max_length=512, description="A name under ARTIFACTS_DIR (default runs/<run_id>)"),
     ] = None
-    dry_run: bool = Field(True, description="Validate only (true) or train now (false)")
+    dry_run: bool = Field(True, description="Validate only (true) or train (false)")
+    timeout_seconds: Annotated[
+        int | None,
+        Field(ge=1, le=7 * 24 * 3600, description="Default TUNIX_RUN_TIMEOUT_SECONDS"),
+    ] = None
+
+
+RunState = Literal["pending", "running", "completed", "failed", "timeout", "cancelled"]
+RunMode = Literal["dry-run", "local"]
+TERMINAL_STATES: tuple[RunState, ...] = ("completed", "failed", "timeout", "cancelled")
 
 
 class Check(BaseModel):
@@ -30,8 +39,8 @@ class Check(BaseModel):
 
 class RunResult(BaseModel):
     run_id: uuid.UUID
-    status: Literal["pending", "running", "completed", "failed", "timeout", "cancelled"]
-    mode: Literal["dry-run", "local"]
+    status: RunState
+    mode: RunMode
     dataset_key: str
     model_id: str
     output_dir: str
@@ -44,6 +53,46 @@ class RunResult(BaseModel):
     message: str
     checks: list[Check] = Field(default_factory=list)
     summary: dict[str, Any] | None = Field(None, description="The training process's summary")
+
+
+class RunDetail(RunResult):
+    created_at: datetime
+    queued_at: datetime | None = Field(description="When it last joined the queue")
+    claimed_at: datetime | None = Field(description="When a worker last claimed it")
+    attempt: int = Field(description="Claims so far (a lost worker's run is claimed again)")
+    max_attempts: int
+    worker_id: str | None = Field(description="The worker running it, or that ran it last")
+    error: str | None = Field(description="Why it failed, timed out or was re-queued")
+    config: dict[str, Any]
+
+
+class RunStatus(BaseModel):
+    run_id: uuid.UUID
+    status: RunState
+    attempt: int
+    started_at: datetime
+    completed_at: datetime | None
+    duration_seconds: float | None
+    error: str | None
+
+
+class RunSummary(BaseModel):
+    run_id: uuid.UUID
+    dataset_key: str
+    model_id: str
+    mode: RunMode
+    status: RunState
+    started_at: datetime
+    completed_at: datetime | None
+    duration_seconds: float | None
+    attempt: int
+    created_at: datetime
+
+
+class RunFilters(BaseModel):
+    status: RunState | None = None
+    dataset_key: Annotated[str | None, Field(max_length=256)] = None
+    mode: RunMode | None = None
 
 
 class TunixStatus(BaseModel):

@@ -1,11 +1,15 @@
-"""Business rules of runs: dry-run checks and synchronous local runs. Raises
-AppError; commits only through `session_scope`, one unit of work at a time, because a
-local run spans minutes to hours and must be visible while it runs."""
+"""Business rules of runs: submitting (synchronous, or queued for a worker), executing
+(shared by both paths), reading the registry. Raises AppError; commits only through
+`session_scope`, one unit of work at a time, because a run spans minutes to hours and
+must be visible while it runs."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +20,22 @@ from tunix_rt_backend.datasets import service as datasets_service
 from tunix_rt_backend.datasets.schemas import DatasetManifest
 from tunix_rt_backend.db.engine import session_scope
 from tunix_rt_backend.db.models import TunixRun
-from tunix_rt_backend.errors import NotAvailable, field_error
+from tunix_rt_backend.errors import NotAvailable, NotFound, field_error
+from tunix_rt_backend.kit.pagination import Page, PageParams, keyset_page
 from tunix_rt_backend.kit.paths import resolve_under
 from tunix_rt_backend.kit.time import utcnow
 from tunix_rt_backend.runs import executor, repository
 from tunix_rt_backend.runs.checks import dry_run_checks
-from tunix_rt_backend.runs.schemas import Check, RunRequest, RunResult
+from tunix_rt_backend.runs.repository import Owner
+from tunix_rt_backend.runs.schemas import (
+    Check,
+    RunDetail,
+    RunFilters,
+    RunRequest,
+    RunResult,
+    RunStatus,
+    RunSummary,
+)
 from tunix_rt_backend.runs.status import tunix_available
 from tunix_rt_backend.settings import Settings
 from tunix_rt_backend.sft.service import manifest_yaml
@@ -34,6 +48,23 @@ class TunixNotAvailable(NotAvailable):
     pass
 
 
+class RunNotFound(NotFound):
+    pass
+
+
+@dataclass
+class Execution:
+    """What executing a run produced: its end state (written only if its owner still
+    held it), the dry-run checks and the training summary."""
+
+    values: dict[str, Any]
+    checks: list[Check]
+    summary: dict[str, Any] | None
+    message: str
+    written: bool
+    requeued: bool = False
+
+
 def _output_path(settings: Settings, name: str) -> Path:
     try:
         return resolve_under(settings.artifacts_root, name)
@@ -43,98 +74,167 @@ def _output_path(settings: Settings, name: str) -> Path:
         ) from None
 
 
-async def run(maker: Maker, settings: Settings, request: RunRequest) -> RunResult:
+async def submit(
+    maker: Maker,
+    settings: Settings,
+    request: RunRequest,
+    *,
+    queue: bool = False,
+    wake: Callable[[], None] | None = None,
+) -> RunResult:
+    """Validate, record and then run now (the request waits) or queue for a worker
+    (`queue`: the run is returned `pending` at once; `wake` nudges an in-process
+    worker). Bad input changes nothing."""
     run_id = uuid.uuid4()
     output_name = request.output_dir or f"runs/{run_id}"
-    output_path = _output_path(settings, output_name)
+    _output_path(settings, output_name)
     if not request.dry_run and not tunix_available():
         raise TunixNotAvailable(
             "Tunix is not installed here, so dry_run=false cannot train: install the "
             "`tunix` extra (pip install -e 'backend[tunix]'), or use dry_run=true."
         )
-    started = utcnow()
-    async with session_scope(maker) as session:
-        dataset = await datasets_service.get_manifest(session, request.dataset_key)
-        checks = await dry_run_checks(session, request, dataset, settings.models_root, output_path)
-    started = utcnow()
+    now = utcnow()
     row = TunixRun(
         run_id=run_id,
         dataset_key=request.dataset_key,
         model_id=request.model_id,
         mode="dry-run" if request.dry_run else "local",
-        status="running",
-        started_at=started,
+        status="pending" if queue else "running",
+        started_at=now,
         stdout="",
         stderr="",
         config={**request.model_dump(mode="json"), "output_dir": output_name},
-        created_at=started,
+        created_at=now,
+        attempt=0 if queue else 1,
+        max_attempts=settings.run_max_attempts,
+        queued_at=now if queue else None,
     )
-    failed = [c for c in checks if not c.ok]
-    if request.dry_run or failed:
-        return await _finish_without_training(maker, row, checks, request.dry_run)
-    return await _train(maker, settings, row, dataset, request, output_path, checks)
-
-
-async def _finish_without_training(
-    maker: Maker, row: TunixRun, checks: list[Check], dry_run: bool
-) -> RunResult:
-    failed = [c for c in checks if not c.ok]
-    row.status = "failed" if failed else "completed"
-    row.exit_code = 1 if failed else 0
-    row.stdout = "\n".join(f"[{'ok' if c.ok else 'FAILED'}] {c.name}: {c.detail}" for c in checks)
-    row.completed_at = utcnow()
-    row.duration_seconds = (row.completed_at - row.started_at).total_seconds()
     async with session_scope(maker) as session:
-        await repository.insert_run(session, row)
-    if failed:
-        names = ", ".join(c.name for c in failed)
-        message = f"{'Dry-run' if dry_run else 'Run'} failed its checks: {names}."
+        await datasets_service.get_manifest(session, request.dataset_key)  # 404 first
+        if queue:
+            await repository.enqueue(session, row)
+        else:
+            await repository.insert_run(session, row)
+    if queue:
+        if wake is not None:
+            wake()
+        return _result(row, "Run queued: a worker will start it.", [], None)
+    done = await execute(maker, settings, row, Owner(None, 1))
+    return _result(row, done.message, done.checks, done.summary)
+
+
+async def rerun(
+    maker: Maker, settings: Settings, run_id: uuid.UUID, wake: Callable[[], None] | None
+) -> RunResult:
+    """A new queued run with the same configuration (and a new output directory,
+    unless the original named one: then it resumes nothing, and the trainer refuses a
+    directory that already holds checkpoints)."""
+    async with session_scope(maker) as session:
+        original = await _get(session, run_id)
+    config = dict(original.config or {})
+    if str(config.get("output_dir", "")) == f"runs/{original.run_id}":
+        config.pop("output_dir")
+    request = RunRequest.model_validate(config)
+    return await submit(maker, settings, request, queue=True, wake=wake)
+
+
+async def execute(
+    maker: Maker,
+    settings: Settings,
+    row: TunixRun,
+    owner: Owner,
+    stop: asyncio.Event | None = None,
+) -> Execution:
+    """Executes a running run held by `owner` (checks, then training unless a dry run)
+    and writes its end state under that guard. `stop` (a worker shutting down) asks
+    the trainer to checkpoint and the run returns to pending, to resume."""
+    request = RunRequest.model_validate(row.config or {})
+    output_name = str((row.config or {})["output_dir"])
+    output_path = _output_path(settings, output_name)
+    clock = time.perf_counter()
+    async with session_scope(maker) as session:
+        dataset = await datasets_service.get_manifest(session, request.dataset_key)
+        checks = await dry_run_checks(session, request, dataset, settings.models_root, output_path)
+    failed = [c for c in checks if not c.ok]
+    summary: dict[str, Any] | None = None
+    if request.dry_run or failed:
+        values: dict[str, Any] = {
+            "status": "failed" if failed else "completed",
+            "exit_code": 1 if failed else 0,
+            "stdout": "\n".join(
+                f"[{'ok' if c.ok else 'FAILED'}] {c.name}: {c.detail}" for c in checks
+            ),
+        }
+        if failed:
+            names = ", ".join(c.name for c in failed)
+            message = f"{'Dry-run' if request.dry_run else 'Run'} failed its checks: {names}."
+            values["error"] = message
+        else:
+            message = "Dry-run completed successfully. Configuration is valid."
     else:
-        message = "Dry-run completed successfully. Configuration is valid."
-    return _result(row, message, checks, None)
+        outcome = await _train(maker, settings, row, owner, dataset, request, output_path, stop)
+        if outcome.stopped and stop is not None:
+            async with session_scope(maker) as session:
+                requeued = await repository.requeue(session, row.run_id, owner, utcnow())
+            message = "The worker stopped: the run checkpointed and returned to the queue."
+            return Execution({}, checks, None, message, requeued, requeued=requeued)
+        status, summary = _status(outcome)
+        values = {
+            "status": status,
+            "exit_code": outcome.exit_code,
+            "stdout": outcome.stdout,
+            "stderr": outcome.stderr,
+        }
+        message = _message(status, summary, _timeout(settings, request))
+        if status in ("failed", "timeout"):
+            values["error"] = message
+    values["completed_at"] = utcnow()
+    values["duration_seconds"] = round(time.perf_counter() - clock, 3)
+    async with session_scope(maker) as session:
+        written = await repository.finish_run(session, row.run_id, owner, values)
+    if written:
+        for name, value in values.items():
+            setattr(row, name, value)
+    return Execution(values, checks, summary, message, written)
+
+
+def _timeout(settings: Settings, request: RunRequest) -> int:
+    return request.timeout_seconds or settings.tunix_run_timeout_seconds
 
 
 async def _train(
     maker: Maker,
     settings: Settings,
     row: TunixRun,
+    owner: Owner,
     dataset: DatasetManifest,
     request: RunRequest,
     output_path: Path,
-    checks: list[Check],
-) -> RunResult:
+    stop: asyncio.Event | None,
+) -> executor.ProcessOutcome:
+    """Writes the run's manifest and dataset export, then runs the training process;
+    a later attempt resumes from the latest checkpoint."""
     output_path.mkdir(parents=True, exist_ok=True)
     manifest_path, dataset_path = output_path / "manifest.yaml", output_path / "dataset.jsonl"
+    stop_file = output_path / executor.STOP_FILE
+    stop_file.unlink(missing_ok=True)  # left by the stop that ended an earlier attempt
     training = TrainingSection.of(request)
-    manifest_path.write_text(
-        manifest_yaml(dataset, request.model_id, training, str(row.config["output_dir"]))  # type: ignore[index]
-    )
+    output_name = str((row.config or {})["output_dir"])
+    manifest_path.write_text(manifest_yaml(dataset, request.model_id, training, output_name))
     with dataset_path.open("wb") as out:
         async for chunk in datasets_service.export_lines(maker, dataset.id, "tunix_sft", "all"):
             out.write(chunk)
-    async with session_scope(maker) as session:
-        await repository.insert_run(session, row)
-
-    clock = time.perf_counter()
-    outcome = await executor.run_training(
-        executor.training_command(manifest_path, dataset_path, output_path),
-        timeout_s=settings.tunix_run_timeout_seconds,
+    command = executor.training_command(manifest_path, dataset_path, output_path)
+    if owner.attempt > 1:
+        command.append("--resume")
+    return await executor.run_training(
+        command,
+        timeout_s=_timeout(settings, request),
         env={"MODEL_DIR": str(settings.models_root)},
+        stop=stop,
+        stop_file=stop_file,
+        stop_grace_s=settings.worker_shutdown_grace_seconds,
     )
-    status, summary = _status(outcome)
-    values: dict[str, Any] = {
-        "status": status,
-        "exit_code": outcome.exit_code,
-        "stdout": outcome.stdout,
-        "stderr": outcome.stderr,
-        "completed_at": utcnow(),
-        "duration_seconds": round(time.perf_counter() - clock, 3),
-    }
-    async with session_scope(maker) as session:
-        await repository.finish_run(session, row.run_id, values)
-    for name, value in values.items():
-        setattr(row, name, value)
-    return _result(row, _message(status, summary, settings), checks, summary)
 
 
 def _status(outcome: executor.ProcessOutcome) -> tuple[str, dict[str, Any] | None]:
@@ -149,14 +249,13 @@ def _status(outcome: executor.ProcessOutcome) -> tuple[str, dict[str, Any] | Non
     return str(status), summary if isinstance(summary, dict) else None
 
 
-def _message(status: str, summary: dict[str, Any] | None, settings: Settings) -> str:
+def _message(status: str, summary: dict[str, Any] | None, timeout_s: int) -> str:
     if status == "completed" and summary:
         first, last = summary.get("initial_loss"), summary.get("final_loss")
         loss = f", loss {first:.4g} -> {last:.4g}" if first is not None and last is not None else ""
         return f"Training completed: {summary.get('steps')} steps{loss}."
     if status == "timeout":
-        limit = settings.tunix_run_timeout_seconds
-        return f"Training stopped after TUNIX_RUN_TIMEOUT_SECONDS={limit}."
+        return f"Training stopped at its timeout ({timeout_s} s)."
     if summary and "error" in summary:
         return f"Training {status}: {summary['error']}"
     return f"Training {status}."
@@ -166,19 +265,89 @@ def _result(
     row: TunixRun, message: str, checks: list[Check], summary: dict[str, Any] | None
 ) -> RunResult:
     return RunResult(
-        run_id=row.run_id,
-        status=row.status,
-        mode=row.mode,
-        dataset_key=row.dataset_key,
-        model_id=row.model_id,
-        output_dir=str((row.config or {})["output_dir"]),
-        exit_code=row.exit_code,
-        stdout=row.stdout,
-        stderr=row.stderr,
-        duration_seconds=row.duration_seconds,
-        started_at=row.started_at,
-        completed_at=row.completed_at,
+        **_detail_fields(row),
         message=message,
         checks=checks,
         summary=summary,
+    )
+
+
+def _detail_fields(row: TunixRun) -> dict[str, Any]:
+    return {
+        "run_id": row.run_id,
+        "status": row.status,
+        "mode": row.mode,
+        "dataset_key": row.dataset_key,
+        "model_id": row.model_id,
+        "output_dir": str((row.config or {}).get("output_dir", "")),
+        "exit_code": row.exit_code,
+        "stdout": row.stdout,
+        "stderr": row.stderr,
+        "duration_seconds": row.duration_seconds,
+        "started_at": row.started_at,
+        "completed_at": row.completed_at,
+    }
+
+
+# --- the registry --------------------------------------------------------------------
+
+
+async def _get(session: AsyncSession, run_id: uuid.UUID) -> TunixRun:
+    row = await repository.get_run(session, run_id)
+    if row is None:
+        raise RunNotFound(f"no run {run_id}")
+    return row
+
+
+async def get_run(session: AsyncSession, run_id: uuid.UUID) -> RunDetail:
+    row = await _get(session, run_id)
+    return RunDetail(
+        **_detail_fields(row),
+        message=row.error or "",
+        created_at=row.created_at,
+        queued_at=row.queued_at,
+        claimed_at=row.claimed_at,
+        attempt=row.attempt,
+        max_attempts=row.max_attempts,
+        worker_id=row.worker_id,
+        error=row.error,
+        config=row.config or {},
+    )
+
+
+async def get_status(session: AsyncSession, run_id: uuid.UUID) -> RunStatus:
+    row = await _get(session, run_id)
+    return RunStatus(
+        run_id=row.run_id,
+        status=row.status,
+        attempt=row.attempt,
+        started_at=row.started_at,
+        completed_at=row.completed_at,
+        duration_seconds=row.duration_seconds,
+        error=row.error,
+    )
+
+
+async def list_runs(
+    session: AsyncSession, params: PageParams, filters: RunFilters
+) -> Page[RunSummary]:
+    rows = await repository.list_runs(
+        session, params, status=filters.status, dataset_key=filters.dataset_key, mode=filters.mode
+    )
+    data, pagination = keyset_page(rows, params, _summary, key=lambda r: (r.created_at, r.run_id))
+    return Page[RunSummary](data=data, pagination=pagination)
+
+
+def _summary(row: TunixRun) -> RunSummary:
+    return RunSummary(
+        run_id=row.run_id,
+        dataset_key=row.dataset_key,
+        model_id=row.model_id,
+        mode=row.mode,
+        status=row.status,
+        started_at=row.started_at,
+        completed_at=row.completed_at,
+        duration_seconds=row.duration_seconds,
+        attempt=row.attempt,
+        created_at=row.created_at,
     )

@@ -8,6 +8,8 @@ Exit status: 0 completed or cancelled, 1 failed, 2 bad arguments.
 from __future__ import annotations
 
 import argparse
+import faulthandler
+import signal
 import sys
 import traceback
 from pathlib import Path
@@ -26,6 +28,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--resume", action="store_true", help="continue from the latest checkpoint")
     parser.add_argument("--stop-file", type=Path, help="stop (with a checkpoint) once this exists")
     args = parser.parse_args(argv)
+    # `kill -USR1 <pid>` prints every thread's stack to stderr: how a stuck run is
+    # diagnosed without stopping it.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     try:
         manifest = RunManifest.load(args.manifest)
     except (OSError, ValidationError, ValueError) as exc:

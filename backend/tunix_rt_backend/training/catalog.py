@@ -3,11 +3,25 @@ checkpoint directories (the service's dry-run checks use this too)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
 BUILTIN_PREFIX = "tunix-rt/"
-TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "tokenizer_config.json")
+# The one tokenizer file a checkpoint is loaded with (the `tokenizers` library reads
+# it); tokenizer_config.json, when present, only names the special tokens.
+TOKENIZER_FILE = "tokenizer.json"
+TOKENIZER_FILES = (TOKENIZER_FILE,)
+# config.json `model_type` -> the Tunix 0.1.7 model family that loads its safetensors.
+CHECKPOINT_FAMILIES = {
+    "gemma": "gemma",
+    "gemma2": "gemma",
+    "gemma3": "gemma3",
+    "gemma3_text": "gemma3",
+    "llama": "llama3",
+    "qwen2": "qwen2",
+    "qwen3": "qwen3",
+}
 
 
 @dataclass(frozen=True)
@@ -55,3 +69,18 @@ def local_checkpoint_dir(model_id: str, model_dir: Path) -> Path:
         f"checkpoint: no config.json in {looked}. Put the checkpoint there (MODEL_DIR) "
         "or name a built-in model."
     )
+
+
+def checkpoint_model_type(path: Path) -> str:
+    """The `model_type` in the checkpoint's config.json, when Tunix can load it."""
+    try:
+        config = json.loads((path / "config.json").read_text())
+    except (OSError, ValueError) as exc:
+        raise ModelNotAvailable(f"cannot read {path / 'config.json'}: {exc}") from exc
+    model_type = config.get("model_type") if isinstance(config, dict) else None
+    if model_type not in CHECKPOINT_FAMILIES:
+        raise ModelNotAvailable(
+            f"checkpoint {path} has model_type {model_type!r}, which Tunix cannot load here; "
+            f"supported model types: {', '.join(CHECKPOINT_FAMILIES)}"
+        )
+    return str(model_type)

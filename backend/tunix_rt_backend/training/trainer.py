@@ -144,7 +144,8 @@ def apply_lora(loaded: LoadedModel, cfg: TrainingSection) -> None:
     import qwix
 
     provider = qwix.LoraProvider(
-        module_path=".*q_einsum|.*kv_einsum|.*gate_proj|.*down_proj|.*up_proj",
+        # Gemma's attention projections are einsums; Llama's and Qwen's are q/k/v/o_proj.
+        module_path=".*q_einsum|.*kv_einsum|.*(q|k|v|o)_proj|.*gate_proj|.*down_proj|.*up_proj",
         rank=cfg.lora_rank,
         alpha=cfg.lora_alpha,
     )
@@ -211,7 +212,10 @@ def _generate(loaded: LoadedModel, records: list[dict[str, Any]], gen_steps: int
             head_dim=loaded.head_dim,
         ),
     )
-    eos = [tok.eos_id(), *tok.encode(END_TURN)[-1:]]
+    # Stop at the turn's end: a token of its own in Gemma's vocabulary (and the byte
+    # tokenizer's); elsewhere it is several pieces, and the end-of-sequence id stops it.
+    end_turn = tok.encode(END_TURN)
+    eos = [tok.eos_id(), *(end_turn if len(end_turn) == 1 else [])]
     out = sampler(
         [r["prompt"] for r in records],
         max_generation_steps=gen_steps,

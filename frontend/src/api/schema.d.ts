@@ -474,11 +474,114 @@ export interface paths {
         /**
          * Run Tunix
          * @description Validate a run (`dry_run`, the default: each check with what it found, token
-         *     counts and a step estimate) or train now and wait for the end (bounded by
-         *     TUNIX_RUN_TIMEOUT_SECONDS). The run is recorded either way. 501 when training is
-         *     asked for and Tunix is not installed.
+         *     counts and a step estimate) or train. `mode=sync` waits for the end (bounded by
+         *     the run's timeout); `mode=async` answers at once with the run `pending` and a
+         *     worker executes it. The run is recorded either way. 501 when training is asked
+         *     for and Tunix is not installed.
          */
         post: operations["run_tunix_api_tunix_run_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tunix/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Runs
+         * @description Runs newest first, filtered by status, dataset and mode (all that are given);
+         *     `limit`/`offset`, or `cursor` for deep pages.
+         */
+        get: operations["list_runs_api_tunix_runs_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tunix/runs/{run_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Run
+         * @description One run: its configuration, timings, attempts, worker, and output tails.
+         */
+        get: operations["get_run_api_tunix_runs__run_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tunix/runs/{run_id}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Run Status
+         * @description Just the state of a run, for polling.
+         */
+        get: operations["get_run_status_api_tunix_runs__run_id__status_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tunix/runs/{run_id}/rerun": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rerun
+         * @description A new run with the same configuration, queued for a worker.
+         */
+        post: operations["rerun_api_tunix_runs__run_id__rerun_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Prometheus Metrics
+         * @description Prometheus text format: runs by status, queue depth, run durations,
+         *     enqueue-to-start latency, database write latency, HTTP requests.
+         */
+        get: operations["prometheus_metrics_metrics_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -768,6 +871,12 @@ export interface components {
             data: components["schemas"]["DatasetSummary"][];
             pagination: components["schemas"]["Pagination"];
         };
+        /** Page[RunSummary] */
+        Page_RunSummary_: {
+            /** Data */
+            data: components["schemas"]["RunSummary"][];
+            pagination: components["schemas"]["Pagination"];
+        };
         /** Page[TraceSummary] */
         Page_TraceSummary_: {
             /** Data */
@@ -844,6 +953,92 @@ export interface components {
             status: "healthy" | "down";
             /** Error */
             error?: string | null;
+        };
+        /** RunDetail */
+        RunDetail: {
+            /**
+             * Run Id
+             * Format: uuid
+             */
+            run_id: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "running" | "completed" | "failed" | "timeout" | "cancelled";
+            /**
+             * Mode
+             * @enum {string}
+             */
+            mode: "dry-run" | "local";
+            /** Dataset Key */
+            dataset_key: string;
+            /** Model Id */
+            model_id: string;
+            /** Output Dir */
+            output_dir: string;
+            /** Exit Code */
+            exit_code: number | null;
+            /** Stdout */
+            stdout: string;
+            /** Stderr */
+            stderr: string;
+            /** Duration Seconds */
+            duration_seconds: number | null;
+            /**
+             * Started At
+             * Format: date-time
+             */
+            started_at: string;
+            /** Completed At */
+            completed_at: string | null;
+            /** Message */
+            message: string;
+            /** Checks */
+            checks?: components["schemas"]["Check"][];
+            /**
+             * Summary
+             * @description The training process's summary
+             */
+            summary?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Queued At
+             * @description When it last joined the queue
+             */
+            queued_at: string | null;
+            /**
+             * Claimed At
+             * @description When a worker last claimed it
+             */
+            claimed_at: string | null;
+            /**
+             * Attempt
+             * @description Claims so far (a lost worker's run is claimed again)
+             */
+            attempt: number;
+            /** Max Attempts */
+            max_attempts: number;
+            /**
+             * Worker Id
+             * @description The worker running it, or that ran it last
+             */
+            worker_id: string | null;
+            /**
+             * Error
+             * @description Why it failed, timed out or was re-queued
+             */
+            error: string | null;
+            /** Config */
+            config: {
+                [key: string]: unknown;
+            };
         };
         /** RunRequest */
         RunRequest: {
@@ -931,10 +1126,15 @@ export interface components {
             output_dir?: string | null;
             /**
              * Dry Run
-             * @description Validate only (true) or train now (false)
+             * @description Validate only (true) or train (false)
              * @default true
              */
             dry_run: boolean;
+            /**
+             * Timeout Seconds
+             * @description Default TUNIX_RUN_TIMEOUT_SECONDS
+             */
+            timeout_seconds?: number | null;
         };
         /** RunResult */
         RunResult: {
@@ -985,6 +1185,70 @@ export interface components {
             summary?: {
                 [key: string]: unknown;
             } | null;
+        };
+        /** RunStatus */
+        RunStatus: {
+            /**
+             * Run Id
+             * Format: uuid
+             */
+            run_id: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "running" | "completed" | "failed" | "timeout" | "cancelled";
+            /** Attempt */
+            attempt: number;
+            /**
+             * Started At
+             * Format: date-time
+             */
+            started_at: string;
+            /** Completed At */
+            completed_at: string | null;
+            /** Duration Seconds */
+            duration_seconds: number | null;
+            /** Error */
+            error: string | null;
+        };
+        /** RunSummary */
+        RunSummary: {
+            /**
+             * Run Id
+             * Format: uuid
+             */
+            run_id: string;
+            /** Dataset Key */
+            dataset_key: string;
+            /** Model Id */
+            model_id: string;
+            /**
+             * Mode
+             * @enum {string}
+             */
+            mode: "dry-run" | "local";
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "running" | "completed" | "failed" | "timeout" | "cancelled";
+            /**
+             * Started At
+             * Format: date-time
+             */
+            started_at: string;
+            /** Completed At */
+            completed_at: string | null;
+            /** Duration Seconds */
+            duration_seconds: number | null;
+            /** Attempt */
+            attempt: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
         };
         /**
          * Scope
@@ -2662,7 +2926,10 @@ export interface operations {
     };
     run_tunix_api_tunix_run_post: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description sync: wait for the end; async: queue for a worker, at once */
+                mode?: "sync" | "async";
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -2725,6 +2992,264 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_runs_api_tunix_runs_get: {
+        parameters: {
+            query?: {
+                status?: ("pending" | "running" | "completed" | "failed" | "timeout" | "cancelled") | null;
+                dataset_key?: string | null;
+                mode?: ("dry-run" | "local") | null;
+                limit?: number;
+                offset?: number;
+                /** @description `next_cursor` of a previous page; not with offset. */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_RunSummary_"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+        };
+    };
+    get_run_api_tunix_runs__run_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunDetail"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NotFound */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+        };
+    };
+    get_run_status_api_tunix_runs__run_id__status_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunStatus"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NotFound */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+        };
+    };
+    rerun_api_tunix_runs__run_id__rerun_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunResult"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NotFound */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+            /** @description NotAvailable */
+            501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    prometheus_metrics_metrics_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": unknown;
                 };
             };
         };

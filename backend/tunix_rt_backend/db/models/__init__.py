@@ -2,8 +2,8 @@
 
 from tunix_rt_backend.db.models.api_token import ApiToken
 from tunix_rt_backend.db.models.dataset import Dataset, DatasetTrace
-from tunix_rt_backend.db.models.run import TunixRun
+from tunix_rt_backend.db.models.run import TunixRun, Worker
 from tunix_rt_backend.db.models.score import Score
 from tunix_rt_backend.db.models.trace import Trace
 
-__all__ = ["ApiToken", "Dataset", "DatasetTrace", "Score", "Trace", "TunixRun"]
+__all__ = ["ApiToken", "Dataset", "DatasetTrace", "Score", "Trace", "TunixRun", "Worker"]

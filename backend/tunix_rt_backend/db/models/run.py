@@ -4,17 +4,22 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, Integer, String, Text, Uuid
+from sqlalchemy import Float, Index, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tunix_rt_backend.db.base import Base, PortableJSON, UTCDateTime
 
 
 class TunixRun(Base):
-    """A training run (the seed's M14 table). Datasets check it before deletion;
-    the training and run-registry work fills it."""
+    """A training run (the seed's M14 table) and its place in the queue.
+
+    `started_at` is when the run last started (its claim, for a queued run; until then
+    the time it was queued); `attempt` counts claims, and every change a worker makes
+    is guarded by (status, worker_id, attempt), so a worker presumed dead can never
+    overwrite a newer attempt."""
 
     __tablename__ = "tunix_runs"
+    __table_args__ = (Index("ix_tunix_runs_status_queued_at", "status", "queued_at"),)
 
     run_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     dataset_key: Mapped[str] = mapped_column(String(256), nullable=False, index=True)
@@ -29,3 +34,24 @@ class TunixRun(Base):
     stderr: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default="")
     config: Mapped[dict[str, Any] | None] = mapped_column(PortableJSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    attempt: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    max_attempts: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=3, server_default="3"
+    )
+    worker_id: Mapped[str | None] = mapped_column(String(128), nullable=True, index=True)
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class Worker(Base):
+    """A worker process, alive while its heartbeat is fresh."""
+
+    __tablename__ = "tunix_workers"
+
+    worker_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    hostname: Mapped[str] = mapped_column(String(256), nullable=False)
+    pid: Mapped[int] = mapped_column(Integer, nullable=False)
+    concurrency: Mapped[int] = mapped_column(Integer, nullable=False)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)

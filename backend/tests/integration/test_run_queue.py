@@ -1,0 +1,345 @@
+"""The run registry and queue on both databases: async submission, the registry's
+endpoints, claims, guarded updates, the reaper, an in-process worker, /metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from tests.factories import build_dataset, count_rows
+from tunix_rt_backend.db.engine import session_scope
+from tunix_rt_backend.db.models import TunixRun, Worker
+from tunix_rt_backend.kit.time import utcnow
+from tunix_rt_backend.runs import repository
+from tunix_rt_backend.runs.repository import Owner
+from tunix_rt_backend.runs.worker import QueueWorker
+from tunix_rt_backend.settings import Settings
+
+Maker = async_sessionmaker[AsyncSession]
+
+
+async def _sums(client: httpx.AsyncClient) -> None:
+    body = {"count": 24, "params": {"difficulty": 1}}
+    assert (await client.post("/api/generators/arithmetic/generate", json=body)).status_code == 201
+    await build_dataset(client, name="sums")
+
+
+def _body(**overrides: Any) -> dict[str, Any]:
+    return {
+        "dataset_key": "sums-v1",
+        "model_id": "tunix-rt/tiny-gemma3",
+        "max_seq_length": 160,
+        **overrides,
+    }
+
+
+async def _queue(client: httpx.AsyncClient, **overrides: Any) -> dict[str, Any]:
+    response = await client.post("/api/tunix/run?mode=async", json=_body(**overrides))
+    assert response.status_code == 202, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+async def _row(maker: Maker, run_id: str | uuid.UUID) -> TunixRun:
+    async with maker() as session:
+        row = await session.get(TunixRun, uuid.UUID(str(run_id)))
+        assert row is not None
+        return row
+
+
+async def _register(maker: Maker, worker_id: str, heartbeat_age_s: float = 0) -> None:
+    now = utcnow()
+    async with session_scope(maker) as session:
+        await repository.register_worker(
+            session,
+            Worker(
+                worker_id=worker_id,
+                hostname="test",
+                pid=1,
+                concurrency=1,
+                started_at=now,
+                heartbeat_at=now - timedelta(seconds=heartbeat_age_s),
+            ),
+        )
+
+
+async def _claim(maker: Maker, worker_id: str) -> TunixRun | None:
+    async with session_scope(maker) as session:
+        return await repository.claim(session, worker_id, utcnow())
+
+
+# --- submission ----------------------------------------------------------------------
+
+
+async def test_async_run_is_pending_at_once_and_queued(
+    client: httpx.AsyncClient, sessionmaker: Maker
+) -> None:
+    await _sums(client)
+    result = await _queue(client, dry_run=False)
+    assert (result["status"], result["mode"]) == ("pending", "local")
+    assert result["message"] == "Run queued: a worker will start it."
+    row = await _row(sessionmaker, result["run_id"])
+    assert (row.status, row.attempt, row.worker_id) == ("pending", 0, None)
+    assert row.queued_at is not None and row.max_attempts == 3
+    status = (await client.get(f"/api/tunix/runs/{result['run_id']}/status")).json()
+    assert status == {
+        "run_id": result["run_id"],
+        "status": "pending",
+        "attempt": 0,
+        "started_at": status["started_at"],
+        "completed_at": None,
+        "duration_seconds": None,
+        "error": None,
+    }
+
+
+@pytest.mark.parametrize(
+    ("query", "body", "code"),
+    [
+        ("mode=async", _body(dataset_key="nope-v1"), 404),
+        ("mode=async", _body(output_dir="../x"), 422),
+        ("mode=later", _body(), 422),
+        ("mode=async", _body(timeout_seconds=0), 422),
+    ],
+)
+async def test_bad_async_submission_is_refused_and_queues_nothing(
+    client: httpx.AsyncClient, sessionmaker: Maker, query: str, body: dict[str, Any], code: int
+) -> None:
+    await _sums(client)
+    response = await client.post(f"/api/tunix/run?{query}", json=body)
+    assert response.status_code == code
+    assert set(response.json()) == {"error", "detail"}
+    assert await count_rows(sessionmaker, TunixRun) == 0
+
+
+# --- the registry --------------------------------------------------------------------
+
+
+async def test_list_filters_combine_and_paginate(client: httpx.AsyncClient) -> None:
+    await _sums(client)
+    for _ in range(3):
+        assert (await client.post("/api/tunix/run", json=_body())).status_code == 202
+    failed = await client.post("/api/tunix/run", json=_body(max_seq_length=16))
+    assert failed.json()["status"] == "failed"
+    queued = await _queue(client, dry_run=False)
+
+    async def ids(query: str) -> list[str]:
+        response = await client.get(f"/api/tunix/runs?{query}")
+        assert response.status_code == 200, response.text
+        return [r["run_id"] for r in response.json()["data"]]
+
+    assert len(await ids("")) == 5
+    assert await ids("status=pending") == [queued["run_id"]]
+    assert await ids("status=failed&mode=dry-run") == [failed.json()["run_id"]]
+    assert await ids("status=pending&mode=dry-run") == []
+    assert len(await ids("dataset_key=sums-v1&mode=dry-run")) == 4
+    assert await ids("dataset_key=other-v1") == []
+
+    first = (await client.get("/api/tunix/runs?limit=2")).json()
+    assert first["pagination"] == {
+        "limit": 2,
+        "offset": 0,
+        "next_offset": 2,
+        "next_cursor": first["pagination"]["next_cursor"],
+    }
+    second = (await client.get("/api/tunix/runs?limit=2&offset=2")).json()
+    by_cursor = (
+        await client.get(f"/api/tunix/runs?limit=2&cursor={first['pagination']['next_cursor']}")
+    ).json()
+    assert [r["run_id"] for r in by_cursor["data"]] == [r["run_id"] for r in second["data"]]
+    newest_first = [r["created_at"] for r in first["data"] + second["data"]]
+    assert newest_first == sorted(newest_first, reverse=True)
+    assert first["data"][0]["run_id"] == queued["run_id"]
+
+
+@pytest.mark.parametrize(
+    "query", ["limit=101", "limit=0", "offset=-1", "status=done", "mode=remote", "cursor=!!"]
+)
+async def test_bad_list_query_is_422(client: httpx.AsyncClient, query: str) -> None:
+    response = await client.get(f"/api/tunix/runs?{query}")
+    assert response.status_code == 422
+    assert response.json()["error"] == "ValidationError"
+
+
+async def test_run_detail_and_its_errors(client: httpx.AsyncClient) -> None:
+    await _sums(client)
+    done = (await client.post("/api/tunix/run", json=_body())).json()
+    detail = (await client.get(f"/api/tunix/runs/{done['run_id']}")).json()
+    assert detail["status"] == "completed" and detail["attempt"] == 1
+    assert detail["config"]["max_seq_length"] == 160
+    assert detail["config"]["output_dir"] == f"runs/{done['run_id']}"
+    assert "[ok] dataset" in detail["stdout"]
+    assert detail["queued_at"] is None and detail["worker_id"] is None
+    assert detail["completed_at"] >= detail["started_at"]
+
+    missing = await client.get(f"/api/tunix/runs/{uuid.uuid4()}")
+    assert (missing.status_code, missing.json()["error"]) == (404, "RunNotFound")
+    for path in ("not-a-uuid", "not-a-uuid/status"):
+        response = await client.get(f"/api/tunix/runs/{path}")
+        assert response.status_code == 422
+        assert response.json()["detail"][0]["loc"] == ["path", "run_id"]
+
+
+async def test_rerun_queues_a_new_run_with_the_same_config(
+    client: httpx.AsyncClient, sessionmaker: Maker
+) -> None:
+    await _sums(client)
+    first = (await client.post("/api/tunix/run", json=_body(learning_rate=0.02))).json()
+    response = await client.post(f"/api/tunix/runs/{first['run_id']}/rerun")
+    assert response.status_code == 202
+    again = response.json()
+    assert again["status"] == "pending" and again["run_id"] != first["run_id"]
+    assert again["output_dir"] == f"runs/{again['run_id']}"
+    row = await _row(sessionmaker, again["run_id"])
+    assert row.config is not None and row.config["learning_rate"] == 0.02
+    assert row.mode == "dry-run"
+
+    missing = await client.post(f"/api/tunix/runs/{uuid.uuid4()}/rerun")
+    assert missing.status_code == 404
+    assert await count_rows(sessionmaker, TunixRun) == 2
+
+
+# --- claims, guards and the reaper ----------------------------------------------------
+
+
+async def test_claims_take_the_oldest_pending_run_once(
+    client: httpx.AsyncClient, sessionmaker: Maker
+) -> None:
+    await _sums(client)
+    first, second = await _queue(client), await _queue(client)
+    await _register(sessionmaker, "w1")
+    a, b = await _claim(sessionmaker, "w1"), await _claim(sessionmaker, "w1")
+    assert a is not None and b is not None
+    assert [str(a.run_id), str(b.run_id)] == [first["run_id"], second["run_id"]]
+    assert (a.status, a.attempt, a.worker_id) == ("running", 1, "w1")
+    assert a.claimed_at is not None and a.started_at == a.claimed_at
+    assert await _claim(sessionmaker, "w1") is None
+
+
+async def test_concurrent_claims_never_share_a_run(
+    client: httpx.AsyncClient, sessionmaker: Maker
+) -> None:
+    await _sums(client)
+    queued = {(await _queue(client))["run_id"] for _ in range(12)}
+    claimed = await asyncio.gather(*(_claim(sessionmaker, f"w{n}") for n in range(16)))
+    got = [str(run.run_id) for run in claimed if run is not None]
+    assert sorted(got) == sorted(queued)
+
+
+async def test_a_superseded_attempt_cannot_complete_the_run(
+    client: httpx.AsyncClient, sessionmaker: Maker
+) -> None:
+    await _sums(client)
+    queued = await _queue(client)
+    await _register(sessionmaker, "old")
+    assert await _claim(sessionmaker, "old") is not None
+    async with session_scope(sessionmaker) as session:  # "old" goes silent
+        await session.execute(update(Worker).values(heartbeat_at=utcnow() - timedelta(minutes=5)))
+    async with session_scope(sessionmaker) as session:
+        reaped = await repository.reap(session, utcnow(), timedelta(seconds=30))
+    assert [(str(r.run_id), r.status) for r in reaped] == [(queued["run_id"], "pending")]
+    row = await _row(sessionmaker, queued["run_id"])
+    assert (row.status, row.worker_id) == ("pending", None)
+    assert row.error is not None and row.error.startswith("worker lost (old) at attempt 1")
+    await _register(sessionmaker, "new")
+    again = await _claim(sessionmaker, "new")
+    assert again is not None and again.attempt == 2
+
+    async with session_scope(sessionmaker) as session:
+        stale = await repository.finish_run(
+            session, again.run_id, Owner("old", 1), {"status": "completed"}
+        )
+    assert stale is False
+    row = await _row(sessionmaker, queued["run_id"])
+    assert (row.status, row.worker_id, row.attempt) == ("running", "new", 2)
+    async with session_scope(sessionmaker) as session:
+        assert await repository.finish_run(
+            session, again.run_id, Owner("new", 2), {"status": "completed"}
+        )
+    assert (await _row(sessionmaker, queued["run_id"])).status == "completed"
+
+
+async def test_a_lost_worker_at_its_last_attempt_fails_the_run(
+    client: httpx.AsyncClient, sessionmaker: Maker
+) -> None:
+    await _sums(client)
+    queued = await _queue(client)
+    async with session_scope(sessionmaker) as session:
+        await session.execute(update(TunixRun).values(max_attempts=1))
+    await _register(sessionmaker, "lost", heartbeat_age_s=120)
+    await _register(sessionmaker, "alive")
+    assert await _claim(sessionmaker, "lost") is not None
+    async with session_scope(sessionmaker) as session:
+        reaped = await repository.reap(session, utcnow(), timedelta(seconds=30))
+    assert [r.status for r in reaped] == ["failed"]
+    row = await _row(sessionmaker, queued["run_id"])
+    assert (row.status, row.attempt) == ("failed", 1)
+    assert row.error is not None and row.error.startswith("worker lost: lost stopped")
+    assert row.completed_at is not None
+    async with sessionmaker() as session:
+        workers = set(await session.scalars(select(Worker.worker_id)))
+    assert workers == {"alive"}
+
+
+async def test_a_fresh_worker_keeps_its_runs(
+    client: httpx.AsyncClient, sessionmaker: Maker
+) -> None:
+    await _sums(client)
+    await _queue(client)
+    await _register(sessionmaker, "busy")
+    run = await _claim(sessionmaker, "busy")
+    assert run is not None
+    async with session_scope(sessionmaker) as session:
+        assert await repository.reap(session, utcnow(), timedelta(seconds=30)) == []
+        held = await repository.heartbeat(session, "busy", utcnow(), [run.run_id, uuid.uuid4()])
+    assert held == {run.run_id}
+    async with session_scope(sessionmaker) as session:
+        assert await repository.heartbeat(session, "gone", utcnow(), []) is None
+
+
+# --- an in-process worker and /metrics --------------------------------------------------
+
+
+async def test_worker_executes_queued_runs_and_metrics_report_them(
+    client: httpx.AsyncClient, sessionmaker: Maker, settings: Settings
+) -> None:
+    await _sums(client)
+    queued = [(await _queue(client))["run_id"] for _ in range(5)]
+    fast = settings.model_copy(
+        update={"worker_poll_seconds": 0.05, "worker_heartbeat_seconds": 0.1}
+    )
+    ended: list[str] = []
+    all_ended = asyncio.Event()
+
+    def on_finish(_: TunixRun, status: str, __: float) -> None:
+        ended.append(status)
+        if len(ended) == 5:
+            all_ended.set()
+
+    worker = QueueWorker(sessionmaker, fast, concurrency=2, on_finish=on_finish)
+    task = asyncio.create_task(worker.run())
+    await asyncio.wait_for(all_ended.wait(), 60)
+    worker.stop()
+    await asyncio.wait_for(task, 10)
+    assert ended == ["completed"] * 5
+    for run_id in queued:
+        row = await _row(sessionmaker, run_id)
+        assert (row.status, row.attempt, row.worker_id) == ("completed", 1, worker.worker_id)
+        assert "[ok] runtime" in row.stdout
+    assert await count_rows(sessionmaker, Worker) == 0  # deregistered on stop
+
+    await _queue(client)
+    text = (await client.get("/metrics")).text
+    assert 'tunix_runs{status="completed"} 5.0' in text
+    assert "tunix_run_queue_depth 1.0" in text
+    assert (
+        'tunix_http_requests_total{method="POST",route="/api/tunix/run",status="202"} 6.0' in text
+    )
+    assert 'tunix_db_write_seconds_count{statement="INSERT"}' in text

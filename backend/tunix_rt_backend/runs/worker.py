@@ -1,0 +1,284 @@
+"""A worker: claims queued runs and executes them, up to `concurrency` at a time.
+
+- Wake-ups: on PostgreSQL a LISTEN connection (the enqueue's NOTIFY), in the API's
+  own process a direct nudge, and polling every WORKER_POLL_SECONDS as the fallback.
+- Liveness: a `tunix_workers` row whose heartbeat it refreshes; the same beat checks
+  that it still holds its runs (a run handed to a newer attempt is stopped here), and
+  reaps the runs of workers whose heartbeat went stale.
+- Shutdown (SIGTERM, `stop()`): no more claims; running trainers are asked to stop,
+  checkpoint, and their runs return to pending within the grace period.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from tunix_rt_backend.db.engine import session_scope
+from tunix_rt_backend.db.models import TunixRun, Worker
+from tunix_rt_backend.kit.time import utcnow
+from tunix_rt_backend.runs import repository, service
+from tunix_rt_backend.runs.repository import NOTIFY_CHANNEL, Owner
+from tunix_rt_backend.settings import Settings
+
+log = logging.getLogger("tunix_rt.worker")
+
+Maker = async_sessionmaker[AsyncSession]
+# Executes one claimed run; returns its end status ("pending" when it was re-queued).
+Execute = Callable[[TunixRun, Owner, asyncio.Event], Awaitable[str]]
+
+
+@dataclass
+class Held:
+    """A run this worker is executing."""
+
+    run: TunixRun
+    owner: Owner
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    task: asyncio.Task[None] | None = None
+
+
+class QueueWorker:
+    def __init__(
+        self,
+        maker: Maker,
+        settings: Settings,
+        *,
+        concurrency: int | None = None,
+        execute: Execute | None = None,
+        on_claim: Callable[[TunixRun], None] | None = None,
+        on_finish: Callable[[TunixRun, str, float], None] | None = None,
+    ) -> None:
+        self.maker = maker
+        self.settings = settings
+        self.concurrency = concurrency or settings.worker_concurrency
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._execute = execute or self._execute_run
+        self._on_claim = on_claim
+        self._on_finish = on_finish
+        self.held: dict[uuid.UUID, Held] = {}
+        self.executed = 0
+        self._wakeup = asyncio.Event()
+        self._stopping = asyncio.Event()
+
+    # --- control ---------------------------------------------------------------------
+
+    def wake(self) -> None:
+        """A run was queued: look now rather than at the next poll."""
+        self._wakeup.set()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    # --- the loop --------------------------------------------------------------------
+
+    async def run(self) -> None:
+        now = utcnow()
+        async with session_scope(self.maker) as session:
+            await repository.register_worker(
+                session,
+                Worker(
+                    worker_id=self.worker_id,
+                    hostname=socket.gethostname(),
+                    pid=os.getpid(),
+                    concurrency=self.concurrency,
+                    started_at=now,
+                    heartbeat_at=now,
+                ),
+            )
+        log.info("worker %s started (concurrency %d)", self.worker_id, self.concurrency)
+        beat = asyncio.create_task(self._beat())
+        listener = await self._listen()
+        try:
+            await self._claim_loop()
+            await self._drain()
+        finally:
+            beat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await beat
+            if listener is not None:
+                with contextlib.suppress(Exception):
+                    await listener.close()
+            async with session_scope(self.maker) as session:
+                await repository.deregister_worker(session, self.worker_id)
+            log.info("worker %s stopped after %d runs", self.worker_id, self.executed)
+
+    async def _claim_loop(self) -> None:
+        while not self._stopping.is_set():
+            self._wakeup.clear()
+            while len(self.held) < self.concurrency and not self._stopping.is_set():
+                if not await self._claim_one():
+                    break
+            await self._sleep(self.settings.worker_poll_seconds)
+
+    async def _sleep(self, seconds: float) -> None:
+        """Until a wake-up (a run queued, a slot freed), a stop, or the poll interval."""
+        waits = [asyncio.ensure_future(e.wait()) for e in (self._wakeup, self._stopping)]
+        try:
+            await asyncio.wait(waits, timeout=seconds, return_when="FIRST_COMPLETED")
+        finally:
+            for w in waits:
+                w.cancel()
+
+    async def _claim_one(self) -> bool:
+        async with session_scope(self.maker) as session:
+            run = await repository.claim(session, self.worker_id, utcnow())
+        if run is None:
+            return False
+        held = Held(run, Owner(self.worker_id, run.attempt))
+        self.held[run.run_id] = held
+        if self._on_claim is not None:
+            self._on_claim(run)
+        log.info("run %s claimed (attempt %d)", run.run_id, run.attempt)
+        held.task = asyncio.create_task(self._run_one(held))
+        return True
+
+    async def _run_one(self, held: Held) -> None:
+        clock = time.perf_counter()
+        status = "failed"
+        try:
+            status = await self._execute(held.run, held.owner, held.stop)
+        except Exception:
+            log.exception("run %s failed in the worker", held.run.run_id)
+            async with session_scope(self.maker) as session:
+                await repository.finish_run(
+                    session,
+                    held.run.run_id,
+                    held.owner,
+                    {"status": "failed", "completed_at": utcnow(), "error": "worker error"},
+                )
+        finally:
+            self.held.pop(held.run.run_id, None)
+            self.executed += 1
+            self.wake()  # a slot is free
+        log.info("run %s ended: %s", held.run.run_id, status)
+        if self._on_finish is not None:
+            self._on_finish(held.run, status, time.perf_counter() - clock)
+
+    async def _execute_run(self, run: TunixRun, owner: Owner, stop: asyncio.Event) -> str:
+        done = await service.execute(self.maker, self.settings, run, owner, stop)
+        if done.requeued:
+            return "pending"
+        return str(done.values.get("status")) if done.written else "superseded"
+
+    async def _drain(self) -> None:
+        """Stop claiming; ask running trainers to stop (they checkpoint, and their runs
+        return to pending); wait for them within the grace period."""
+        tasks = [h.task for h in self.held.values() if h.task is not None]
+        for held in self.held.values():
+            held.stop.set()
+        if tasks:
+            log.info("worker %s: stopping %d running runs", self.worker_id, len(tasks))
+            grace = self.settings.worker_shutdown_grace_seconds + 15
+            await asyncio.wait(tasks, timeout=grace)
+
+    # --- heartbeats, ownership and the reaper ------------------------------------------
+
+    async def _beat(self) -> None:
+        interval = self.settings.worker_heartbeat_seconds
+        stale_after = timedelta(seconds=self.settings.worker_stale_seconds)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self._beat_once(stale_after)
+            except Exception:  # a database hiccup: the next beat tries again
+                log.exception("worker %s: heartbeat failed", self.worker_id)
+
+    async def _beat_once(self, stale_after: timedelta) -> None:
+        now = utcnow()
+        async with session_scope(self.maker) as session:
+            held = await repository.heartbeat(session, self.worker_id, now, list(self.held))
+        if held is None:
+            # Presumed lost (a long pause?): its runs were re-queued. Stop them here and
+            # come back as a live worker.
+            log.warning("worker %s was presumed lost; rejoining", self.worker_id)
+            held = set()
+            async with session_scope(self.maker) as session:
+                await repository.register_worker(
+                    session,
+                    Worker(
+                        worker_id=self.worker_id,
+                        hostname=socket.gethostname(),
+                        pid=os.getpid(),
+                        concurrency=self.concurrency,
+                        started_at=now,
+                        heartbeat_at=now,
+                    ),
+                )
+        for run_id, run in list(self.held.items()):
+            if run_id not in held and not run.stop.is_set():
+                log.warning("run %s is no longer held by this worker: stopping it", run_id)
+                run.stop.set()
+        async with session_scope(self.maker) as session:
+            reaped = await repository.reap(session, now, stale_after)
+        for r in reaped:
+            log.warning(
+                "run %s of lost worker %s (attempt %d): %s",
+                r.run_id,
+                r.worker_id,
+                r.attempt,
+                "re-queued" if r.status == "pending" else "failed",
+            )
+        if any(r.status == "pending" for r in reaped):
+            self.wake()
+
+    async def _listen(self) -> Any:
+        """PostgreSQL: a LISTEN connection that wakes the loop on each enqueue."""
+        if not self.settings.db_url.startswith("postgresql"):
+            return None
+        import asyncpg
+
+        dsn = make_url(self.settings.db_url).set(drivername="postgresql")
+        try:
+            conn = await asyncpg.connect(dsn.render_as_string(hide_password=False))
+            await conn.add_listener(NOTIFY_CHANNEL, lambda *_: self.wake())
+        except (OSError, asyncpg.PostgresError) as exc:
+            log.warning("worker %s: LISTEN failed (%s); polling only", self.worker_id, exc)
+            return None
+        return conn
+
+
+async def serve_worker(
+    settings: Settings, concurrency: int | None, metrics_port: int | None
+) -> None:
+    """`tunix-rt worker`: one QueueWorker until SIGTERM/SIGINT, then a clean stop."""
+    from tunix_rt_backend.db.engine import create_engine, create_sessionmaker
+    from tunix_rt_backend.metrics import Metrics
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    engine = create_engine(settings)
+    metrics = Metrics()
+    metrics.watch_writes(engine)
+    if metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        start_http_server(metrics_port, addr="127.0.0.1", registry=metrics.registry)
+    worker = QueueWorker(
+        create_sessionmaker(engine),
+        settings,
+        concurrency=concurrency,
+        on_claim=lambda run: metrics.run_claimed(run.queued_at, run.claimed_at),
+        on_finish=lambda run, status, seconds: metrics.run_ended(run.mode, status, seconds),
+    )
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, worker.stop)
+    try:
+        await worker.run()
+    finally:
+        await engine.dispose()
