@@ -76,9 +76,12 @@ def steps_check(request: RunRequest, dataset: DatasetManifest) -> Check:
     return Check(name="steps", ok=dataset.train_count > 0, detail=detail)
 
 
-def output_check(output_path: Path) -> Check:
+def output_check(output_path: Path, resuming: bool) -> Check:
+    """A new run needs a directory without checkpoints; a resumed attempt, its own."""
     checkpoints = output_path / "checkpoints"
     if checkpoints.is_dir() and any(checkpoints.iterdir()):
+        if resuming:
+            return Check(name="output_dir", ok=True, detail=f"{output_path} (resuming)")
         return Check(name="output_dir", ok=False, detail=f"{output_path} already holds checkpoints")
     return Check(name="output_dir", ok=True, detail=str(output_path))
 
@@ -89,6 +92,8 @@ async def dry_run_checks(
     dataset: DatasetManifest,
     models_root: Path,
     output_path: Path,
+    *,
+    resuming: bool = False,
 ) -> list[Check]:
     model, byte_tokens = model_check(request.model_id, models_root)
     checks = [
@@ -105,7 +110,7 @@ async def dry_run_checks(
         checks.append(await token_check(session, dataset.id, request.max_seq_length))
     checks += [
         steps_check(request, dataset),
-        output_check(output_path),
+        output_check(output_path, resuming),
         Check(
             name="runtime",
             ok=True,

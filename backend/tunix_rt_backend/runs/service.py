@@ -154,7 +154,14 @@ async def execute(
     clock = time.perf_counter()
     async with session_scope(maker) as session:
         dataset = await datasets_service.get_manifest(session, request.dataset_key)
-        checks = await dry_run_checks(session, request, dataset, settings.models_root, output_path)
+        checks = await dry_run_checks(
+            session,
+            request,
+            dataset,
+            settings.models_root,
+            output_path,
+            resuming=owner.attempt > 1,
+        )
     failed = [c for c in checks if not c.ok]
     summary: dict[str, Any] | None = None
     if request.dry_run or failed:

@@ -1,0 +1,275 @@
+"""The queue with real processes: `tunix-rt serve` and `tunix-rt worker` as a user runs
+them, over HTTP, on PostgreSQL (several workers) and SQLite (the embedded worker)."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, ClassVar
+
+import httpx
+import orjson
+import pytest
+
+from tests.conftest import create_pg_database, drop_pg_database
+
+CLI = [sys.executable, "-m", "tunix_rt_backend.cli"]
+CLAIMED = re.compile(r"run ([0-9a-f-]{36}) claimed \(attempt (\d+)\)")
+# Fast liveness for the tests: a heartbeat every 0.5 s, presumed lost after 2 s.
+FAST_WORKERS = {
+    "WORKER_POLL_SECONDS": "0.5",
+    "WORKER_HEARTBEAT_SECONDS": "0.5",
+    "WORKER_STALE_SECONDS": "2",
+    "WORKER_SHUTDOWN_GRACE_SECONDS": "30",
+}
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "DATA_DIR"))}
+    return {**env, "REDIAI_MODE": "mock", "DATA_DIR": str(tmp_path / "data"), **extra}
+
+
+@pytest.fixture
+def pg_env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    url = create_pg_database()
+    try:
+        migrate = [*CLI, "db", "upgrade"]
+        subprocess.run(migrate, env=_env(tmp_path, DATABASE_URL=url), check=True, timeout=60)
+        yield _env(tmp_path, DATABASE_URL=url, **FAST_WORKERS)
+    finally:
+        for worker in WorkerProcess.started:  # those a failed test left running
+            if worker.proc.poll() is None:
+                worker.proc.kill()
+                worker.proc.wait()
+        WorkerProcess.started.clear()
+        drop_pg_database(url)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def _server(env: dict[str, str], log: Path, *args: str) -> Iterator[httpx.Client]:
+    port = _free_port()
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [*CLI, "serve", "--port", str(port), *args], env=env, stdout=out, stderr=out
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for(lambda: _healthy(base), 60, f"server did not start:\n{log.read_text()}")
+        with httpx.Client(base_url=base, timeout=30) as client:
+            yield client
+    finally:
+        proc.terminate()
+        # uvicorn shuts down cleanly, then re-raises the signal it caught.
+        assert proc.wait(timeout=60) in (0, -signal.SIGTERM), log.read_text()
+
+
+def _healthy(base: str) -> bool:
+    try:
+        return httpx.get(f"{base}/api/health").status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def _wait_for(check: Callable[[], Any], timeout: float, message: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.2)
+    raise AssertionError(message)
+
+
+class WorkerProcess:
+    started: ClassVar[list[WorkerProcess]] = []
+
+    def __init__(self, env: dict[str, str], log: Path, concurrency: int = 1) -> None:
+        WorkerProcess.started.append(self)
+        self.log = log
+        with log.open("w") as out:
+            self.proc = subprocess.Popen(
+                [*CLI, "worker", "--concurrency", str(concurrency)],
+                env=env,
+                stdout=out,
+                stderr=out,
+            )
+
+    def claims(self) -> list[tuple[str, int]]:
+        return [(m[1], int(m[2])) for m in CLAIMED.finditer(self.log.read_text())]
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 90) -> int | None:
+        self.proc.send_signal(sig)
+        return self.proc.wait(timeout=timeout)
+
+
+def _sums_dataset(client: httpx.Client, count: int = 48) -> None:
+    body = {"count": count, "params": {"difficulty": 1}}
+    assert client.post("/api/generators/arithmetic/generate", json=body).status_code == 201
+    built = client.post("/api/datasets/build", json={"name": "sums"})
+    assert built.status_code == 201, built.text
+
+
+def _queue(client: httpx.Client, **body: Any) -> str:
+    request = {"dataset_key": "sums-v1", "model_id": "tunix-rt/tiny-gemma3", **body}
+    response = client.post("/api/tunix/run?mode=async", json={"max_seq_length": 160, **request})
+    assert response.status_code == 202, response.text
+    run_id: str = response.json()["run_id"]
+    return run_id
+
+
+def _runs(client: httpx.Client, status: str) -> list[dict[str, Any]]:
+    """Every run with `status`, page by page (cursor)."""
+    runs: list[dict[str, Any]] = []
+    cursor = ""
+    while True:
+        page = client.get(f"/api/tunix/runs?status={status}&limit=100{cursor}").json()
+        runs += page["data"]
+        if not page["pagination"]["next_cursor"]:
+            return runs
+        cursor = f"&cursor={page['pagination']['next_cursor']}"
+
+
+def _drained(client: httpx.Client) -> bool:
+    return not _runs(client, "pending") and not _runs(client, "running")
+
+
+def test_four_workers_execute_every_run_exactly_once(
+    pg_env: dict[str, str], tmp_path: Path
+) -> None:
+    with _server(pg_env, tmp_path / "serve.log", "--no-worker") as client:
+        _sums_dataset(client, count=24)
+        queued = {_queue(client) for _ in range(200)}
+        workers = [WorkerProcess(pg_env, tmp_path / f"w{n}.log", concurrency=2) for n in range(4)]
+        try:
+            _wait_for(lambda: _drained(client), 240, "the queue did not drain")
+        finally:
+            codes = [w.stop() for w in workers]
+        assert codes == [0, 0, 0, 0], [w.log.read_text()[-2000:] for w in workers]
+        claims = [claim for w in workers for claim in w.claims()]
+        executed = Counter(run_id for run_id, _ in claims)
+        assert set(executed) == queued
+        assert max(executed.values()) == 1  # never twice
+        assert {attempt for _, attempt in claims} == {1}
+        assert sum(1 for w in workers if w.claims()) >= 2  # they really competed
+        completed = _runs(client, "completed")
+        assert {r["run_id"] for r in completed} == queued
+        assert {r["attempt"] for r in completed} == {1}
+        metrics = client.get("/metrics").text
+        assert 'tunix_runs{status="completed"} 200.0' in metrics
+        assert "tunix_run_queue_depth 0.0" in metrics
+
+
+def test_embedded_worker_drains_the_queue_on_sqlite(tmp_path: Path) -> None:
+    env = _env(tmp_path, WORKER_POLL_SECONDS="5")  # the enqueue wakes it, not the poll
+    with _server(env, tmp_path / "serve.log") as client:
+        _sums_dataset(client, count=24)
+        queued = [_queue(client) for _ in range(20)]
+        _wait_for(lambda: len(_runs(client, "completed")) == 20, 60, "the queue did not drain")
+        for run_id in queued:
+            detail = client.get(f"/api/tunix/runs/{run_id}").json()
+            assert (detail["status"], detail["attempt"]) == ("completed", 1)
+            assert detail["worker_id"] and detail["claimed_at"] >= detail["queued_at"]
+
+
+def _trainer_pids(output_dir: Path) -> list[int]:
+    """Training processes writing into `output_dir`."""
+    pids = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"tunix_rt_backend.training" in cmdline and str(output_dir).encode() in cmdline:
+            pids.append(int(proc.name))
+    return pids
+
+
+def _latest_checkpoint(output_dir: Path) -> int:
+    root = output_dir / "checkpoints"
+    steps = [int(p.name) for p in root.glob("[0-9]*") if (p / "commit_success.txt").exists()]
+    return max(steps, default=0)
+
+
+def _run(client: httpx.Client, run_id: str) -> dict[str, Any]:
+    detail: dict[str, Any] = client.get(f"/api/tunix/runs/{run_id}").json()
+    return detail
+
+
+@pytest.mark.training
+def test_lost_and_stopped_workers_hand_the_run_on_and_it_resumes(
+    pg_env: dict[str, str], tmp_path: Path
+) -> None:
+    """SIGKILL a worker mid-run: its trainer stops too (it dies with its worker), the
+    reaper re-queues the run once the heartbeat is stale, and another worker resumes it
+    from the checkpoint. SIGTERM that worker: the run checkpoints and returns to
+    pending. A third worker finishes it, at the last allowed attempt."""
+    with _server(pg_env, tmp_path / "serve.log", "--no-worker") as client:
+        _sums_dataset(client)
+        run_id = _queue(
+            client,
+            dry_run=False,
+            max_steps=120,
+            batch_size=8,
+            learning_rate=3e-3,
+            checkpoint_every_n_steps=10,
+            eval_every_n_steps=60,
+            num_generations=0,
+        )
+        out = Path(pg_env["DATA_DIR"]) / "artifacts" / "runs" / run_id
+
+        first = WorkerProcess(pg_env, tmp_path / "first.log")
+        _wait_for(lambda: _latest_checkpoint(out) >= 10, 180, "no first checkpoint")
+        trainers = _trainer_pids(out)
+        assert len(trainers) == 1
+        first.stop(signal.SIGKILL)
+        _wait_for(lambda: not _trainer_pids(out), 60, "the trainer outlived its worker")
+        lost_at = _latest_checkpoint(out)
+
+        second = WorkerProcess(pg_env, tmp_path / "second.log")
+        _wait_for(lambda: _run(client, run_id)["attempt"] == 2, 60, "the run was not reclaimed")
+        detail = _run(client, run_id)
+        assert detail["status"] == "running"
+        assert detail["error"].startswith("worker lost")
+        _wait_for(lambda: _latest_checkpoint(out) > lost_at, 180, "no checkpoint at attempt 2")
+        assert second.stop(signal.SIGTERM) == 0  # graceful: checkpoint, back to pending
+        assert not _trainer_pids(out)
+        detail = _run(client, run_id)
+        assert (detail["status"], detail["worker_id"], detail["attempt"]) == ("pending", None, 2)
+        stopped_at = _latest_checkpoint(out)
+        assert stopped_at > lost_at
+
+        third = WorkerProcess(pg_env, tmp_path / "third.log")
+        try:
+            _wait_for(
+                lambda: _run(client, run_id)["status"] not in ("pending", "running"),
+                240,
+                "the run did not finish",
+            )
+        finally:
+            assert third.stop() == 0
+        detail = _run(client, run_id)
+        assert (detail["status"], detail["attempt"]) == ("completed", 3), detail["stderr"]
+        done = orjson.loads(detail["stdout"].strip().splitlines()[-1])
+        assert done["event"] == "done"
+        assert done["summary"]["start_step"] == stopped_at
+        assert done["summary"]["steps"] == 120
+        assert [c[0] for c in second.claims()] == [run_id]
+        assert [c[1] for c in third.claims()] == [3]
