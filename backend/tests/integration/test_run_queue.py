@@ -343,3 +343,20 @@ async def test_worker_executes_queued_runs_and_metrics_report_them(
         'tunix_http_requests_total{method="POST",route="/api/tunix/run",status="202"} 6.0' in text
     )
     assert 'tunix_db_write_seconds_count{statement="INSERT"}' in text
+
+
+async def test_a_run_past_its_timeout_ends_as_timeout(
+    client: httpx.AsyncClient, sessionmaker: Maker
+) -> None:
+    await _sums(client)
+    response = await client.post(
+        "/api/tunix/run", json=_body(dry_run=False, timeout_seconds=1, max_steps=10_000)
+    )
+    result = response.json()
+    assert (result["status"], result["message"]) == (
+        "timeout",
+        "Training stopped at its timeout (1 s).",
+    )
+    row = await _row(sessionmaker, result["run_id"])
+    assert (row.status, row.error) == ("timeout", "Training stopped at its timeout (1 s).")
+    assert row.duration_seconds is not None and row.duration_seconds < 30
