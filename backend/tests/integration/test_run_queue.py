@@ -97,6 +97,7 @@ async def test_async_run_is_pending_at_once_and_queued(
         "completed_at": None,
         "duration_seconds": None,
         "error": None,
+        "cancel_requested_at": None,
     }
 
 

@@ -11,6 +11,8 @@ import ctypes
 import os
 import signal
 import sys
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +42,24 @@ def tail(text: str, limit: int = OUTPUT_TAIL_BYTES) -> str:
     if len(data) <= limit:
         return text
     return data[-limit:].decode("utf-8", "ignore")
+
+
+class Tail:
+    """The last `limit` bytes of a stream, in bounded memory however long it runs."""
+
+    def __init__(self, limit: int = OUTPUT_TAIL_BYTES) -> None:
+        self.limit = limit
+        self.lines: deque[bytes] = deque()
+        self.size = 0
+
+    def add(self, line: bytes) -> None:
+        self.lines.append(line)
+        self.size += len(line)
+        while self.size - len(self.lines[0]) >= self.limit:
+            self.size -= len(self.lines.popleft())
+
+    def text(self) -> str:
+        return tail(b"".join(self.lines).decode("utf-8", "replace"), self.limit)
 
 
 def training_command(manifest: Path, dataset: Path, output_dir: Path) -> list[str]:
@@ -73,6 +93,7 @@ async def run_training(
     stop: asyncio.Event | None = None,
     stop_file: Path | None = None,
     stop_grace_s: float = 30.0,
+    on_line: Callable[[str, bytes], None] | None = None,
 ) -> ProcessOutcome:
     """Runs `command` to its end, its timeout, or until `stop` is set: then the
     trainer is asked to stop through `stop_file` and given `stop_grace_s` to save its
@@ -86,8 +107,7 @@ async def run_training(
         start_new_session=True,  # its own process group: a stop reaches every child
         preexec_fn=_die_with_parent,
     )
-    out_chunks: list[bytes] = []
-    err_chunks: list[bytes] = []
+    out_tail, err_tail = Tail(), Tail()
     done: dict[str, Any] | None = None
     events = 0
 
@@ -95,7 +115,9 @@ async def run_training(
         nonlocal done, events
         assert proc.stdout is not None
         async for line in proc.stdout:
-            out_chunks.append(line)
+            out_tail.add(line)
+            if on_line is not None:
+                on_line("stdout", line)
             with contextlib.suppress(orjson.JSONDecodeError):
                 event = orjson.loads(line)
                 events += 1
@@ -105,7 +127,9 @@ async def run_training(
     async def read_stderr() -> None:
         assert proc.stderr is not None
         async for line in proc.stderr:
-            err_chunks.append(line)
+            err_tail.add(line)
+            if on_line is not None:
+                on_line("stderr", line)
 
     readers = asyncio.ensure_future(asyncio.gather(read_stdout(), read_stderr(), proc.wait()))
     stopping = asyncio.ensure_future(stop.wait()) if stop is not None else None
@@ -126,8 +150,8 @@ async def run_training(
     return ProcessOutcome(
         exit_code=proc.returncode,
         timed_out=timed_out,
-        stdout=tail(b"".join(out_chunks).decode("utf-8", "replace")),
-        stderr=tail(b"".join(err_chunks).decode("utf-8", "replace")),
+        stdout=out_tail.text(),
+        stderr=err_tail.text(),
         done=done,
         events=events,
         stopped=stopped,

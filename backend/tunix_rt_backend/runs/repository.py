@@ -16,10 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, exists, func, select, text, update
+from sqlalchemy import ColumnElement, delete, exists, func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tunix_rt_backend.db.models import TunixRun, Worker
+from tunix_rt_backend.db.models import RunLogChunk, RunMetric, TunixRun, Worker
 from tunix_rt_backend.kit.pagination import PageParams
 
 NOTIFY_CHANNEL = "tunix_runs_queue"
@@ -225,3 +227,88 @@ async def reap(session: AsyncSession, now: datetime, stale_after: timedelta) -> 
             reaped.append(Reaped(run_id, str(worker_id), attempt, values["status"]))
     await session.execute(delete(Worker).where(Worker.heartbeat_at < now - stale_after))
     return reaped
+
+
+# --- logs, metrics, cancel requests ---------------------------------------------------
+
+
+async def last_log_seq(session: AsyncSession, run_id: uuid.UUID) -> int:
+    seq = await session.scalar(
+        select(func.max(RunLogChunk.seq)).where(RunLogChunk.run_id == run_id)
+    )
+    return int(seq or 0)
+
+
+async def insert_log_chunks(session: AsyncSession, chunks: list[dict[str, Any]]) -> None:
+    if chunks:
+        await session.execute(insert(RunLogChunk), chunks)
+
+
+async def upsert_metrics(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """(run_id, name, step) -> value; a step logged again (a resumed attempt) wins."""
+    if not rows:
+        return
+    dialect_insert = pg_insert if _is_postgres(session) else sqlite_insert
+    statement = dialect_insert(RunMetric)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["run_id", "name", "step"],
+            set_={"value": statement.excluded.value},
+        ),
+        rows,
+    )
+
+
+async def log_chunks_after(
+    session: AsyncSession, run_id: uuid.UUID, after_seq: int, limit: int
+) -> Sequence[RunLogChunk]:
+    rows = await session.scalars(
+        select(RunLogChunk)
+        .where(RunLogChunk.run_id == run_id, RunLogChunk.seq > after_seq)
+        .order_by(RunLogChunk.seq)
+        .limit(limit)
+    )
+    return rows.all()
+
+
+async def metrics_after(
+    session: AsyncSession, run_id: uuid.UUID, after_id: int, names: Sequence[str] | None = None
+) -> Sequence[RunMetric]:
+    query = select(RunMetric).where(RunMetric.run_id == run_id, RunMetric.id > after_id)
+    if names:
+        query = query.where(RunMetric.name.in_(names))
+    rows = await session.scalars(query.order_by(RunMetric.name, RunMetric.step))
+    return rows.all()
+
+
+async def cancel_pending(session: AsyncSession, run_id: uuid.UUID, now: datetime) -> bool:
+    """A pending run is cancelled by this one conditional UPDATE (a claim racing it
+    either wins, and the run is running, or finds nothing to claim)."""
+    result = await session.execute(
+        update(TunixRun)
+        .where(TunixRun.run_id == run_id, TunixRun.status == "pending")
+        .values(
+            status="cancelled",
+            cancel_requested_at=now,
+            completed_at=now,
+            error="cancelled before it started",
+        )
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def request_cancel(session: AsyncSession, run_id: uuid.UUID, now: datetime) -> bool:
+    """Flags a running run; whoever runs it notices and stops it."""
+    result = await session.execute(
+        update(TunixRun)
+        .where(TunixRun.run_id == run_id, TunixRun.status == "running")
+        .values(cancel_requested_at=func.coalesce(TunixRun.cancel_requested_at, now))
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def cancel_requested_at(session: AsyncSession, run_id: uuid.UUID) -> datetime | None:
+    stamp: datetime | None = await session.scalar(
+        select(TunixRun.cancel_requested_at).where(TunixRun.run_id == run_id)
+    )
+    return stamp

@@ -4,22 +4,30 @@ import uuid
 from collections.abc import Callable
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Depends, Header, Query, Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import StreamingResponse
+from sse_starlette import EventSourceResponse
 
 from tunix_rt_backend.auth.deps import require_access
 from tunix_rt_backend.deps import SessionDep, SessionMakerDep, SettingsDep
 from tunix_rt_backend.errors import (
+    BadRequest,
+    Conflict,
     Forbidden,
     NotAvailable,
     NotFound,
     Unauthorized,
+    field_error,
     responses,
 )
 from tunix_rt_backend.kit.pagination import Page, PageParamsDep
-from tunix_rt_backend.runs import service
+from tunix_rt_backend.runs import artifacts, logs, service
+from tunix_rt_backend.runs.artifacts import Artifact
 from tunix_rt_backend.runs.schemas import (
     RunDetail,
     RunFilters,
+    RunMetrics,
     RunMode,
     RunRequest,
     RunResult,
@@ -118,3 +126,110 @@ async def rerun(
 ) -> RunResult:
     """A new run with the same configuration, queued for a worker."""
     return await service.rerun(maker, settings, run_id, _wake(request))
+
+
+@router.post(
+    "/runs/{run_id}/cancel",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=RunStatus,
+    responses=responses(NotFound, Conflict, validation=True),
+)
+async def cancel_run(maker: SessionMakerDep, run_id: uuid.UUID) -> RunStatus:
+    """Cancel a pending run (at once: `cancelled`) or a running one (`cancel_requested_at`
+    is set; within a second or two the trainer stops with a final checkpoint and the
+    run ends `cancelled`). 409 for a run that already ended."""
+    return await service.cancel(maker, run_id)
+
+
+@router.get(
+    "/runs/{run_id}/logs",
+    response_class=EventSourceResponse,
+    responses={
+        200: {"content": {"text/event-stream": {}}, "description": "Server-sent events"},
+        **responses(NotFound, validation=True),
+    },
+)
+async def stream_logs(
+    session: SessionDep,
+    maker: SessionMakerDep,
+    run_id: uuid.UUID,
+    since_seq: Annotated[int, Query(ge=0, description="Send chunks after this seq")] = 0,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+) -> EventSourceResponse:
+    """The run's output as server-sent events: `log` ({seq, stream, text}, id = seq),
+    `status`, `metric` ({name, step, value}), `heartbeat` (when idle, at most 10 s
+    apart) and, once the run has ended and everything was sent, `end`. Every event's
+    id is the last seq sent: reconnect with Last-Event-ID (or `since_seq`) to resume
+    without gaps or repeats. A finished run replays, then ends."""
+    await service.get_status(session, run_id)  # 404 before the stream starts
+    after = since_seq
+    if last_event_id is not None:
+        if not last_event_id.isdigit():
+            raise RequestValidationError(
+                [field_error(("header", "Last-Event-ID"), "must be a seq", "value_error")]
+            )
+        after = int(last_event_id)
+    return EventSourceResponse(logs.events(maker, run_id, after), ping=15)
+
+
+@router.get(
+    "/runs/{run_id}/metrics",
+    response_model=RunMetrics,
+    responses=responses(NotFound, validation=True),
+)
+async def get_metrics(
+    session: SessionDep,
+    run_id: uuid.UUID,
+    name: Annotated[list[str] | None, Query(description="Only these series")] = None,
+    max_points: Annotated[int, Query(ge=2, le=100_000)] = 2000,
+) -> RunMetrics:
+    """Per-step scalars (train/loss, eval/loss, train/learning_rate, train/grad_norm,
+    ...), each series downsampled to `max_points`, always keeping its last point."""
+    return await service.metrics(session, run_id, name or [], max_points)
+
+
+@router.get(
+    "/runs/{run_id}/artifacts",
+    response_model=list[Artifact],
+    responses=responses(NotFound, validation=True),
+)
+async def list_artifacts(
+    session: SessionDep, settings: SettingsDep, run_id: uuid.UUID
+) -> list[Artifact]:
+    """Files in the run's directory: name (relative), size, sha256, modified time, kind
+    (checkpoint, config, log, other)."""
+    directory = await service.run_dir(session, settings, run_id)
+    return artifacts.list_artifacts(directory)
+
+
+@router.get(
+    "/runs/{run_id}/artifacts/{filename:path}/download",
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {"application/octet-stream": {}, "application/x-tar": {}}},
+        **responses(NotFound, BadRequest, validation=True),
+    },
+)
+async def download_artifact(
+    session: SessionDep, settings: SettingsDep, run_id: uuid.UUID, filename: str
+) -> StreamingResponse:
+    """One file of the run (a nested name such as `checkpoints/60/model/...` is
+    fine), or a directory (a checkpoint: `checkpoints/60`) as a tar stream. Names that
+    leave the run's directory get 400."""
+    directory = await service.run_dir(session, settings, run_id)
+    path = service.artifact_path(directory, filename)
+    download = path.name.replace('"', "")
+    if path.is_dir():
+        return StreamingResponse(
+            artifacts.tar_stream(path, path.name),
+            media_type="application/x-tar",
+            headers={"Content-Disposition": f'attachment; filename="{download}.tar"'},
+        )
+    return StreamingResponse(
+        artifacts.file_chunks(path),
+        media_type="application/octet-stream",
+        headers={
+            "Content-Disposition": f'attachment; filename="{download}"',
+            "Content-Length": str(path.stat().st_size),
+        },
+    )

@@ -63,6 +63,7 @@ class RunDetail(RunResult):
     max_attempts: int
     worker_id: str | None = Field(description="The worker running it, or that ran it last")
     error: str | None = Field(description="Why it failed, timed out or was re-queued")
+    cancel_requested_at: datetime | None
     config: dict[str, Any]
 
 
@@ -74,6 +75,18 @@ class RunStatus(BaseModel):
     completed_at: datetime | None
     duration_seconds: float | None
     error: str | None
+    cancel_requested_at: datetime | None = None
+
+
+class MetricSeries(BaseModel):
+    name: str
+    points: list[tuple[int, float]] = Field(description="[step, value], by step")
+    total: int = Field(description="Points stored; `points` may hold fewer (downsampled)")
+
+
+class RunMetrics(BaseModel):
+    run_id: uuid.UUID
+    series: list[MetricSeries]
 
 
 class RunSummary(BaseModel):

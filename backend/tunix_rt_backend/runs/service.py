@@ -6,10 +6,12 @@ must be visible while it runs."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,17 +22,20 @@ from tunix_rt_backend.datasets import service as datasets_service
 from tunix_rt_backend.datasets.schemas import DatasetManifest
 from tunix_rt_backend.db.engine import session_scope
 from tunix_rt_backend.db.models import TunixRun
-from tunix_rt_backend.errors import NotAvailable, NotFound, field_error
+from tunix_rt_backend.errors import BadRequest, Conflict, NotAvailable, NotFound, field_error
 from tunix_rt_backend.kit.pagination import Page, PageParams, keyset_page
 from tunix_rt_backend.kit.paths import resolve_under
 from tunix_rt_backend.kit.time import utcnow
 from tunix_rt_backend.runs import executor, repository
 from tunix_rt_backend.runs.checks import dry_run_checks
+from tunix_rt_backend.runs.logs import RunLog
 from tunix_rt_backend.runs.repository import Owner
 from tunix_rt_backend.runs.schemas import (
     Check,
+    MetricSeries,
     RunDetail,
     RunFilters,
+    RunMetrics,
     RunRequest,
     RunResult,
     RunStatus,
@@ -42,6 +47,8 @@ from tunix_rt_backend.sft.service import manifest_yaml
 from tunix_rt_backend.training.manifest import TrainingSection
 
 Maker = async_sessionmaker[AsyncSession]
+# How soon a running run notices a cancel request.
+CANCEL_POLL_S = 0.5
 
 
 class TunixNotAvailable(NotAvailable):
@@ -49,6 +56,18 @@ class TunixNotAvailable(NotAvailable):
 
 
 class RunNotFound(NotFound):
+    pass
+
+
+class RunNotCancellable(Conflict):
+    pass
+
+
+class ArtifactNotFound(NotFound):
+    pass
+
+
+class InvalidArtifactPath(BadRequest):
     pass
 
 
@@ -143,58 +162,56 @@ async def execute(
     settings: Settings,
     row: TunixRun,
     owner: Owner,
-    stop: asyncio.Event | None = None,
+    shutdown: asyncio.Event | None = None,
 ) -> Execution:
     """Executes a running run held by `owner` (checks, then training unless a dry run)
-    and writes its end state under that guard. `stop` (a worker shutting down) asks
-    the trainer to checkpoint and the run returns to pending, to resume."""
+    and writes its end state under that guard. Its output is stored as it comes (log
+    chunks, metrics). A cancel request stops the trainer (it checkpoints) and ends
+    the run `cancelled`; `shutdown` (its worker stopping) stops it the same way and
+    returns the run to pending, to resume."""
     request = RunRequest.model_validate(row.config or {})
-    output_name = str((row.config or {})["output_dir"])
-    output_path = _output_path(settings, output_name)
+    output_path = _output_path(settings, str((row.config or {})["output_dir"]))
     clock = time.perf_counter()
-    async with session_scope(maker) as session:
-        dataset = await datasets_service.get_manifest(session, request.dataset_key)
-        checks = await dry_run_checks(
-            session,
-            request,
-            dataset,
-            settings.models_root,
-            output_path,
-            resuming=owner.attempt > 1,
-        )
-    failed = [c for c in checks if not c.ok]
-    summary: dict[str, Any] | None = None
-    if request.dry_run or failed:
-        values: dict[str, Any] = {
-            "status": "failed" if failed else "completed",
-            "exit_code": 1 if failed else 0,
-            "stdout": "\n".join(
-                f"[{'ok' if c.ok else 'FAILED'}] {c.name}: {c.detail}" for c in checks
-            ),
-        }
-        if failed:
-            names = ", ".join(c.name for c in failed)
-            message = f"{'Dry-run' if request.dry_run else 'Run'} failed its checks: {names}."
-            values["error"] = message
+    async with RunLog(maker, row.run_id) as run_log:
+        async with session_scope(maker) as session:
+            dataset = await datasets_service.get_manifest(session, request.dataset_key)
+            checks = await dry_run_checks(
+                session,
+                request,
+                dataset,
+                settings.models_root,
+                output_path,
+                resuming=owner.attempt > 1,
+            )
+        failed = [c for c in checks if not c.ok]
+        summary: dict[str, Any] | None = None
+        if request.dry_run or failed:
+            values, message = _checked(checks, request.dry_run)
+            run_log.text("stdout", values["stdout"] + "\n")
         else:
-            message = "Dry-run completed successfully. Configuration is valid."
-    else:
-        outcome = await _train(maker, settings, row, owner, dataset, request, output_path, stop)
-        if outcome.stopped and stop is not None:
-            async with session_scope(maker) as session:
-                requeued = await repository.requeue(session, row.run_id, owner, utcnow())
-            message = "The worker stopped: the run checkpointed and returned to the queue."
-            return Execution({}, checks, None, message, requeued, requeued=requeued)
-        status, summary = _status(outcome)
-        values = {
-            "status": status,
-            "exit_code": outcome.exit_code,
-            "stdout": outcome.stdout,
-            "stderr": outcome.stderr,
-        }
-        message = _message(status, summary, _timeout(settings, request))
-        if status in ("failed", "timeout"):
-            values["error"] = message
+            stop = _Stop(maker, row.run_id, shutdown)
+            async with stop.watching():
+                outcome = await _train(
+                    maker, settings, row, owner, dataset, request, output_path, stop.event, run_log
+                )
+            if stop.reason == "shutdown":
+                await run_log.flush()
+                async with session_scope(maker) as session:
+                    requeued = await repository.requeue(session, row.run_id, owner, utcnow())
+                message = "The worker stopped: the run checkpointed and returned to the queue."
+                return Execution({}, checks, None, message, requeued, requeued=requeued)
+            status, summary = _status(outcome)
+            if stop.reason == "cancel":
+                status = "cancelled"
+            values = {
+                "status": status,
+                "exit_code": outcome.exit_code,
+                "stdout": outcome.stdout,
+                "stderr": outcome.stderr,
+            }
+            message = _message(status, summary, _timeout(settings, request), stop)
+            if status in ("failed", "timeout", "cancelled"):
+                values["error"] = message
     values["completed_at"] = utcnow()
     values["duration_seconds"] = round(time.perf_counter() - clock, 3)
     async with session_scope(maker) as session:
@@ -203,6 +220,62 @@ async def execute(
         for name, value in values.items():
             setattr(row, name, value)
     return Execution(values, checks, summary, message, written)
+
+
+def _checked(checks: list[Check], dry_run: bool) -> tuple[dict[str, Any], str]:
+    """The end of a run that stops at its checks: a dry run, or failed checks."""
+    failed = [c for c in checks if not c.ok]
+    values: dict[str, Any] = {
+        "status": "failed" if failed else "completed",
+        "exit_code": 1 if failed else 0,
+        "stdout": "\n".join(f"[{'ok' if c.ok else 'FAILED'}] {c.name}: {c.detail}" for c in checks),
+    }
+    if not failed:
+        return values, "Dry-run completed successfully. Configuration is valid."
+    names = ", ".join(c.name for c in failed)
+    message = f"{'Dry-run' if dry_run else 'Run'} failed its checks: {names}."
+    values["error"] = message
+    return values, message
+
+
+class _Stop:
+    """Why a training run is asked to stop: a cancel request (polled from the run's
+    row every CANCEL_POLL_S) or its worker's shutdown."""
+
+    def __init__(self, maker: Maker, run_id: uuid.UUID, shutdown: asyncio.Event | None) -> None:
+        self.maker = maker
+        self.run_id = run_id
+        self.shutdown = shutdown
+        self.event = asyncio.Event()
+        self.reason: str | None = None
+        self.requested_at: datetime | None = None
+        self.stopped_at: datetime | None = None
+
+    @contextlib.asynccontextmanager
+    async def watching(self) -> AsyncIterator[None]:
+        task = asyncio.create_task(self._watch())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            self.stopped_at = utcnow()
+
+    async def _watch(self) -> None:
+        while True:
+            if self.shutdown is not None and self.shutdown.is_set():
+                self.reason = "shutdown"
+                break
+            async with session_scope(self.maker) as session:
+                self.requested_at = await repository.cancel_requested_at(session, self.run_id)
+            if self.requested_at is not None:
+                self.reason = "cancel"
+                break
+            waiter = self.shutdown.wait() if self.shutdown is not None else asyncio.sleep(3600)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(waiter, CANCEL_POLL_S)
+        self.event.set()
 
 
 def _timeout(settings: Settings, request: RunRequest) -> int:
@@ -217,7 +290,8 @@ async def _train(
     dataset: DatasetManifest,
     request: RunRequest,
     output_path: Path,
-    stop: asyncio.Event | None,
+    stop: asyncio.Event,
+    run_log: RunLog,
 ) -> executor.ProcessOutcome:
     """Writes the run's manifest and dataset export, then runs the training process;
     a later attempt resumes from the latest checkpoint."""
@@ -241,6 +315,7 @@ async def _train(
         stop=stop,
         stop_file=stop_file,
         stop_grace_s=settings.worker_shutdown_grace_seconds,
+        on_line=run_log.line,
     )
 
 
@@ -256,7 +331,13 @@ def _status(outcome: executor.ProcessOutcome) -> tuple[str, dict[str, Any] | Non
     return str(status), summary if isinstance(summary, dict) else None
 
 
-def _message(status: str, summary: dict[str, Any] | None, timeout_s: int) -> str:
+def _message(
+    status: str, summary: dict[str, Any] | None, timeout_s: int, stop: _Stop | None = None
+) -> str:
+    if status == "cancelled" and stop is not None and stop.requested_at and stop.stopped_at:
+        after = (stop.stopped_at - stop.requested_at).total_seconds()
+        step = f" at step {summary['steps']}" if summary and summary.get("steps") else ""
+        return f"Cancelled: the trainer stopped{step}, {after:.1f} s after the request."
     if status == "completed" and summary:
         first, last = summary.get("initial_loss"), summary.get("final_loss")
         loss = f", loss {first:.4g} -> {last:.4g}" if first is not None and last is not None else ""
@@ -318,6 +399,7 @@ async def get_run(session: AsyncSession, run_id: uuid.UUID) -> RunDetail:
         max_attempts=row.max_attempts,
         worker_id=row.worker_id,
         error=row.error,
+        cancel_requested_at=row.cancel_requested_at,
         config=row.config or {},
     )
 
@@ -332,6 +414,7 @@ async def get_status(session: AsyncSession, run_id: uuid.UUID) -> RunStatus:
         completed_at=row.completed_at,
         duration_seconds=row.duration_seconds,
         error=row.error,
+        cancel_requested_at=row.cancel_requested_at,
     )
 
 
@@ -358,3 +441,64 @@ def _summary(row: TunixRun) -> RunSummary:
         attempt=row.attempt,
         created_at=row.created_at,
     )
+
+
+async def cancel(maker: Maker, run_id: uuid.UUID) -> RunStatus:
+    """Pending: cancelled at once. Running: flagged; whoever runs it asks the trainer to
+    stop (it checkpoints), then signals its process group. Ended: 409."""
+    now = utcnow()
+    async with session_scope(maker) as session:
+        row = await _get(session, run_id)
+        acted = row.status == "pending" and await repository.cancel_pending(session, run_id, now)
+        # Running, or claimed since it was read: flag it.
+        acted = acted or await repository.request_cancel(session, run_id, now)
+    async with session_scope(maker) as session:
+        status = await get_status(session, run_id)
+    if not acted:
+        raise RunNotCancellable(
+            f"run {run_id} is {status.status}: only a pending or running run can be cancelled"
+        )
+    return status
+
+
+async def metrics(
+    session: AsyncSession, run_id: uuid.UUID, names: list[str], max_points: int
+) -> RunMetrics:
+    """Each series by step; past `max_points` every k-th point, always with the last."""
+    await _get(session, run_id)
+    series: dict[str, list[tuple[int, float]]] = {}
+    for point in await repository.metrics_after(session, run_id, 0, names):
+        series.setdefault(point.name, []).append((point.step, point.value))
+    return RunMetrics(
+        run_id=run_id,
+        series=[
+            MetricSeries(name=name, points=_downsample(points, max_points), total=len(points))
+            for name, points in sorted(series.items())
+        ],
+    )
+
+
+def _downsample(points: list[tuple[int, float]], max_points: int) -> list[tuple[int, float]]:
+    if len(points) <= max_points:
+        return points
+    every = -(-len(points) // max_points)
+    kept = points[::every]
+    if kept[-1] != points[-1]:
+        kept = [*kept[: max_points - 1], points[-1]]
+    return kept
+
+
+async def run_dir(session: AsyncSession, settings: Settings, run_id: uuid.UUID) -> Path:
+    row = await _get(session, run_id)
+    return _output_path(settings, str((row.config or {}).get("output_dir", f"runs/{run_id}")))
+
+
+def artifact_path(directory: Path, name: str) -> Path:
+    """`name` inside the run's directory, or InvalidArtifactPath/ArtifactNotFound."""
+    try:
+        path = resolve_under(directory, name)
+    except ValueError as exc:
+        raise InvalidArtifactPath(f"invalid artifact name: {exc}") from None
+    if path == directory or not (path.is_file() or path.is_dir()):
+        raise ArtifactNotFound(f"no artifact {name!r} in this run")
+    return path

@@ -2,8 +2,18 @@
 
 from tunix_rt_backend.db.models.api_token import ApiToken
 from tunix_rt_backend.db.models.dataset import Dataset, DatasetTrace
-from tunix_rt_backend.db.models.run import TunixRun, Worker
+from tunix_rt_backend.db.models.run import RunLogChunk, RunMetric, TunixRun, Worker
 from tunix_rt_backend.db.models.score import Score
 from tunix_rt_backend.db.models.trace import Trace
 
-__all__ = ["ApiToken", "Dataset", "DatasetTrace", "Score", "Trace", "TunixRun", "Worker"]
+__all__ = [
+    "ApiToken",
+    "Dataset",
+    "DatasetTrace",
+    "RunLogChunk",
+    "RunMetric",
+    "Score",
+    "Trace",
+    "TunixRun",
+    "Worker",
+]

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, Index, Integer, String, Text, Uuid
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tunix_rt_backend.db.base import Base, PortableJSON, UTCDateTime
@@ -42,6 +42,7 @@ class TunixRun(Base):
     queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    cancel_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class Worker(Base):
@@ -55,3 +56,42 @@ class Worker(Base):
     concurrency: Mapped[int] = mapped_column(Integer, nullable=False)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
+
+
+# SQLite's rowid alias must be INTEGER; PostgreSQL gets 64 bits.
+_RowId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class RunLogChunk(Base):
+    """Lines of a run's stdout or stderr, in order (the seed's M16 table): one chunk
+    per stream per flush; `seq` runs on across attempts."""
+
+    __tablename__ = "tunix_run_log_chunks"
+    __table_args__ = (Index("ix_tunix_run_log_chunks_run_id_seq", "run_id", "seq", unique=True),)
+
+    id: Mapped[int] = mapped_column(_RowId, primary_key=True, autoincrement=True)
+    run_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("tunix_runs.run_id", ondelete="CASCADE"), nullable=False
+    )
+    seq: Mapped[int] = mapped_column(Integer, nullable=False)
+    stream: Mapped[str] = mapped_column(String(16), nullable=False)
+    chunk: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
+class RunMetric(Base):
+    """One scalar of a run at a step (train/loss, eval/loss, train/learning_rate...);
+    a resumed attempt that logs a step again replaces its value."""
+
+    __tablename__ = "tunix_run_metrics"
+    __table_args__ = (
+        Index("ix_tunix_run_metrics_run_id_name_step", "run_id", "name", "step", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(_RowId, primary_key=True, autoincrement=True)
+    run_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("tunix_runs.run_id", ondelete="CASCADE"), nullable=False
+    )
+    name: Mapped[str] = mapped_column(String(64), nullable=False)
+    step: Mapped[int] = mapped_column(Integer, nullable=False)
+    value: Mapped[float] = mapped_column(Float, nullable=False)

@@ -1,0 +1,130 @@
+"""A run's files: the listing (size, sha256, kind) and downloads, a directory (a
+checkpoint) as a tar stream. Every name a client gives is resolved under the run's
+directory (`kit.paths.resolve_under`: no absolute paths, `..`, backslashes, or
+symlinks that lead out)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import queue
+import tarfile
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel
+
+ArtifactKind = Literal["checkpoint", "config", "log", "other"]
+CHUNK = 256 * 1024
+_CONFIG_NAMES = {"manifest.yaml", "manifest.yml", "config.json"}
+
+
+class Artifact(BaseModel):
+    name: str
+    size: int
+    sha256: str
+    modified_at: datetime
+    kind: ArtifactKind
+
+
+def kind_of(name: str) -> ArtifactKind:
+    parts = name.split("/")
+    if parts[0] == "checkpoints":
+        return "checkpoint"
+    if parts[-1] in _CONFIG_NAMES:
+        return "config"
+    if parts[0] == "metrics" or parts[-1].endswith((".log", ".txt")) or parts[-1] == "STOP":
+        return "log"
+    return "other"
+
+
+# (path, size, mtime_ns) -> sha256: a listing hashes each file once while it is unchanged.
+_digests: dict[tuple[str, int, int], str] = {}
+
+
+def _sha256(path: Path, size: int, mtime_ns: int) -> str:
+    key = (str(path), size, mtime_ns)
+    if key not in _digests:
+        digest = hashlib.sha256()
+        with path.open("rb") as f:
+            while block := f.read(CHUNK):
+                digest.update(block)
+        if len(_digests) > 10_000:
+            _digests.clear()
+        _digests[key] = digest.hexdigest()
+    return _digests[key]
+
+
+def files_under(root: Path) -> Iterator[Path]:
+    """Regular files under root, in name order; symlinks are never followed."""
+    for directory, subdirs, names in os.walk(root):
+        subdirs.sort()
+        for name in sorted(names):
+            path = Path(directory) / name
+            if path.is_file() and not path.is_symlink():
+                yield path
+
+
+def list_artifacts(run_dir: Path) -> list[Artifact]:
+    if not run_dir.is_dir():
+        return []
+    artifacts = []
+    for path in files_under(run_dir):
+        stat = path.stat()
+        name = path.relative_to(run_dir).as_posix()
+        artifacts.append(
+            Artifact(
+                name=name,
+                size=stat.st_size,
+                sha256=_sha256(path, stat.st_size, stat.st_mtime_ns),
+                modified_at=datetime.fromtimestamp(stat.st_mtime, UTC),
+                kind=kind_of(name),
+            )
+        )
+    return artifacts
+
+
+def file_chunks(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as f:
+        while block := f.read(CHUNK):
+            yield block
+
+
+def tar_stream(directory: Path, arcname: str) -> Iterator[bytes]:
+    """An uncompressed tar of `directory`, made by a thread and handed over through a
+    bounded queue: memory stays at a few chunks, whatever the checkpoint's size."""
+    chunks: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=8)
+    closed = threading.Event()
+
+    class Pipe:
+        def write(self, data: bytes) -> int:
+            while not closed.is_set():
+                try:
+                    chunks.put(bytes(data), timeout=0.5)
+                    return len(data)
+                except queue.Full:
+                    continue
+            raise BrokenPipeError("the client went away")
+
+    def produce() -> None:
+        try:
+            with tarfile.open(fileobj=Pipe(), mode="w|", bufsize=CHUNK) as tar:  # type: ignore[call-overload]
+                for path in files_under(directory):
+                    name = f"{arcname}/{path.relative_to(directory).as_posix()}"
+                    tar.add(path, arcname=name, recursive=False)
+            chunks.put(None)
+        except BaseException as exc:  # handed to the reader, which re-raises it
+            if not closed.is_set():
+                chunks.put(exc)
+
+    threading.Thread(target=produce, daemon=True, name="tar-stream").start()
+    try:
+        while (item := chunks.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        closed.set()
