@@ -119,9 +119,12 @@ class QueueWorker:
     async def _claim_loop(self) -> None:
         while not self._stopping.is_set():
             self._wakeup.clear()
-            while len(self.held) < self.concurrency and not self._stopping.is_set():
-                if not await self._claim_one():
-                    break
+            try:
+                while len(self.held) < self.concurrency and not self._stopping.is_set():
+                    if not await self._claim_one():
+                        break
+            except Exception:  # the database went away: try again at the next poll
+                log.exception("worker %s: claiming failed", self.worker_id)
             await self._sleep(self.settings.worker_poll_seconds)
 
     async def _sleep(self, seconds: float) -> None:
