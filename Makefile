@@ -81,6 +81,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/traces_ingest.py
 	$(BIN)/python bench/traces_list.py
 	$(BIN)/python bench/export.py
+	$(BIN)/python bench/logs.py
 	$(BIN)/python bench/training_overhead.py
 
 clean:
