@@ -49,9 +49,14 @@ test("dry-run, then train the built-in tiny model on generated sums", async ({ p
   await expect(page.getByTestId("run:dry-run")).toBeDisabled();
   await expect(page.getByTestId("run:elapsed")).not.toHaveText("0", { timeout: 5_000 });
   await shot(page, "17-run-training");
+  // The history polls while the request is open: the run is recorded as running at its start.
+  const runningRows = page.locator('[data-testid="run:row"][data-status="running"]');
+  await expect(runningRows).toHaveCount(1, { timeout: 15_000 });
+  await expect(runningRows).toContainText("sums-v1");
 
   await expect(page.getByTestId("run:status")).toHaveText("completed", { timeout: 180_000 });
   await expect(pending).toBeHidden();
+  await expect(runningRows).toHaveCount(0);
   await expect(page.getByTestId("run:message")).toContainText("Training completed: 20 steps");
   await expect(page.getByTestId("run:summary-steps")).toHaveText("20");
   const initial = Number(await page.getByTestId("run:initial-loss").getAttribute("data-value"));

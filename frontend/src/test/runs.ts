@@ -103,11 +103,71 @@ export function localRunResult(overrides: Record<string, unknown> = {}) {
   });
 }
 
-/** Everything the Runs page reads: Tunix available, datasets duels-v1 and duels-v2. */
+/** A deterministic run id: n=1 -> 00000001-0000-4000-8000-000000000001. */
+export function runId(n: number): string {
+  return `${String(n).padStart(8, "0")}-0000-4000-8000-${String(n).padStart(12, "0")}`;
+}
+
+/** A row of GET /api/tunix/runs: completed dry run `n` on duels-v1 unless overridden. */
+export function runSummary(n: number, overrides: Record<string, unknown> = {}) {
+  return {
+    run_id: runId(n),
+    dataset_key: "duels-v1",
+    model_id: "tunix-rt/tiny-gemma3",
+    mode: "dry-run",
+    status: "completed",
+    started_at: "2025-03-01T12:00:05Z",
+    completed_at: "2025-03-01T12:00:07Z",
+    duration_seconds: 1.5,
+    attempt: 1,
+    created_at: "2025-03-01T12:00:00Z",
+    ...overrides,
+  };
+}
+
+export function runListPage(runs: unknown[], offset = 0, nextOffset: number | null = null) {
+  return { data: runs, pagination: { limit: 20, offset, next_offset: nextOffset, next_cursor: nextOffset === null ? null : "c" } };
+}
+
+export const RUN_CONFIG = {
+  dataset_key: "duels-v1",
+  model_id: "tunix-rt/tiny-gemma3",
+  dry_run: true,
+  learning_rate: 0.01,
+  batch_size: 8,
+  max_steps: 500,
+  timeout_seconds: null,
+  output_dir: `runs/${RUN_ID}`,
+};
+
+/** GET /api/tunix/runs/{run_id}: a queued dry run that a worker ran, unless overridden. */
+export function runDetail(overrides: Record<string, unknown> = {}) {
+  return {
+    ...runResult({ stdout: "[ok] dataset: duels-v1\n[ok] model: built in", stderr: "" }),
+    message: "",
+    checks: [],
+    summary: null,
+    created_at: "2025-03-01T12:00:00Z",
+    queued_at: "2025-03-01T12:00:00Z",
+    claimed_at: "2025-03-01T12:00:03Z",
+    started_at: "2025-03-01T12:00:03Z",
+    completed_at: "2025-03-01T12:00:05Z",
+    duration_seconds: 2,
+    attempt: 1,
+    max_attempts: 3,
+    worker_id: "host-1:4242:ab12",
+    error: null,
+    config: RUN_CONFIG,
+    ...overrides,
+  };
+}
+
+/** Everything the Runs page reads: Tunix available, datasets duels-v1 and duels-v2, no runs yet. */
 export function runsPageRoutes(routes: Record<string, RouteHandler> = {}): Record<string, RouteHandler> {
   return {
     "GET /api/tunix/status": () => json(200, TUNIX_AVAILABLE),
     "GET /api/datasets": () => json(200, datasetPage([1, 2], 0, null)),
+    "GET /api/tunix/runs": () => json(200, runListPage([])),
     ...routes,
   };
 }

@@ -3,7 +3,7 @@ import { Link, useSearchParams } from "react-router";
 import { ErrorMessage } from "../../ui/ErrorMessage";
 import { controlProps, Field } from "../../ui/Field";
 import { FormErrorSummary, placeFieldErrors } from "../../ui/FieldErrors";
-import { useRunDatasets, type RunRequestBody, type TunixStatus } from "./queries";
+import { useRunDatasets, type RunRequestBody, type RunSubmitMode, type TunixStatus } from "./queries";
 import {
   BODY_FIELDS,
   DEMO_DEFAULTS,
@@ -23,14 +23,14 @@ type RunFormProps = {
   /** Which button's request is open, if any. */
   pending: "dry-run" | "train" | null;
   error: unknown;
-  onRun: (body: RunRequestBody) => void;
+  onRun: (body: RunRequestBody, mode: RunSubmitMode) => void;
 };
 
 function testIdOf(field: string): string {
   return `run:${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 
-/** Dataset, model, hyperparameters and output dir of a run; Dry run, or Train now. */
+/** Dataset, model, hyperparameters and output dir of a run; Dry run, or Train now; at once or queued. */
 export function RunForm({ status, pending, error, onRun }: RunFormProps) {
   const [searchParams, setSearchParams] = useSearchParams();
   const datasets = useRunDatasets();
@@ -38,6 +38,7 @@ export function RunForm({ status, pending, error, onRun }: RunFormProps) {
   const [typed, setTyped] = useState<Partial<RunFormValues>>({});
   const [modelChoice, setModelChoice] = useState<string | null>(null);
   const [otherModel, setOtherModel] = useState("");
+  const [queued, setQueued] = useState(false);
   const id = useId();
 
   const listed = datasets.data?.data ?? [];
@@ -59,7 +60,19 @@ export function RunForm({ status, pending, error, onRun }: RunFormProps) {
   const fieldId = (field: string) => `${id}-${field}`;
 
   function run(dryRun: boolean) {
-    onRun(toRunRequest(values, { datasetKey, modelId, dryRun }));
+    onRun(toRunRequest(values, { datasetKey, modelId, dryRun }), queued ? "async" : "sync");
+  }
+
+  function chooseDataset(key: string) {
+    // Only `dataset`: the run history below keeps its filters in the same URL.
+    setSearchParams(
+      (current) => {
+        const next = new URLSearchParams(current);
+        next.set("dataset", key);
+        return next;
+      },
+      { replace: true },
+    );
   }
 
   function submit(event: FormEvent) {
@@ -112,7 +125,7 @@ export function RunForm({ status, pending, error, onRun }: RunFormProps) {
           <select
             {...controlProps(fieldId("dataset"), datasetErrors, datasets.isSuccess && listed.length === 0)}
             value={datasetKey}
-            onChange={(event) => setSearchParams({ dataset: event.target.value }, { replace: true })}
+            onChange={(event) => chooseDataset(event.target.value)}
             disabled={datasets.isPending && !requested}
             data-testid="run:dataset"
           >
@@ -236,15 +249,35 @@ export function RunForm({ status, pending, error, onRun }: RunFormProps) {
         </Field>
       </div>
 
+      <div className="checkbox-field">
+        <input
+          type="checkbox"
+          id={fieldId("async")}
+          checked={queued}
+          onChange={(event) => setQueued(event.target.checked)}
+          disabled={pending !== null}
+          aria-describedby={`${id}-async-hint`}
+          data-testid="run:async"
+        />
+        <div>
+          <label htmlFor={fieldId("async")}>Run async</label>
+          <p className="hint" id={`${id}-async-hint`}>
+            Queue the run for a worker and open its page at once; it goes on if you leave.
+          </p>
+        </div>
+      </div>
+
       <div className="form-footer run-buttons">
         <p className="muted small" id={`${id}-train-hint`} data-testid="run:train-hint">
-          {canTrain
-            ? "Dry run checks the dataset, model, tokens and output dir. Train now runs on this server and answers when it ends."
-            : "Tunix is not installed on the server: dry runs only."}
+          {!canTrain
+            ? "Tunix is not installed on the server: dry runs only."
+            : queued
+              ? "Dry run checks the dataset, model, tokens and output dir. Train now trains on a worker; follow it on the run's page."
+              : "Dry run checks the dataset, model, tokens and output dir. Train now runs on this server and answers when it ends."}
         </p>
         <div className="actions">
           <button type="submit" disabled={pending !== null || !datasetKey} data-testid="run:dry-run">
-            {pending === "dry-run" ? "Checking…" : "Dry run"}
+            {pending === "dry-run" ? (queued ? "Queueing…" : "Checking…") : "Dry run"}
           </button>
           <button
             type="button"
@@ -254,7 +287,7 @@ export function RunForm({ status, pending, error, onRun }: RunFormProps) {
             aria-describedby={`${id}-train-hint`}
             data-testid="run:train"
           >
-            {pending === "train" ? "Training…" : "Train now"}
+            {pending === "train" ? (queued ? "Queueing…" : "Training…") : "Train now"}
           </button>
         </div>
       </div>

@@ -1,6 +1,9 @@
 import type { ReactNode } from "react";
+import { Link } from "react-router";
 import { formatLocalTime } from "../traces/payload";
 import type { RunCheck, RunResult } from "./queries";
+import { runPath } from "./registry";
+import { RunStatusBadge } from "./RunStatusBadge";
 import {
   formatLoss,
   formatNumber,
@@ -15,12 +18,6 @@ import {
   type Generation,
   type RunEvents,
 } from "./runOutput";
-
-const STATUS_PILL: Partial<Record<RunResult["status"], string>> = {
-  completed: "pill pill-ok",
-  failed: "pill pill-bad",
-  timeout: "pill pill-bad",
-};
 
 function Mark({ ok }: { ok: boolean | null }) {
   if (ok === null) return <span className="muted">?</span>;
@@ -221,10 +218,7 @@ export function RunResultView({ result }: { result: RunResult }) {
     <section className="card run-result" aria-labelledby="run-result-title" data-testid="run:result">
       <div className="card-header">
         <h2 id="run-result-title">{result.mode === "dry-run" ? "Dry run" : "Training run"}</h2>
-        <span className={STATUS_PILL[result.status] ?? "pill"} data-testid="run:status">
-          <span className="dot" aria-hidden="true" />
-          {result.status}
-        </span>
+        <RunStatusBadge status={result.status} />
       </div>
       <p className={succeeded ? "success" : "error"} data-testid="run:message">
         {result.message}
@@ -235,7 +229,9 @@ export function RunResultView({ result }: { result: RunResult }) {
       <h3>Run</h3>
       <dl className="facts">
         <Fact name="Run id" testId="run:run-id">
-          <span className="mono">{result.run_id}</span>
+          <Link to={runPath(result.run_id)} className="mono" data-testid="run:result-link">
+            {result.run_id}
+          </Link>
         </Fact>
         <Fact name="Output dir" testId="run:output-dir-value">
           <span className="mono path">{result.output_dir}</span>

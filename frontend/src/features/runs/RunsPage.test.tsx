@@ -1,5 +1,5 @@
 import { act, renderHook, screen, waitFor, within } from "@testing-library/react";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it, onTestFinished, vi } from "vitest";
 import { apiError, json, mockFetch } from "../../test/fetchMock";
 import { manifest } from "../../test/datasets";
 import { renderApp } from "../../test/render";
@@ -8,8 +8,11 @@ import {
   LOCAL_STDOUT,
   localRunResult,
   RUN_ID,
+  runDetail,
+  runListPage,
   runResult,
   runsPageRoutes,
+  runSummary,
   TUNIX_UNAVAILABLE,
 } from "../../test/runs";
 import { useElapsedSeconds } from "./useElapsedSeconds";
@@ -163,7 +166,7 @@ describe("runs page: dry run", () => {
     const { requests } = mockFetch(runsPageRoutes({ "POST /api/tunix/run": () => json(202, runResult()) }));
     const { user } = renderApp("/runs?dataset=duels-v2");
 
-    await waitFor(() => expect(screen.getAllByRole("option", { name: /duels-v1/ })).toHaveLength(1));
+    await waitFor(() => expect(within(screen.getByTestId("run:dataset")).getAllByRole("option", { name: /duels-v1/ })).toHaveLength(1));
     expect(screen.getByTestId("run:dataset")).toHaveValue("duels-v2");
     await user.click(screen.getByTestId("run:dry-run"));
     await screen.findByTestId("run:result");
@@ -181,7 +184,7 @@ describe("runs page: dry run", () => {
     );
     const { user } = renderApp("/runs?dataset=gone-v9");
 
-    await waitFor(() => expect(screen.getAllByRole("option", { name: /duels-v1/ })).toHaveLength(1));
+    await waitFor(() => expect(within(screen.getByTestId("run:dataset")).getAllByRole("option", { name: /duels-v1/ })).toHaveLength(1));
     expect(screen.getByTestId("run:dataset")).toHaveValue("gone-v9");
     await user.click(screen.getByTestId("run:dry-run"));
     expect(await screen.findByTestId("sys:error")).toHaveTextContent(
@@ -197,7 +200,7 @@ describe("runs page: dry run", () => {
     expect(link).toHaveAttribute("href", "/runs?dataset=duels-v2");
     await user.click(link);
     expect(await screen.findByTestId("run:form")).toBeInTheDocument();
-    await waitFor(() => expect(screen.getAllByRole("option", { name: /duels-v1/ })).toHaveLength(1));
+    await waitFor(() => expect(within(screen.getByTestId("run:dataset")).getAllByRole("option", { name: /duels-v1/ })).toHaveLength(1));
     expect(screen.getByTestId("run:dataset")).toHaveValue("duels-v2");
   });
 
@@ -405,6 +408,111 @@ describe("runs page: train now", () => {
     expect(screen.getByTestId("run:message")).toHaveTextContent("Training stopped after TUNIX_RUN_TIMEOUT_SECONDS=3600.");
     expect(screen.queryByTestId("run:summary")).not.toBeInTheDocument();
     expect(screen.getByTestId("run:started")).not.toHaveTextContent("took");
+  });
+});
+
+describe("runs page: async and the history", () => {
+  it("queues the run with ?mode=async and opens its page", async () => {
+    let answer: (response: Response) => void = () => undefined;
+    const { requests } = mockFetch(
+      runsPageRoutes({
+        "POST /api/tunix/run": () => new Promise<Response>((resolve) => (answer = resolve)),
+        [`GET /api/tunix/runs/${RUN_ID}`]: () =>
+          json(200, runDetail({ status: "pending", attempt: 0, claimed_at: null, completed_at: null, duration_seconds: null })),
+      }),
+    );
+    const { user } = renderApp("/runs");
+
+    await waitFor(() => expect(screen.getByTestId("run:dataset")).toHaveValue("duels-v1"));
+    await user.click(screen.getByTestId("run:async"));
+    expect(screen.getByTestId("run:train-hint")).toHaveTextContent("Train now trains on a worker; follow it on the run's page.");
+    await user.click(screen.getByTestId("run:train"));
+
+    // Queueing answers at once: no "this request waits" panel, and the form waits for the answer.
+    expect(await screen.findByText("Queueing…")).toBe(screen.getByTestId("run:train"));
+    expect(screen.getByTestId("run:async")).toBeDisabled();
+    expect(screen.queryByTestId("run:pending")).not.toBeInTheDocument();
+    act(() => answer(json(202, runResult({ status: "pending", mode: "local", message: "Run queued: a worker will start it." }))));
+
+    expect(await screen.findByTestId("run:detail-id")).toHaveTextContent(RUN_ID);
+    expect(screen.getByTestId("run:state-line")).toHaveTextContent("Queued: waiting for a worker to claim it.");
+    const post = requests.find((r) => r.method === "POST")!;
+    expect(new URL(post.url).search).toBe("?mode=async");
+    expect(await runBodies(requests)).toEqual([{ ...DEMO_BODY, dry_run: false }]);
+  });
+
+  it("keeps sync the default: no mode parameter, the result shown here, linking to the run's page", async () => {
+    const { requests } = mockFetch(runsPageRoutes({ "POST /api/tunix/run": () => json(202, runResult()) }));
+    const { user } = renderApp("/runs");
+
+    await waitFor(() => expect(screen.getByTestId("run:dataset")).toHaveValue("duels-v1"));
+    expect(screen.getByTestId("run:async")).not.toBeChecked();
+    await user.click(screen.getByTestId("run:dry-run"));
+
+    await screen.findByTestId("run:result");
+    expect(screen.getByTestId("run:result-link")).toHaveAttribute("href", `/runs/${RUN_ID}`);
+    expect(new URL(requests.find((r) => r.method === "POST")!.url).search).toBe("");
+  });
+
+  it("refreshes the history once a run is recorded", async () => {
+    let recorded = false;
+    mockFetch(
+      runsPageRoutes({
+        "POST /api/tunix/run": () => {
+          recorded = true;
+          return json(202, runResult());
+        },
+        "GET /api/tunix/runs": () => json(200, runListPage(recorded ? [runSummary(1, { run_id: RUN_ID })] : [])),
+      }),
+    );
+    const { user } = renderApp("/runs");
+
+    expect(await screen.findByTestId("run:list-empty")).toBeInTheDocument();
+    await waitFor(() => expect(screen.getByTestId("run:dataset")).toHaveValue("duels-v1"));
+    await user.click(screen.getByTestId("run:dry-run"));
+    expect(await screen.findByTestId("run:row")).toHaveAttribute("data-run-id", RUN_ID);
+  });
+});
+
+describe("runs page: the history while a sync run is open", () => {
+  it("polls the history while the request is open, so the running run shows up, then stops", async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    onTestFinished(() => {
+      vi.useRealTimers();
+    });
+    let finish: (response: Response) => void = () => undefined;
+    let inserted = false;
+    let done = false;
+    const { requests } = mockFetch(
+      runsPageRoutes({
+        "POST /api/tunix/run": () => {
+          inserted = true;
+          return new Promise<Response>((resolve) => (finish = resolve));
+        },
+        "GET /api/tunix/runs": () =>
+          json(200, runListPage(inserted ? [runSummary(1, { run_id: RUN_ID, mode: "local", status: done ? "completed" : "running" })] : [])),
+      }),
+    );
+    const lists = () => requests.filter((r) => new URL(r.url).pathname === "/api/tunix/runs").length;
+    const { user } = renderApp("/runs");
+
+    await waitFor(() => expect(screen.getByTestId("run:dataset")).toHaveValue("duels-v1"));
+    await screen.findByTestId("run:list-empty");
+    await act(() => vi.advanceTimersByTimeAsync(10_000));
+    expect(lists()).toBe(1); // nothing live: no polling
+    await user.click(screen.getByTestId("run:train"));
+    expect(screen.getByTestId("run:list-live")).toBeInTheDocument();
+
+    await act(() => vi.advanceTimersByTimeAsync(4_000));
+    expect(await screen.findByTestId("run:row-status")).toHaveTextContent("running");
+
+    done = true;
+    act(() => finish(json(202, localRunResult())));
+    await waitFor(() => expect(screen.getByTestId("run:row-status")).toHaveTextContent("completed"));
+    const settled = lists();
+    await act(() => vi.advanceTimersByTimeAsync(20_000));
+    expect(lists()).toBe(settled);
+    expect(screen.queryByTestId("run:list-live")).not.toBeInTheDocument();
   });
 });
 

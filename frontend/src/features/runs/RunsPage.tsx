@@ -1,7 +1,10 @@
 import { useCallback, useEffect, useRef } from "react";
+import { useNavigate } from "react-router";
 import { useRetryAfterToken } from "../auth/hooks";
-import { useRunTunix, useTunixStatus } from "./queries";
+import { useRunTunix, useTunixStatus, type RunResult, type RunSubmission } from "./queries";
+import { runPath } from "./registry";
 import { RunForm } from "./RunForm";
+import { RunHistory } from "./RunHistory";
 import { RunResultView } from "./RunResultView";
 import { TunixStatusLine } from "./TunixStatusLine";
 import { useElapsedSeconds } from "./useElapsedSeconds";
@@ -27,25 +30,37 @@ function RunProgress({ dryRun, since }: { dryRun: boolean; since: number }) {
   );
 }
 
-/** Check a run against a dataset (dry run) or train now with Tunix on this server. */
+/** Check a run against a dataset (dry run) or train with Tunix, now or queued; and every run so far. */
 export function RunsPage() {
   const status = useTunixStatus();
   const run = useRunTunix();
+  const navigate = useNavigate();
 
   const { mutate, variables } = run;
+  const submit = useCallback(
+    (submission: RunSubmission) =>
+      mutate(submission, {
+        // A queued run is followed on its own page; a sync run's result is shown here.
+        onSuccess: (result: RunResult) => {
+          if (submission.mode === "async") navigate(runPath(result.run_id));
+        },
+      }),
+    [mutate, navigate],
+  );
   const retry = useCallback(() => {
-    if (variables) mutate(variables);
-  }, [mutate, variables]);
+    if (variables) submit(variables);
+  }, [submit, variables]);
   useRetryAfterToken(run.error, retry);
 
   // The buttons are at the form's end, the progress and the result beside its top:
-  // bring them into view when a run starts and when it answers.
+  // bring them into view when a run starts and when it answers (a queued run opens its page instead).
   const panel = useRef<HTMLDivElement>(null);
+  const inline = variables?.mode === "sync";
   useEffect(() => {
-    if (run.status === "pending" || run.status === "success") {
+    if (inline && (run.status === "pending" || run.status === "success")) {
       panel.current?.scrollIntoView?.({ block: "start", behavior: "smooth" });
     }
-  }, [run.status]);
+  }, [inline, run.status]);
 
   return (
     <div className="stack">
@@ -53,30 +68,34 @@ export function RunsPage() {
         <h1 id="runs-title">Run with Tunix</h1>
         <p className="muted small">
           Fine-tune a model on a dataset with Tunix (SFT). A dry run checks everything a run needs without training;
-          Train now trains on this server and answers when the run ends.
+          Train now trains on this server and answers when the run ends. With Run async, a worker executes the run
+          and you follow it on its page. Every run is kept in the history below.
         </p>
         <TunixStatusLine status={status} />
       </section>
       <div className="runs-grid">
         <RunForm
           status={status.data}
-          pending={run.isPending ? (variables?.dry_run ? "dry-run" : "train") : null}
+          pending={run.isPending ? (variables?.body.dry_run ? "dry-run" : "train") : null}
           error={run.error}
-          onRun={(body) => mutate(body)}
+          onRun={(body, mode) => submit({ body, mode })}
         />
         <div className="stack run-panel" ref={panel}>
-          {run.isPending && variables && <RunProgress dryRun={variables.dry_run} since={run.submittedAt} />}
+          {run.isPending && inline && (
+            <RunProgress dryRun={variables.body.dry_run} since={run.submittedAt} />
+          )}
           {run.data && <RunResultView result={run.data} />}
           {run.isIdle && (
             <section className="card muted run-placeholder" data-testid="run:placeholder">
               <p>
                 The result of a dry run or a training run appears here: its checks, the training summary, the
-                model&apos;s answers to held-out prompts, and the process output.
+                model&apos;s answers to held-out prompts, and the process output. An async run opens its own page.
               </p>
             </section>
           )}
         </div>
       </div>
+      <RunHistory expectLive={run.isPending} />
     </div>
   );
 }

@@ -102,6 +102,8 @@ export function formatNumber(value: number, digits = 2): string {
 }
 
 export function formatSeconds(seconds: number): string {
+  // A dry run takes milliseconds: "0 s" would read as "did not run".
+  if (seconds < 1) return `${formatNumber(seconds * 1000, 0)} ms`;
   if (seconds < 60) return `${formatNumber(seconds, 1)} s`;
   const minutes = Math.floor(seconds / 60);
   return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;

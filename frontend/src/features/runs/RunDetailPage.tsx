@@ -1,0 +1,247 @@
+import { useCallback, type ReactNode } from "react";
+import { Link, useNavigate, useParams } from "react-router";
+import { isApiError } from "../../api/errors";
+import { ErrorMessage } from "../../ui/ErrorMessage";
+import { useRetryAfterToken } from "../auth/hooks";
+import { datasetPath, flattenBuild } from "../datasets/manifest";
+import { formatLocalTime } from "../traces/payload";
+import { useRerun, useRun, type RunDetail, type RunResult } from "./queries";
+import { hasStarted, isLive, RUN_POLL_INTERVAL_MS, runPath, secondsBetween } from "./registry";
+import { RunStatusBadge } from "./RunStatusBadge";
+import { formatSeconds } from "./runOutput";
+
+function Time({ iso, absent = "—" }: { iso: string | null; absent?: string }) {
+  if (iso === null) return <span className="muted">{absent}</span>;
+  return <time dateTime={iso}>{formatLocalTime(iso)}</time>;
+}
+
+function Seconds({ value, absent = "—" }: { value: number | null; absent?: string }) {
+  return value === null ? <span className="muted">{absent}</span> : <>{formatSeconds(value)}</>;
+}
+
+function Row({ name, testId, children }: { name: string; testId: string; children: ReactNode }) {
+  return (
+    <div className="fact">
+      <dt>{name}</dt>
+      <dd data-testid={testId}>{children}</dd>
+    </div>
+  );
+}
+
+/** What the run is doing now, in a sentence; live states say they refresh. */
+function StateLine({ run }: { run: RunDetail }) {
+  if (!isLive(run.status)) return null;
+  const waiting = run.status === "pending";
+  return (
+    <p className="run-state-line" role="status" data-testid="run:state-line">
+      <span className="spinner" aria-hidden="true" />
+      {waiting
+        ? run.attempt > 0
+          ? "Queued again after its worker was lost: waiting for a worker."
+          : "Queued: waiting for a worker to claim it."
+        : `Running${run.worker_id ? ` on ${run.worker_id}` : ""}.`}{" "}
+      <span className="muted small">This page refreshes every {RUN_POLL_INTERVAL_MS / 1000} s.</span>
+    </p>
+  );
+}
+
+function Timings({ run }: { run: RunDetail }) {
+  const started = hasStarted(run);
+  const queued = run.queued_at !== null;
+  return (
+    <section className="card" aria-labelledby="run-timings-title">
+      <h2 id="run-timings-title">Timings</h2>
+      <dl className="facts" data-testid="run:timings">
+        <Row name="Created" testId="run:created">
+          <Time iso={run.created_at} />
+        </Row>
+        <Row name="Queued" testId="run:queued">
+          <Time iso={run.queued_at} absent="— (ran in the request, not queued)" />
+        </Row>
+        <Row name="Claimed" testId="run:claimed">
+          <Time iso={run.claimed_at} absent={queued ? "not yet" : "—"} />
+        </Row>
+        <Row name="Started" testId="run:started-at">
+          <Time iso={started ? run.started_at : null} absent="not yet" />
+        </Row>
+        <Row name="Completed" testId="run:completed">
+          <Time iso={run.completed_at} absent={isLive(run.status) ? "not yet" : "—"} />
+        </Row>
+        <Row name="Duration" testId="run:duration">
+          <Seconds value={run.duration_seconds} />
+        </Row>
+        <Row name="Enqueue → start" testId="run:queue-wait">
+          <Seconds value={secondsBetween(run.queued_at, run.claimed_at)} absent={queued ? "not yet" : "—"} />
+        </Row>
+      </dl>
+    </section>
+  );
+}
+
+function Attempts({ run }: { run: RunDetail }) {
+  return (
+    <section className="card" aria-labelledby="run-attempts-title">
+      <h2 id="run-attempts-title">Attempts</h2>
+      <dl className="facts">
+        <Row name="Attempt" testId="run:attempt">
+          {run.attempt} of {run.max_attempts}
+        </Row>
+        <Row name="Worker" testId="run:worker">
+          {run.worker_id ? <span className="mono hash">{run.worker_id}</span> : <span className="muted">none yet</span>}
+        </Row>
+        <Row name="Exit code" testId="run:exit-code">
+          {run.exit_code ?? <span className="muted">—</span>}
+        </Row>
+      </dl>
+    </section>
+  );
+}
+
+function Config({ config }: { config: Record<string, unknown> }) {
+  const entries = flattenBuild(config);
+  return (
+    <section className="card" aria-labelledby="run-config-title">
+      <h2 id="run-config-title">Configuration</h2>
+      {entries.length === 0 ? (
+        <p className="muted">No configuration was recorded.</p>
+      ) : (
+        <div className="table-wrap">
+          <table className="config" data-testid="run:config">
+            <tbody>
+              {entries.map(([name, value]) => (
+                <tr key={name}>
+                  <th scope="row" className="mono">
+                    {name}
+                  </th>
+                  <td className="mono">{value}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
+
+function Tail({ name, text, testId }: { name: string; text: string; testId: string }) {
+  return (
+    <div className="tail">
+      <h3>{name}</h3>
+      {text ? (
+        <pre className="code tail-text" data-testid={testId} tabIndex={0} aria-label={`${name} tail`}>
+          {text}
+        </pre>
+      ) : (
+        <p className="muted small" data-testid={testId}>
+          (empty)
+        </p>
+      )}
+    </div>
+  );
+}
+
+function RerunButton({ runId }: { runId: string }) {
+  const rerun = useRerun(runId);
+  const navigate = useNavigate();
+  const onQueued = useCallback((result: RunResult) => navigate(runPath(result.run_id)), [navigate]);
+  const { mutate } = rerun;
+  const retry = useCallback(() => mutate(undefined, { onSuccess: onQueued }), [mutate, onQueued]);
+  useRetryAfterToken(rerun.error, retry);
+  return (
+    <>
+      <button
+        type="button"
+        className="primary"
+        onClick={() => mutate(undefined, { onSuccess: onQueued })}
+        disabled={rerun.isPending}
+        data-testid="run:rerun"
+      >
+        {rerun.isPending ? "Queueing…" : "Rerun"}
+      </button>
+      {rerun.isError && <ErrorMessage error={rerun.error} title="Not rerun" />}
+    </>
+  );
+}
+
+function Overview({ run, refreshError }: { run: RunDetail; refreshError: unknown }) {
+  return (
+    <article className="card" aria-labelledby="run-title" data-testid="run:detail">
+      <div className="card-header">
+        <h1 id="run-title">
+          {run.mode === "dry-run" ? "Dry run" : "Training run"}{" "}
+          <span className="mono run-id" data-testid="run:detail-id">
+            {run.run_id}
+          </span>
+        </h1>
+        <div className="actions">
+          <RunStatusBadge status={run.status} />
+          <RerunButton runId={run.run_id} />
+        </div>
+      </div>
+      <p className="muted small">
+        <Link to={datasetPath(run.dataset_key)} className="mono" data-testid="run:dataset-link">
+          {run.dataset_key}
+        </Link>{" "}
+        · <span className="mono">{run.model_id}</span> · {run.mode} · output{" "}
+        <span className="mono path">{run.output_dir}</span>
+      </p>
+      <StateLine run={run} />
+      {run.error && (
+        <p className="error" data-testid="run:error">
+          <strong>{isLive(run.status) ? "Last attempt: " : "Reason: "}</strong>
+          {run.error}
+        </p>
+      )}
+      {refreshError !== null && <ErrorMessage error={refreshError} title="Could not refresh (retrying less often)" />}
+    </article>
+  );
+}
+
+/** One run from the registry: state, configuration, timings, attempts, output tails, rerun. */
+export function RunDetailPage() {
+  const { runId = "" } = useParams();
+  const run = useRun(runId);
+
+  if (run.isPending) return <p className="muted">Loading run…</p>;
+  if (run.isError && !run.data) {
+    // 422: not a UUID, so no run can have it.
+    if (isApiError(run.error) && (run.error.status === 404 || run.error.status === 422)) {
+      return (
+        <section className="card" data-testid="run:not-found">
+          <h1>Run not found</h1>
+          <p>
+            No run has the id <code>{runId}</code>. <Link to="/runs">Back to runs</Link>
+          </p>
+        </section>
+      );
+    }
+    return <ErrorMessage error={run.error} title="Could not load the run" />;
+  }
+
+  const detail = run.data;
+  return (
+    <div className="stack">
+      <p className="breadcrumb">
+        <Link to="/runs">← Runs</Link>
+      </p>
+      {/* Keyed: a rerun's state (its error) belongs to the run it was asked from. */}
+      <Overview key={detail.run_id} run={detail} refreshError={run.isError ? run.error : null} />
+      <div className="detail-grid run-detail-grid">
+        <div className="stack">
+          <Config config={detail.config} />
+          <section className="card" aria-labelledby="run-output-title">
+            <h2 id="run-output-title">Output</h2>
+            <p className="muted small">The last 10 KB of each stream, as the run keeps them.</p>
+            <Tail name="stdout" text={detail.stdout} testId="run:stdout-tail" />
+            <Tail name="stderr" text={detail.stderr} testId="run:stderr-tail" />
+          </section>
+        </div>
+        <div className="stack">
+          <Timings run={detail} />
+          <Attempts run={detail} />
+        </div>
+      </div>
+    </div>
+  );
+}

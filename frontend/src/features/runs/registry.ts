@@ -1,0 +1,117 @@
+// The run registry's pure parts: which states are live, how often to poll, the
+// history's filters as URL search parameters, and the timings of one run.
+
+import type { Schemas } from "../../api/client";
+
+export type RunState = Schemas["RunSummary"]["status"];
+export type RunMode = Schemas["RunSummary"]["mode"];
+
+export const RUN_STATES = ["pending", "running", "completed", "failed", "timeout", "cancelled"] as const satisfies readonly RunState[];
+export const RUN_MODES = ["dry-run", "local"] as const satisfies readonly RunMode[];
+
+/** Lists and live views poll this often while something is pending or running. */
+export const RUN_POLL_INTERVAL_MS = 4_000;
+/** The longest wait between polls while the server keeps failing. */
+export const RUN_POLL_MAX_INTERVAL_MS = 60_000;
+
+/** Pending or running: a worker may still change it. */
+export function isLive(status: RunState): boolean {
+  return status === "pending" || status === "running";
+}
+
+type PolledState = { status: "pending" | "error" | "success"; dataUpdatedAt: number };
+
+/**
+ * The delay before the next poll (TanStack Query's `refetchInterval`), or false to stop.
+ * While the last poll failed, the delay is the time since the last success (at least the
+ * base interval, at most the cap), so it doubles with each failure in a row and needs no
+ * counter of its own: the interval restarts from every change of the query's state.
+ */
+export function pollDelay(live: boolean, state: PolledState, now: number = Date.now()): number | false {
+  if (!live) return false;
+  if (state.status !== "error") return RUN_POLL_INTERVAL_MS;
+  const sinceSuccess = now - state.dataUpdatedAt;
+  return Math.min(RUN_POLL_MAX_INTERVAL_MS, Math.max(RUN_POLL_INTERVAL_MS, sinceSuccess));
+}
+
+/** The history's filters and page, as the /runs URL holds them. */
+export type RunListQuery = {
+  status: RunState | null;
+  mode: RunMode | null;
+  datasetKey: string | null;
+  offset: number;
+};
+
+/** The history's URL search parameters (the API's own names). */
+export const LIST_PARAMS = { status: "status", mode: "mode", datasetKey: "dataset_key", offset: "offset" } as const;
+
+function oneOf<T extends string>(values: readonly T[], value: string | null): T | null {
+  return values.find((v) => v === value) ?? null;
+}
+
+/** Reads the filters from the URL; an unknown status or mode is no filter. */
+export function readListQuery(params: URLSearchParams): RunListQuery {
+  const offset = Number(params.get(LIST_PARAMS.offset));
+  return {
+    status: oneOf(RUN_STATES, params.get(LIST_PARAMS.status)),
+    mode: oneOf(RUN_MODES, params.get(LIST_PARAMS.mode)),
+    datasetKey: params.get(LIST_PARAMS.datasetKey) || null,
+    offset: Number.isInteger(offset) && offset > 0 ? offset : 0,
+  };
+}
+
+/**
+ * `params` with the history's filters and page replaced by `query`. Other parameters
+ * (the run form's `dataset`) are kept.
+ */
+export function withListQuery(params: URLSearchParams, query: RunListQuery): URLSearchParams {
+  const next = new URLSearchParams(params);
+  const values: Record<keyof RunListQuery, string | null> = {
+    status: query.status,
+    mode: query.mode,
+    datasetKey: query.datasetKey,
+    offset: query.offset > 0 ? String(query.offset) : null,
+  };
+  for (const [key, name] of Object.entries(LIST_PARAMS) as [keyof RunListQuery, string][]) {
+    const value = values[key];
+    if (value) next.set(name, value);
+    else next.delete(name);
+  }
+  return next;
+}
+
+export function hasFilters(query: RunListQuery): boolean {
+  return query.status !== null || query.mode !== null || query.datasetKey !== null;
+}
+
+/** The UI route of a run. */
+export function runPath(runId: string): string {
+  return `/runs/${encodeURIComponent(runId)}`;
+}
+
+/** The first block of a UUID: enough to tell runs apart in a list. */
+export function shortRunId(runId: string): string {
+  return runId.split("-")[0] ?? runId;
+}
+
+function millis(iso: string | null): number | null {
+  if (iso === null) return null;
+  const time = Date.parse(iso);
+  return Number.isNaN(time) ? null : time;
+}
+
+/** Seconds from one instant to another, or null when either is missing. */
+export function secondsBetween(from: string | null, to: string | null): number | null {
+  const start = millis(from);
+  const end = millis(to);
+  return start === null || end === null ? null : Math.max(0, (end - start) / 1000);
+}
+
+/**
+ * Whether `started_at` is a real start: until a worker claims a queued run the server
+ * fills it with the time the run joined the queue (attempt 0), and a run re-queued
+ * after its worker was lost is waiting again.
+ */
+export function hasStarted(run: { status: RunState; attempt: number }): boolean {
+  return run.status !== "pending" && run.attempt > 0;
+}
