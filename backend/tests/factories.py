@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 import httpx
@@ -49,3 +50,17 @@ async def build_dataset(client: httpx.AsyncClient, **body: Any) -> dict[str, Any
 
 def ndjson(text: str) -> list[dict[str, Any]]:
     return [orjson.loads(line) for line in text.splitlines()]
+
+
+async def sums_dataset(client: httpx.AsyncClient, count: int = 48) -> dict[str, Any]:
+    """`count` generated sums (difficulty 1) built into the dataset `sums-v1`."""
+    body = {"count": count, "params": {"difficulty": 1}}
+    assert (await client.post("/api/generators/arithmetic/generate", json=body)).status_code == 201
+    return await build_dataset(client, name="sums")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision: str = "4d78b1a3fbcb"
 down_revision: str | None = "e6183d3195a8"
@@ -70,10 +71,24 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("cancel_requested_at", sa.DateTime(timezone=True), nullable=True)
         )
+        batch_op.add_column(
+            sa.Column(
+                "checks", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=True
+            )
+        )
+        batch_op.add_column(
+            sa.Column(
+                "summary", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=True
+            )
+        )
+        batch_op.add_column(sa.Column("message", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("tunix_runs", schema=None) as batch_op:
+        batch_op.drop_column("message")
+        batch_op.drop_column("summary")
+        batch_op.drop_column("checks")
         batch_op.drop_column("cancel_requested_at")
 
     with op.batch_alter_table("tunix_run_metrics", schema=None) as batch_op:

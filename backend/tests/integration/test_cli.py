@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ import httpx
 import pytest
 
 from tests.conftest import create_pg_database, drop_pg_database
+from tests.factories import free_port
 
 CLI = [sys.executable, "-m", "tunix_rt_backend.cli"]
 
@@ -41,13 +41,6 @@ def pg_env() -> Iterator[dict[str, str]]:
         yield _env(DATABASE_URL=url)
     finally:
         drop_pg_database(url)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def test_token_create_prints_token_once_and_list_never_shows_it(
@@ -93,14 +86,14 @@ def test_invalid_setting_stops_start_up_naming_the_variable(sqlite_env: dict[str
 
 
 def test_serve_refuses_non_loopback_without_tokens(sqlite_env: dict[str, str]) -> None:
-    result = _run(sqlite_env, "serve", "--host", "0.0.0.0", "--port", str(_free_port()))
+    result = _run(sqlite_env, "serve", "--host", "0.0.0.0", "--port", str(free_port()))
     assert result.returncode == 1
     assert "refusing to listen on 0.0.0.0" in result.stderr
 
 
 def test_db_commands_on_postgres(pg_env: dict[str, str]) -> None:
     assert "base" in _run(pg_env, "db", "current").stdout
-    refused = _run(pg_env, "serve", "--port", str(_free_port()))
+    refused = _run(pg_env, "serve", "--port", str(free_port()))
     assert refused.returncode == 1
     assert "tunix-rt db upgrade" in refused.stderr
 
@@ -112,7 +105,7 @@ def test_db_commands_on_postgres(pg_env: dict[str, str]) -> None:
 
 @pytest.fixture
 def server(sqlite_env: dict[str, str]) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [*CLI, "serve", "--port", str(port)],
         env=sqlite_env,

@@ -17,7 +17,7 @@ import orjson
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tests.factories import build_dataset
+from tests.factories import sums_dataset
 from tunix_rt_backend.db.engine import session_scope
 from tunix_rt_backend.db.models import TunixRun
 from tunix_rt_backend.kit.time import utcnow
@@ -113,11 +113,11 @@ async def test_a_finished_run_replays_its_log_then_ends(
     )
     await _finish(sessionmaker, run_id)
     events = await _sse(client, f"/api/tunix/runs/{run_id}/logs")
-    assert [e["event"] for e in events] == ["log", "log", "log", "status", "end"]
-    assert [e["data"]["text"] for e in events[:3]] == ["one\ntwo\n", "warn\n", "three\n"]
-    assert [e["data"]["stream"] for e in events[:3]] == ["stdout", "stderr", "stdout"]
-    assert [e["id"] for e in events] == ["1", "2", "3", "3", "3"]
-    assert events[3]["data"] == {"status": "completed", "attempt": 1}
+    assert [e["event"] for e in events] == ["status", "log", "log", "log", "end"]
+    assert [e["data"]["text"] for e in events[1:4]] == ["one\ntwo\n", "warn\n", "three\n"]
+    assert [e["data"]["stream"] for e in events[1:4]] == ["stdout", "stderr", "stdout"]
+    assert [e["id"] for e in events] == ["0", "1", "2", "3", "3"]
+    assert events[0]["data"] == {"status": "completed", "attempt": 1}
 
 
 async def test_resume_after_a_disconnect_yields_every_seq_once(
@@ -137,7 +137,11 @@ async def test_resume_after_a_disconnect_yields_every_seq_once(
     by_query = await _sse(client, f"{path}?since_seq={first[-1]['id']}")
     seqs = [e["data"]["seq"] for e in first + resumed if e["event"] == "log"]
     assert seqs == list(range(1, 41))
-    assert [e["data"]["seq"] for e in by_query if e["event"] == "log"] == list(range(16, 41))
+    resumed_from = int(first[-1]["id"])
+    assert resumed_from == 14  # the status event, then seqs 1..14
+    assert [e["data"]["seq"] for e in by_query if e["event"] == "log"] == list(
+        range(resumed_from + 1, 41)
+    )
 
 
 async def test_a_live_run_streams_as_lines_arrive_then_ends(
@@ -229,12 +233,6 @@ async def test_metrics_by_series_downsampled_keeping_the_last_point(
 # --- cancel ----------------------------------------------------------------------------
 
 
-async def _sums(client: httpx.AsyncClient) -> None:
-    body = {"count": 48, "params": {"difficulty": 1}}
-    assert (await client.post("/api/generators/arithmetic/generate", json=body)).status_code == 201
-    await build_dataset(client, name="sums")
-
-
 def _body(**overrides: Any) -> dict[str, Any]:
     return {
         "dataset_key": "sums-v1",
@@ -247,7 +245,7 @@ def _body(**overrides: Any) -> dict[str, Any]:
 async def test_cancel_a_pending_run_then_it_is_409(
     client: httpx.AsyncClient, sessionmaker: Maker
 ) -> None:
-    await _sums(client)
+    await sums_dataset(client)
     queued = (await client.post("/api/tunix/run?mode=async", json=_body())).json()
     response = await client.post(f"/api/tunix/runs/{queued['run_id']}/cancel")
     assert response.status_code == 202
@@ -282,7 +280,7 @@ def _processes_using(directory: Path) -> list[int]:
 async def test_cancel_a_running_run_stops_it_with_a_checkpoint_and_no_orphans(
     client: httpx.AsyncClient, sessionmaker: Maker, settings: Settings
 ) -> None:
-    await _sums(client)
+    await sums_dataset(client)
     body = _body(dry_run=False, max_steps=100_000, checkpoint_every_n_steps=10_000)
     running = asyncio.create_task(client.post("/api/tunix/run", json=body, timeout=300))
     async with asyncio.timeout(180):

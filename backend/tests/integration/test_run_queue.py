@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tests.factories import build_dataset, count_rows
+from tests.factories import count_rows, sums_dataset
 from tunix_rt_backend.db.engine import session_scope
 from tunix_rt_backend.db.models import TunixRun, Worker
 from tunix_rt_backend.kit.time import utcnow
@@ -23,12 +23,6 @@ from tunix_rt_backend.runs.worker import QueueWorker
 from tunix_rt_backend.settings import Settings
 
 Maker = async_sessionmaker[AsyncSession]
-
-
-async def _sums(client: httpx.AsyncClient) -> None:
-    body = {"count": 24, "params": {"difficulty": 1}}
-    assert (await client.post("/api/generators/arithmetic/generate", json=body)).status_code == 201
-    await build_dataset(client, name="sums")
 
 
 def _body(**overrides: Any) -> dict[str, Any]:
@@ -81,7 +75,7 @@ async def _claim(maker: Maker, worker_id: str) -> TunixRun | None:
 async def test_async_run_is_pending_at_once_and_queued(
     client: httpx.AsyncClient, sessionmaker: Maker
 ) -> None:
-    await _sums(client)
+    await sums_dataset(client, 24)
     result = await _queue(client, dry_run=False)
     assert (result["status"], result["mode"]) == ("pending", "local")
     assert result["message"] == "Run queued: a worker will start it."
@@ -113,7 +107,7 @@ async def test_async_run_is_pending_at_once_and_queued(
 async def test_bad_async_submission_is_refused_and_queues_nothing(
     client: httpx.AsyncClient, sessionmaker: Maker, query: str, body: dict[str, Any], code: int
 ) -> None:
-    await _sums(client)
+    await sums_dataset(client, 24)
     response = await client.post(f"/api/tunix/run?{query}", json=body)
     assert response.status_code == code
     assert set(response.json()) == {"error", "detail"}
@@ -124,7 +118,7 @@ async def test_bad_async_submission_is_refused_and_queues_nothing(
 
 
 async def test_list_filters_combine_and_paginate(client: httpx.AsyncClient) -> None:
-    await _sums(client)
+    await sums_dataset(client, 24)
     for _ in range(3):
         assert (await client.post("/api/tunix/run", json=_body())).status_code == 202
     failed = await client.post("/api/tunix/run", json=_body(max_seq_length=16))
@@ -170,13 +164,17 @@ async def test_bad_list_query_is_422(client: httpx.AsyncClient, query: str) -> N
 
 
 async def test_run_detail_and_its_errors(client: httpx.AsyncClient) -> None:
-    await _sums(client)
+    await sums_dataset(client, 24)
     done = (await client.post("/api/tunix/run", json=_body())).json()
     detail = (await client.get(f"/api/tunix/runs/{done['run_id']}")).json()
     assert detail["status"] == "completed" and detail["attempt"] == 1
     assert detail["config"]["max_seq_length"] == 160
     assert detail["config"]["output_dir"] == f"runs/{done['run_id']}"
     assert "[ok] dataset" in detail["stdout"]
+    assert detail["message"] == "Dry-run completed successfully. Configuration is valid."
+    assert [c["name"] for c in detail["checks"]] == [c["name"] for c in done["checks"]]
+    listed = (await client.get("/api/tunix/runs")).json()["data"][0]
+    assert (listed["max_attempts"], listed["error"]) == (3, None)
     assert detail["queued_at"] is None and detail["worker_id"] is None
     assert detail["completed_at"] >= detail["started_at"]
 
@@ -191,7 +189,7 @@ async def test_run_detail_and_its_errors(client: httpx.AsyncClient) -> None:
 async def test_rerun_queues_a_new_run_with_the_same_config(
     client: httpx.AsyncClient, sessionmaker: Maker
 ) -> None:
-    await _sums(client)
+    await sums_dataset(client, 24)
     first = (await client.post("/api/tunix/run", json=_body(learning_rate=0.02))).json()
     response = await client.post(f"/api/tunix/runs/{first['run_id']}/rerun")
     assert response.status_code == 202
@@ -213,7 +211,7 @@ async def test_rerun_queues_a_new_run_with_the_same_config(
 async def test_claims_take_the_oldest_pending_run_once(
     client: httpx.AsyncClient, sessionmaker: Maker
 ) -> None:
-    await _sums(client)
+    await sums_dataset(client, 24)
     first, second = await _queue(client), await _queue(client)
     await _register(sessionmaker, "w1")
     a, b = await _claim(sessionmaker, "w1"), await _claim(sessionmaker, "w1")
@@ -227,7 +225,7 @@ async def test_claims_take_the_oldest_pending_run_once(
 async def test_concurrent_claims_never_share_a_run(
     client: httpx.AsyncClient, sessionmaker: Maker
 ) -> None:
-    await _sums(client)
+    await sums_dataset(client, 24)
     queued = {(await _queue(client))["run_id"] for _ in range(12)}
     claimed = await asyncio.gather(*(_claim(sessionmaker, f"w{n}") for n in range(16)))
     got = [str(run.run_id) for run in claimed if run is not None]
@@ -237,7 +235,7 @@ async def test_concurrent_claims_never_share_a_run(
 async def test_a_superseded_attempt_cannot_complete_the_run(
     client: httpx.AsyncClient, sessionmaker: Maker
 ) -> None:
-    await _sums(client)
+    await sums_dataset(client, 24)
     queued = await _queue(client)
     await _register(sessionmaker, "old")
     assert await _claim(sessionmaker, "old") is not None
@@ -270,7 +268,7 @@ async def test_a_superseded_attempt_cannot_complete_the_run(
 async def test_a_lost_worker_at_its_last_attempt_fails_the_run(
     client: httpx.AsyncClient, sessionmaker: Maker
 ) -> None:
-    await _sums(client)
+    await sums_dataset(client, 24)
     queued = await _queue(client)
     async with session_scope(sessionmaker) as session:
         await session.execute(update(TunixRun).values(max_attempts=1))
@@ -292,7 +290,7 @@ async def test_a_lost_worker_at_its_last_attempt_fails_the_run(
 async def test_a_fresh_worker_keeps_its_runs(
     client: httpx.AsyncClient, sessionmaker: Maker
 ) -> None:
-    await _sums(client)
+    await sums_dataset(client, 24)
     await _queue(client)
     await _register(sessionmaker, "busy")
     run = await _claim(sessionmaker, "busy")
@@ -311,7 +309,7 @@ async def test_a_fresh_worker_keeps_its_runs(
 async def test_worker_executes_queued_runs_and_metrics_report_them(
     client: httpx.AsyncClient, sessionmaker: Maker, settings: Settings
 ) -> None:
-    await _sums(client)
+    await sums_dataset(client, 24)
     queued = [(await _queue(client))["run_id"] for _ in range(5)]
     fast = settings.model_copy(
         update={"worker_poll_seconds": 0.05, "worker_heartbeat_seconds": 0.1}
@@ -349,7 +347,7 @@ async def test_worker_executes_queued_runs_and_metrics_report_them(
 async def test_a_run_past_its_timeout_ends_as_timeout(
     client: httpx.AsyncClient, sessionmaker: Maker
 ) -> None:
-    await _sums(client)
+    await sums_dataset(client, 24)
     response = await client.post(
         "/api/tunix/run", json=_body(dry_run=False, timeout_seconds=1, max_steps=10_000)
     )

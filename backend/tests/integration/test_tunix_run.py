@@ -10,16 +10,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tests.factories import build_dataset, count_rows
+from tests.factories import count_rows, sums_dataset
 from tunix_rt_backend.db.models import TunixRun
 from tunix_rt_backend.runs import service as runs_service
 from tunix_rt_backend.settings import Settings
-
-
-async def _sums(client: httpx.AsyncClient, count: int = 48) -> dict[str, Any]:
-    body = {"count": count, "params": {"difficulty": 1}}
-    assert (await client.post("/api/generators/arithmetic/generate", json=body)).status_code == 201
-    return await build_dataset(client, name="sums")
 
 
 def _run_body(**overrides: Any) -> dict[str, Any]:
@@ -51,7 +45,7 @@ async def test_tunix_status_reports_the_installed_runtime(client: httpx.AsyncCli
 async def test_dry_run_reports_each_check_and_records_the_run(
     client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    await _sums(client)
+    await sums_dataset(client)
     response = await client.post("/api/tunix/run", json=_run_body())
     assert response.status_code == 202
     result = response.json()
@@ -84,7 +78,7 @@ async def test_dry_run_with_a_missing_model_fails_naming_where_it_looked(
     model_id: str,
     expected: str,
 ) -> None:
-    await _sums(client)
+    await sums_dataset(client)
     result = (await client.post("/api/tunix/run", json=_run_body(model_id=model_id))).json()
     assert result["status"] == "failed"
     assert result["message"] == "Dry-run failed its checks: model."
@@ -98,7 +92,7 @@ async def test_dry_run_with_a_missing_model_fails_naming_where_it_looked(
 async def test_sequences_mostly_over_max_seq_length_fail_the_token_check(
     client: httpx.AsyncClient,
 ) -> None:
-    await _sums(client)
+    await sums_dataset(client)
     result = (await client.post("/api/tunix/run", json=_run_body(max_seq_length=64))).json()
     tokens = next(c for c in result["checks"] if c["name"] == "tokens")
     assert not tokens["ok"]
@@ -132,7 +126,7 @@ async def test_bad_run_request_is_422_and_records_nothing(
     field: str,
     value: Any,
 ) -> None:
-    await _sums(client)
+    await sums_dataset(client)
     response = await client.post("/api/tunix/run", json=_run_body(**{field: value}))
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", field]
@@ -144,7 +138,7 @@ async def test_training_without_tunix_is_501_and_records_nothing(
     sessionmaker: async_sessionmaker[AsyncSession],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    await _sums(client)
+    await sums_dataset(client)
     # As on a machine without the `tunix` extra (this one has it).
     monkeypatch.setattr(runs_service, "tunix_available", lambda: False)
     response = await client.post("/api/tunix/run", json=_run_body(dry_run=False))
@@ -160,7 +154,7 @@ async def test_local_run_trains_and_records_the_outcome(
     sessionmaker: async_sessionmaker[AsyncSession],
     settings: Settings,
 ) -> None:
-    await _sums(client)
+    await sums_dataset(client)
     body = _run_body(
         dry_run=False, max_steps=20, learning_rate=3e-3, num_generations=1, output_dir="demo"
     )
@@ -204,7 +198,7 @@ async def test_dry_run_checks_a_local_checkpoint(
     ok: bool,
     expected: str,
 ) -> None:
-    await _sums(client)
+    await sums_dataset(client)
     checkpoint = settings.models_root / "acme--reasoner-1b"
     checkpoint.mkdir(parents=True)
     (checkpoint / "config.json").write_text(f'{{"model_type": "{model_type}"}}')

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ import orjson
 import pytest
 
 from tests.conftest import create_pg_database, drop_pg_database
+from tests.factories import free_port
 
 CLI = [sys.executable, "-m", "tunix_rt_backend.cli"]
 CLAIMED = re.compile(r"run ([0-9a-f-]{36}) claimed \(attempt (\d+)\)")
@@ -54,16 +54,9 @@ def pg_env(tmp_path: Path) -> Iterator[dict[str, str]]:
         drop_pg_database(url)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @contextmanager
 def _server(env: dict[str, str], log: Path, *args: str) -> Iterator[httpx.Client]:
-    port = _free_port()
+    port = free_port()
     with log.open("w") as out:
         proc = subprocess.Popen(
             [*CLI, "serve", "--port", str(port), *args], env=env, stdout=out, stderr=out

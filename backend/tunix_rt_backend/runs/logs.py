@@ -126,8 +126,8 @@ async def events(
     poll_s: float = POLL_INTERVAL_S,
     heartbeat_s: float = HEARTBEAT_S,
 ) -> AsyncGenerator[dict[str, str], None]:
-    """SSE events of a run from `after_seq` on: `log` (id = its seq), `status` when it
-    changes, `metric` for each stored point, `heartbeat` when idle, and `end` once the
+    """SSE events of a run from `after_seq` on: `status` first and when it changes,
+    `log` (id = its seq), `metric` for each stored point, `heartbeat` when idle, and `end` once the
     run is over and every chunk was sent. Every event's id is the last seq sent, so a
     client resuming from Last-Event-ID misses nothing and sees nothing twice."""
     last_seq, last_metric, status = after_seq, 0, None
@@ -142,14 +142,14 @@ async def events(
         if run is None:  # deleted while streaming
             yield _event("end", last_seq, {"status": None})
             return
+        if run.status != status:
+            status = run.status
+            yield _event("status", last_seq, {"status": status, "attempt": run.attempt})
         for chunk in chunks:
             last_seq = chunk.seq
             yield _event(
                 "log", last_seq, {"seq": chunk.seq, "stream": chunk.stream, "text": chunk.chunk}
             )
-        if run.status != status:
-            status = run.status
-            yield _event("status", last_seq, {"status": status, "attempt": run.attempt})
         for point in points:
             last_metric = max(last_metric, point.id)
             yield _event(

@@ -99,6 +99,8 @@ class RunSummary(BaseModel):
     completed_at: datetime | None
     duration_seconds: float | None
     attempt: int
+    max_attempts: int
+    error: str | None
     created_at: datetime
 
 

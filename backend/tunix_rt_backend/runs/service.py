@@ -214,6 +214,9 @@ async def execute(
                 values["error"] = message
     values["completed_at"] = utcnow()
     values["duration_seconds"] = round(time.perf_counter() - clock, 3)
+    values["checks"] = [c.model_dump() for c in checks]
+    values["summary"] = summary
+    values["message"] = message
     async with session_scope(maker) as session:
         written = await repository.finish_run(session, row.run_id, owner, values)
     if written:
@@ -391,7 +394,9 @@ async def get_run(session: AsyncSession, run_id: uuid.UUID) -> RunDetail:
     row = await _get(session, run_id)
     return RunDetail(
         **_detail_fields(row),
-        message=row.error or "",
+        message=row.message or row.error or "",
+        checks=[Check.model_validate(c) for c in row.checks or []],
+        summary=row.summary,
         created_at=row.created_at,
         queued_at=row.queued_at,
         claimed_at=row.claimed_at,
@@ -439,6 +444,8 @@ def _summary(row: TunixRun) -> RunSummary:
         completed_at=row.completed_at,
         duration_seconds=row.duration_seconds,
         attempt=row.attempt,
+        max_attempts=row.max_attempts,
+        error=row.error,
         created_at=row.created_at,
     )
 

@@ -86,19 +86,7 @@ class QueueWorker:
     # --- the loop --------------------------------------------------------------------
 
     async def run(self) -> None:
-        now = utcnow()
-        async with session_scope(self.maker) as session:
-            await repository.register_worker(
-                session,
-                Worker(
-                    worker_id=self.worker_id,
-                    hostname=socket.gethostname(),
-                    pid=os.getpid(),
-                    concurrency=self.concurrency,
-                    started_at=now,
-                    heartbeat_at=now,
-                ),
-            )
+        await self._register()
         log.info("worker %s started (concurrency %d)", self.worker_id, self.concurrency)
         beat = asyncio.create_task(self._beat())
         listener = await self._listen()
@@ -115,6 +103,19 @@ class QueueWorker:
             async with session_scope(self.maker) as session:
                 await repository.deregister_worker(session, self.worker_id)
             log.info("worker %s stopped after %d runs", self.worker_id, self.executed)
+
+    async def _register(self) -> None:
+        now = utcnow()
+        worker = Worker(
+            worker_id=self.worker_id,
+            hostname=socket.gethostname(),
+            pid=os.getpid(),
+            concurrency=self.concurrency,
+            started_at=now,
+            heartbeat_at=now,
+        )
+        async with session_scope(self.maker) as session:
+            await repository.register_worker(session, worker)
 
     async def _claim_loop(self) -> None:
         while not self._stopping.is_set():
@@ -209,18 +210,7 @@ class QueueWorker:
             # come back as a live worker.
             log.warning("worker %s was presumed lost; rejoining", self.worker_id)
             held = set()
-            async with session_scope(self.maker) as session:
-                await repository.register_worker(
-                    session,
-                    Worker(
-                        worker_id=self.worker_id,
-                        hostname=socket.gethostname(),
-                        pid=os.getpid(),
-                        concurrency=self.concurrency,
-                        started_at=now,
-                        heartbeat_at=now,
-                    ),
-                )
+            await self._register()
         for run_id, run in list(self.held.items()):
             if run_id not in held and not run.stop.is_set():
                 log.warning("run %s is no longer held by this worker: stopping it", run_id)

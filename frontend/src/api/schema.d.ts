@@ -1405,6 +1405,10 @@ export interface components {
             duration_seconds: number | null;
             /** Attempt */
             attempt: number;
+            /** Max Attempts */
+            max_attempts: number;
+            /** Error */
+            error: string | null;
             /**
              * Created At
              * Format: date-time

@@ -43,6 +43,9 @@ class TunixRun(Base):
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     cancel_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    checks: Mapped[list[dict[str, Any]] | None] = mapped_column(PortableJSON, nullable=True)
+    summary: Mapped[dict[str, Any] | None] = mapped_column(PortableJSON, nullable=True)
+    message: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class Worker(Base):
