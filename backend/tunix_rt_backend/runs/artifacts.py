@@ -36,7 +36,7 @@ def kind_of(name: str) -> ArtifactKind:
         return "checkpoint"
     if parts[-1] in _CONFIG_NAMES:
         return "config"
-    if parts[0] == "metrics" or parts[-1].endswith((".log", ".txt")) or parts[-1] == "STOP":
+    if parts[0] == "metrics" or parts[-1].endswith((".log", ".txt")):
         return "log"
     return "other"
 

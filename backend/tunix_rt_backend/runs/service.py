@@ -311,7 +311,7 @@ async def _train(
     command = executor.training_command(manifest_path, dataset_path, output_path)
     if owner.attempt > 1:
         command.append("--resume")
-    return await executor.run_training(
+    outcome = await executor.run_training(
         command,
         timeout_s=_timeout(settings, request),
         env={"MODEL_DIR": str(settings.models_root)},
@@ -320,6 +320,8 @@ async def _train(
         stop_grace_s=settings.worker_shutdown_grace_seconds,
         on_line=run_log.line,
     )
+    stop_file.unlink(missing_ok=True)  # it did its job; a resumed attempt starts clean
+    return outcome
 
 
 def _status(outcome: executor.ProcessOutcome) -> tuple[str, dict[str, Any] | None]:
