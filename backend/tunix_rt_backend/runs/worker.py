@@ -70,6 +70,7 @@ class QueueWorker:
         self._on_claim = on_claim
         self._on_finish = on_finish
         self.held: dict[uuid.UUID, Held] = {}
+        self._suspects: set[uuid.UUID] = set()
         self.executed = 0
         self._wakeup = asyncio.Event()
         self._stopping = asyncio.Event()
@@ -211,10 +212,16 @@ class QueueWorker:
             log.warning("worker %s was presumed lost; rejoining", self.worker_id)
             held = set()
             await self._register()
+        # A run that just ended here also reads as not held: act on the second beat.
+        suspects, self._suspects = self._suspects, set()
         for run_id, run in list(self.held.items()):
-            if run_id not in held and not run.stop.is_set():
+            if run_id in held or run.stop.is_set():
+                continue
+            if run_id in suspects:
                 log.warning("run %s is no longer held by this worker: stopping it", run_id)
                 run.stop.set()
+            else:
+                self._suspects.add(run_id)
         async with session_scope(self.maker) as session:
             reaped = await repository.reap(session, now, stale_after)
         for r in reaped:
