@@ -3,7 +3,6 @@ training process exactly as a worker starts it (a subprocess, JSON-line events).
 
 from __future__ import annotations
 
-import shutil
 import signal
 import subprocess
 import sys
@@ -84,18 +83,9 @@ def _run_process(command: list[str], timeout: float) -> tuple[int | None, str, s
 
 def _train(manifest: Path, dataset: Path, out: Path, *extra: str) -> list[dict[str, Any]]:
     args = ["--manifest", str(manifest), "--dataset", str(dataset), "--output-dir", str(out)]
-    # KNOWN BUG (open in issue 5): under full-suite load a training process has hung
-    # right after its step-0 eval. It is retried once so the suite stays usable; the
-    # stacks of a stuck process go to this test's stderr.
-    for attempt in (1, 2):
-        code, stdout, stderr = _run_process([*TRAIN, *args, *extra], timeout=150)
-        if code is not None:
-            break
-        print(f"training process stuck (attempt {attempt}); stderr:\n{stderr}", file=sys.stderr)
-        if attempt == 2:
-            pytest.fail(f"training timed out; stdout:\n{stdout[-3000:]}\nstderr:\n{stderr[-6000:]}")
-        if not extra:  # a fresh run starts again from an empty directory
-            shutil.rmtree(out, ignore_errors=True)
+    code, stdout, stderr = _run_process([*TRAIN, *args, *extra], timeout=240)
+    if code is None:
+        pytest.fail(f"training timed out; stdout:\n{stdout[-3000:]}\nstderr:\n{stderr[-6000:]}")
     assert code == 0, stderr[-3000:]
     return _events(stdout)
 

@@ -11,6 +11,7 @@ import argparse
 import faulthandler
 import signal
 import sys
+import threading
 import traceback
 from pathlib import Path
 
@@ -28,6 +29,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--resume", action="store_true", help="continue from the latest checkpoint")
     parser.add_argument("--stop-file", type=Path, help="stop (with a checkpoint) once this exists")
     args = parser.parse_args(argv)
+    # An inherited tracer (coverage.py's, when the test suite measures subprocesses)
+    # slows JAX's tracing and compiling of the train step by orders of magnitude: a
+    # 40 s run took over 10 minutes, stuck after its step-0 eval. Train untraced.
+    sys.settrace(None)
+    threading.settrace(None)
     # `kill -USR1 <pid>` prints every thread's stack to stderr: how a stuck run is
     # diagnosed without stopping it.
     faulthandler.register(signal.SIGUSR1, all_threads=True)

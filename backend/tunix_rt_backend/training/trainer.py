@@ -282,9 +282,8 @@ def run(
         checkpointing_options=ocp.CheckpointManagerOptions(
             save_interval_steps=cfg.checkpoint_every_n_steps,
             max_to_keep=MAX_CHECKPOINTS_KEPT,
-            # Synchronous saves: twice, under load, a run hung right after the step-0
-            # eval, where orbax's first (always taken) async save starts its threads.
-            # A checkpoint is also committed when its event is emitted this way.
+            # Synchronous saves: a checkpoint is committed when its event is emitted,
+            # so a stop or a lost worker never leaves a run pointing at a partial one.
             enable_async_checkpointing=False,
         ),
         metrics_logging_options=metrics_lib.MetricsLoggerOptions(
