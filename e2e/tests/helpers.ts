@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { Page } from "@playwright/test";
+import type { Locator, Page } from "@playwright/test";
 
 const SHOTS = join(import.meta.dirname, "..", "screenshots");
 const CLI = join(import.meta.dirname, "..", "..", ".venv", "bin", "tunix-rt");
@@ -20,6 +20,12 @@ export async function shot(page: Page, name: string): Promise<void> {
   // Scrolled, the sticky header would be drawn across the middle of a full-page shot.
   await page.evaluate(() => window.scrollTo({ top: 0, behavior: "instant" }));
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+/** Saves a screenshot of one element (as it is scrolled now) under e2e/screenshots/. */
+export async function shotOf(locator: Locator, name: string): Promise<void> {
+  mkdirSync(SHOTS, { recursive: true });
+  await locator.screenshot({ path: join(SHOTS, `${name}.png`) });
 }
 
 export function trace(prompt: string, steps: number): Record<string, unknown> {

@@ -2,6 +2,7 @@ import { Link, Navigate, Route, Routes } from "react-router";
 import { DatasetDetailPage } from "../features/datasets/DatasetDetailPage";
 import { DatasetsPage } from "../features/datasets/DatasetsPage";
 import { NotBuiltPage } from "../features/not-built/NotBuiltPage";
+import { RunComparePage } from "../features/runs/RunComparePage";
 import { RunDetailPage } from "../features/runs/RunDetailPage";
 import { RunsPage } from "../features/runs/RunsPage";
 import { ComparePage } from "../features/traces/ComparePage";
@@ -31,6 +32,7 @@ export function AppRoutes() {
         <Route path="datasets" element={<DatasetsPage />} />
         <Route path="datasets/:key" element={<DatasetDetailPage />} />
         <Route path="runs" element={<RunsPage />} />
+        <Route path="runs/compare" element={<RunComparePage />} />
         <Route path="runs/:runId" element={<RunDetailPage />} />
         <Route path="leaderboard" element={<NotBuiltPage area="leaderboard" />} />
         <Route path="tuning" element={<NotBuiltPage area="tuning" />} />

@@ -1,5 +1,6 @@
 import { datasetPage } from "./datasets";
 import { json, type RouteHandler } from "./fetchMock";
+import { end, liveSse, sseResponse, status } from "./sse";
 
 export const BUILTIN_MODELS = {
   "tunix-rt/tiny-gemma3": "Gemma 3, 2 layers, width 128 (~0.5M params)",
@@ -157,8 +158,45 @@ export function runDetail(overrides: Record<string, unknown> = {}) {
     max_attempts: 3,
     worker_id: "host-1:4242:ab12",
     error: null,
+    cancel_requested_at: null,
     config: RUN_CONFIG,
     ...overrides,
+  };
+}
+
+/** GET .../artifacts of a training run: two checkpoints (directories), its manifest, its data. */
+export const RUN_ARTIFACTS = [
+  { name: "checkpoints/20/_CHECKPOINT_METADATA", size: 379, sha256: "1".repeat(64), modified_at: "2025-03-01T12:00:40Z", kind: "checkpoint" },
+  { name: "checkpoints/20/model_params/a", size: 1_300_000, sha256: "2".repeat(64), modified_at: "2025-03-01T12:00:41Z", kind: "checkpoint" },
+  { name: "checkpoints/40/model_params/a", size: 1_300_000, sha256: "3".repeat(64), modified_at: "2025-03-01T12:01:20Z", kind: "checkpoint" },
+  { name: "manifest.yaml", size: 1063, sha256: "0959943a328ac22f53eeb6af6e55057489452ac18c590d5bca657b7b36332d0c", modified_at: "2025-03-01T12:00:01Z", kind: "config" },
+  { name: "dataset.jsonl", size: 14_299, sha256: "b".repeat(64), modified_at: "2025-03-01T12:00:01Z", kind: "other" },
+];
+
+/** GET .../metrics: `points` of train/loss (others empty unless given). */
+export function runMetrics(series: Record<string, [number, number][]>, runId: string = RUN_ID) {
+  return {
+    run_id: runId,
+    series: Object.entries(series).map(([name, points]) => ({ name, points, total: points.length })),
+  };
+}
+
+/**
+ * The routes a run's page reads besides the run itself, for any run: a stream that says
+ * `streamStatus` (and ends, unless the run is pending or running: then it stays open),
+ * no metrics, no files.
+ */
+export function runPageRoutes(streamStatus = "completed", routes: Record<string, RouteHandler> = {}): Record<string, RouteHandler> {
+  return {
+    "GET /api/tunix/runs/:id/logs": () => {
+      if (streamStatus !== "pending" && streamStatus !== "running") return sseResponse(status(streamStatus), end(streamStatus));
+      const open = liveSse();
+      open.send(status(streamStatus));
+      return open.response;
+    },
+    "GET /api/tunix/runs/:id/metrics": (_request, params) => json(200, runMetrics({}, params.id)),
+    "GET /api/tunix/runs/:id/artifacts": () => json(200, []),
+    ...routes,
   };
 }
 

@@ -14,3 +14,9 @@ export function saveBlob(blob: Blob, filename: string): void {
   link.remove();
   window.setTimeout(() => URL.revokeObjectURL(url), REVOKE_AFTER_MS);
 }
+
+/** The file name a download's Content-Disposition gives, if any. */
+export function attachmentName(response: Response): string | null {
+  const disposition = response.headers.get("Content-Disposition") ?? "";
+  return /filename="([^"]+)"/.exec(disposition)?.[1] ?? null;
+}

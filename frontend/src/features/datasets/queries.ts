@@ -1,6 +1,7 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap, type Schemas } from "../../api/client";
 import { traceKeys } from "../traces/queries";
+import { attachmentName } from "../../ui/saveBlob";
 
 export const DATASET_PAGE_SIZE = 20;
 
@@ -84,11 +85,6 @@ export function useDeleteDataset(key: string) {
 }
 
 export type ExportFile = { blob: Blob; filename: string };
-
-function attachmentName(response: Response): string | null {
-  const disposition = response.headers.get("Content-Disposition") ?? "";
-  return /filename="([^"]+)"/.exec(disposition)?.[1] ?? null;
-}
 
 /**
  * Fetches an export through the API client (a plain link cannot carry the bearer

@@ -2,7 +2,7 @@ import { act, screen, waitFor, within } from "@testing-library/react";
 import { describe, expect, it, onTestFinished, vi } from "vitest";
 import { apiError, json, mockFetch, type RouteHandler } from "../../test/fetchMock";
 import { renderApp } from "../../test/render";
-import { RUN_ID, runDetail, runId, runResult } from "../../test/runs";
+import { RUN_ID, runDetail, runId, runPageRoutes, runResult } from "../../test/runs";
 
 const DETAIL = `/api/tunix/runs/${RUN_ID}`;
 
@@ -35,7 +35,7 @@ function cellsOf(table: HTMLElement): [string, string][] {
 
 describe("run detail", () => {
   it("shows the status, configuration, timings, attempts and output tails of a run a worker ran", async () => {
-    mockFetch({ [`GET ${DETAIL}`]: () => json(200, runDetail({ stderr: "W0301 warning\n" })) });
+    mockFetch({ ...runPageRoutes(), [`GET ${DETAIL}`]: () => json(200, runDetail({ stderr: "W0301 warning\n" })) });
     renderApp(`/runs/${RUN_ID}`);
 
     expect(await screen.findByTestId("run:detail-id")).toHaveTextContent(RUN_ID);
@@ -78,7 +78,7 @@ describe("run detail", () => {
   });
 
   it("says a queued run is waiting, with nothing claimed or started yet", async () => {
-    mockFetch({ [`GET ${DETAIL}`]: () => json(200, runDetail(PENDING)) });
+    mockFetch({ ...runPageRoutes("pending"), [`GET ${DETAIL}`]: () => json(200, runDetail(PENDING)) });
     renderApp(`/runs/${RUN_ID}`);
 
     expect(await screen.findByTestId("run:state-line")).toHaveTextContent("Queued: waiting for a worker to claim it.");
@@ -95,7 +95,7 @@ describe("run detail", () => {
 
   it("names the worker of a running run, and a run re-queued after its worker was lost", async () => {
     let answer = runDetail({ status: "running", completed_at: null, duration_seconds: null, exit_code: null });
-    mockFetch({ [`GET ${DETAIL}`]: () => json(200, answer) });
+    mockFetch({ ...runPageRoutes("running"), [`GET ${DETAIL}`]: () => json(200, answer) });
     const { queryClient } = renderApp(`/runs/${RUN_ID}`);
 
     expect(await screen.findByTestId("run:state-line")).toHaveTextContent("Running on host-1:4242:ab12.");
@@ -108,6 +108,7 @@ describe("run detail", () => {
 
   it("shows why a run failed, and that a sync run was never queued", async () => {
     mockFetch({
+      ...runPageRoutes("timeout"),
       [`GET ${DETAIL}`]: () =>
         json(
           200,
@@ -137,12 +138,13 @@ describe("run detail", () => {
     expect(screen.getByText("No configuration was recorded.")).toBeInTheDocument();
   });
 
-  it("polls every 4 s while pending or running, and stops at the end", async () => {
+  it("polls every 4 s while pending or running and the live stream is down, and stops at the end", async () => {
     vi.useFakeTimers({ shouldAdvanceTime: true });
     onTestFinished(() => {
       vi.useRealTimers();
     });
     const { requests } = mockFetch({
+      ...runPageRoutes("pending", { "GET /api/tunix/runs/:id/logs": () => apiError(503, "Unavailable", "restarting") }),
       [`GET ${DETAIL}`]: inTurn(
         () => json(200, runDetail(PENDING)),
         () => json(200, runDetail({ status: "running", completed_at: null, duration_seconds: null, stdout: "[ok] dataset: duels-v1" })),
@@ -152,6 +154,7 @@ describe("run detail", () => {
     renderApp(`/runs/${RUN_ID}`);
 
     expect(await screen.findByTestId("run:status")).toHaveTextContent("pending");
+    expect(screen.getByTestId("run:refresh-note")).toHaveTextContent("This page refreshes every 4 s.");
     await act(() => vi.advanceTimersByTimeAsync(4_000));
     await waitFor(() => expect(screen.getByTestId("run:status")).toHaveTextContent("running"));
     expect(screen.getByTestId("run:stdout-tail")).toHaveTextContent("[ok] dataset: duels-v1");
@@ -167,6 +170,7 @@ describe("run detail", () => {
   it("keeps the run shown when a poll fails, and says so", async () => {
     let down = false;
     mockFetch({
+      ...runPageRoutes("pending"),
       [`GET ${DETAIL}`]: () => (down ? apiError(503, "Unavailable", "restarting") : json(200, runDetail(PENDING))),
     });
     const { queryClient } = renderApp(`/runs/${RUN_ID}`);
@@ -181,6 +185,7 @@ describe("run detail", () => {
   it("reruns with the same configuration and opens the new run", async () => {
     const rerunId = runId(77);
     const { requests } = mockFetch({
+      ...runPageRoutes(),
       [`GET ${DETAIL}`]: () => json(200, runDetail()),
       [`POST ${DETAIL}/rerun`]: () => json(202, runResult({ run_id: rerunId, status: "pending", message: "Run queued: a worker will start it." })),
       [`GET /api/tunix/runs/${rerunId}`]: () => json(200, runDetail({ ...PENDING, run_id: rerunId })),
@@ -196,6 +201,7 @@ describe("run detail", () => {
 
   it("shows why a rerun was refused", async () => {
     mockFetch({
+      ...runPageRoutes(),
       [`GET ${DETAIL}`]: () => json(200, runDetail({ mode: "local" })),
       [`POST ${DETAIL}/rerun`]: () => apiError(501, "TunixNotAvailable", "Tunix is not installed here, so dry_run=false cannot train."),
     });

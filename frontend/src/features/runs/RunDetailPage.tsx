@@ -1,14 +1,18 @@
-import { useCallback, type ReactNode } from "react";
+import { useCallback, useState, type ReactNode } from "react";
 import { Link, useNavigate, useParams } from "react-router";
 import { isApiError } from "../../api/errors";
 import { ErrorMessage } from "../../ui/ErrorMessage";
 import { useRetryAfterToken } from "../auth/hooks";
 import { datasetPath, flattenBuild } from "../datasets/manifest";
 import { formatLocalTime } from "../traces/payload";
+import { ArtifactList } from "./ArtifactList";
+import { CancelRun } from "./CancelRun";
 import { useRerun, useRun, type RunDetail, type RunResult } from "./queries";
 import { hasStarted, isLive, RUN_POLL_INTERVAL_MS, runPath, secondsBetween } from "./registry";
+import { RunLiveView } from "./RunLiveView";
+import { Checks, Summary } from "./RunResultView";
 import { RunStatusBadge } from "./RunStatusBadge";
-import { formatSeconds } from "./runOutput";
+import { formatSeconds, readRunEvents } from "./runOutput";
 
 function Time({ iso, absent = "—" }: { iso: string | null; absent?: string }) {
   if (iso === null) return <span className="muted">{absent}</span>;
@@ -28,19 +32,24 @@ function Row({ name, testId, children }: { name: string; testId: string; childre
   );
 }
 
-/** What the run is doing now, in a sentence; live states say they refresh. */
-function StateLine({ run }: { run: RunDetail }) {
+/** What the run is doing now, in a sentence; live states say how the page keeps up. */
+function StateLine({ run, streaming }: { run: RunDetail; streaming: boolean }) {
   if (!isLive(run.status)) return null;
   const waiting = run.status === "pending";
+  const stopping = run.cancel_requested_at !== null;
   return (
     <p className="run-state-line" role="status" data-testid="run:state-line">
       <span className="spinner" aria-hidden="true" />
-      {waiting
-        ? run.attempt > 0
-          ? "Queued again after its worker was lost: waiting for a worker."
-          : "Queued: waiting for a worker to claim it."
-        : `Running${run.worker_id ? ` on ${run.worker_id}` : ""}.`}{" "}
-      <span className="muted small">This page refreshes every {RUN_POLL_INTERVAL_MS / 1000} s.</span>
+      {stopping
+        ? "Cancel requested: the run stops at its next step, after a checkpoint."
+        : waiting
+          ? run.attempt > 0
+            ? "Queued again after its worker was lost: waiting for a worker."
+            : "Queued: waiting for a worker to claim it."
+          : `Running${run.worker_id ? ` on ${run.worker_id}` : ""}.`}{" "}
+      <span className="muted small" data-testid="run:refresh-note">
+        {streaming ? "Live: this page follows the run's stream." : `This page refreshes every ${RUN_POLL_INTERVAL_MS / 1000} s.`}
+      </span>
     </p>
   );
 }
@@ -124,6 +133,20 @@ function Config({ config }: { config: Record<string, unknown> }) {
   );
 }
 
+/** The run's checks (a dry run's, or a training run's preflight) and the training summary. */
+function Result({ run }: { run: RunDetail }) {
+  const checks = run.checks ?? [];
+  const summary = run.summary ?? null;
+  if (checks.length === 0 && summary === null) return null;
+  return (
+    <section className="card run-result" aria-labelledby="run-result-title" data-testid="run:result">
+      <h2 id="run-result-title">Result</h2>
+      <Checks checks={checks} />
+      {summary && <Summary summary={summary} events={readRunEvents(run.stdout)} />}
+    </section>
+  );
+}
+
 function Tail({ name, text, testId }: { name: string; text: string; testId: string }) {
   return (
     <div className="tail">
@@ -164,7 +187,7 @@ function RerunButton({ runId }: { runId: string }) {
   );
 }
 
-function Overview({ run, refreshError }: { run: RunDetail; refreshError: unknown }) {
+function Overview({ run, refreshError, streaming }: { run: RunDetail; refreshError: unknown; streaming: boolean }) {
   return (
     <article className="card" aria-labelledby="run-title" data-testid="run:detail">
       <div className="card-header">
@@ -176,6 +199,7 @@ function Overview({ run, refreshError }: { run: RunDetail; refreshError: unknown
         </h1>
         <div className="actions">
           <RunStatusBadge status={run.status} />
+          <CancelRun run={run} />
           <RerunButton runId={run.run_id} />
         </div>
       </div>
@@ -186,7 +210,12 @@ function Overview({ run, refreshError }: { run: RunDetail; refreshError: unknown
         · <span className="mono">{run.model_id}</span> · {run.mode} · output{" "}
         <span className="mono path">{run.output_dir}</span>
       </p>
-      <StateLine run={run} />
+      <StateLine run={run} streaming={streaming} />
+      {run.message && !isLive(run.status) && run.message !== run.error && (
+        <p className={run.status === "completed" ? "success" : "error"} data-testid="run:message">
+          {run.message}
+        </p>
+      )}
       {run.error && (
         <p className="error" data-testid="run:error">
           <strong>{isLive(run.status) ? "Last attempt: " : "Reason: "}</strong>
@@ -198,10 +227,15 @@ function Overview({ run, refreshError }: { run: RunDetail; refreshError: unknown
   );
 }
 
-/** One run from the registry: state, configuration, timings, attempts, output tails, rerun. */
+/**
+ * One run from the registry: state, live log and loss curve, checks and summary,
+ * artifacts, configuration, timings, attempts; cancel and rerun. The stream keeps it
+ * current while open; the page polls only while it is not.
+ */
 export function RunDetailPage() {
   const { runId = "" } = useParams();
-  const run = useRun(runId);
+  const [streaming, setStreaming] = useState(false);
+  const run = useRun(runId, { streaming });
 
   if (run.isPending) return <p className="muted">Loading run…</p>;
   if (run.isError && !run.data) {
@@ -226,16 +260,20 @@ export function RunDetailPage() {
         <Link to="/runs">← Runs</Link>
       </p>
       {/* Keyed: a rerun's state (its error) belongs to the run it was asked from. */}
-      <Overview key={detail.run_id} run={detail} refreshError={run.isError ? run.error : null} />
+      <Overview key={detail.run_id} run={detail} refreshError={run.isError ? run.error : null} streaming={streaming} />
+      <RunLiveView key={`live-${detail.run_id}`} run={detail} onStreaming={setStreaming} />
       <div className="detail-grid run-detail-grid">
         <div className="stack">
+          <Result run={detail} />
+          <ArtifactList runId={detail.run_id} live={isLive(detail.status)} />
           <Config config={detail.config} />
-          <section className="card" aria-labelledby="run-output-title">
-            <h2 id="run-output-title">Output</h2>
-            <p className="muted small">The last 10 KB of each stream, as the run keeps them.</p>
+          <details className="card output-tails" data-testid="run:output">
+            <summary>
+              <h2>Output tails</h2> <span className="muted small">the last 10 KB of each stream, as the run keeps them</span>
+            </summary>
             <Tail name="stdout" text={detail.stdout} testId="run:stdout-tail" />
             <Tail name="stderr" text={detail.stderr} testId="run:stderr-tail" />
-          </section>
+          </details>
         </div>
         <div className="stack">
           <Timings run={detail} />

@@ -20,6 +20,8 @@ export const OTHER_MODEL = "__other__";
 
 type RunFormProps = {
   status: TunixStatus | undefined;
+  /** GET /api/tunix/status has not answered yet: the built-in models are not known. */
+  statusPending: boolean;
   /** Which button's request is open, if any. */
   pending: "dry-run" | "train" | null;
   error: unknown;
@@ -31,7 +33,7 @@ function testIdOf(field: string): string {
 }
 
 /** Dataset, model, hyperparameters and output dir of a run; Dry run, or Train now; at once or queued. */
-export function RunForm({ status, pending, error, onRun }: RunFormProps) {
+export function RunForm({ status, statusPending, pending, error, onRun }: RunFormProps) {
   const [searchParams, setSearchParams] = useSearchParams();
   const datasets = useRunDatasets();
   // Only what the user typed; the rest follows the model's defaults.
@@ -50,12 +52,14 @@ export function RunForm({ status, pending, error, onRun }: RunFormProps) {
   const builtin = status?.builtin_models ?? {};
   const builtinIds = Object.keys(builtin);
   const choice = modelChoice ?? builtinIds[0] ?? OTHER_MODEL;
-  const isOther = choice === OTHER_MODEL;
+  const isOther = !statusPending && choice === OTHER_MODEL;
   const modelId = isOther ? otherModel : choice;
   const defaults = isOther ? SERVER_DEFAULTS : DEMO_DEFAULTS;
   const values: RunFormValues = { ...defaults, ...typed };
 
   const canTrain = status?.available !== false;
+  // Until the status answers, the model is not known: a click then sent model_id "" (a 422).
+  const ready = !statusPending && modelId.trim() !== "";
   const placed = placeFieldErrors(error, RUN_FIELD_PATHS);
   const fieldId = (field: string) => `${id}-${field}`;
 
@@ -77,6 +81,7 @@ export function RunForm({ status, pending, error, onRun }: RunFormProps) {
 
   function submit(event: FormEvent) {
     event.preventDefault();
+    if (pending !== null || !datasetKey || !ready) return;
     // Enter in a field checks; only the button trains.
     run(true);
   }
@@ -99,9 +104,11 @@ export function RunForm({ status, pending, error, onRun }: RunFormProps) {
 
   const datasetErrors = placed.at("dataset_key");
   const modelErrors = placed.at("model_id");
-  const modelHint = isOther
-    ? "Defaults below are the server's, meant for real checkpoints."
-    : `${builtin[choice] ?? ""} — a toy model: the defaults below train it in a minute or two on a CPU.`;
+  const modelHint = statusPending
+    ? "Loading the built-in models…"
+    : isOther
+      ? "Defaults below are the server's, meant for real checkpoints."
+      : `${builtin[choice] ?? ""} — a toy model: the defaults below train it in a minute or two on a CPU.`;
 
   return (
     <form className="card run-form" onSubmit={submit} noValidate aria-labelledby={`${id}-title`} data-testid="run:form">
@@ -141,16 +148,18 @@ export function RunForm({ status, pending, error, onRun }: RunFormProps) {
         <Field id={fieldId("model")} label="Model" hint={modelHint} errors={isOther ? [] : modelErrors} errorTestId={ERROR_TEST_ID} wide>
           <select
             {...controlProps(fieldId("model"), isOther ? [] : modelErrors, true)}
-            value={choice}
+            value={statusPending ? "" : choice}
             onChange={(event) => setModelChoice(event.target.value)}
+            disabled={statusPending}
             data-testid="run:model"
           >
+            {statusPending && <option value="">Loading models…</option>}
             {builtinIds.map((model) => (
               <option key={model} value={model}>
                 {model}
               </option>
             ))}
-            <option value={OTHER_MODEL}>Other model id / local checkpoint…</option>
+            {!statusPending && <option value={OTHER_MODEL}>Other model id / local checkpoint…</option>}
           </select>
         </Field>
         {isOther && (
@@ -208,6 +217,12 @@ export function RunForm({ status, pending, error, onRun }: RunFormProps) {
           </Field>
           <Field label="Warmup steps" {...fieldOf("warmupSteps")}>
             <input type="number" min={0} step={1} {...inputOf("warmupSteps")} />
+          </Field>
+          <Field label="Eval every" hint="Steps." {...fieldOf("evalEveryNSteps")}>
+            <input type="number" min={1} step={1} {...inputOf("evalEveryNSteps", true)} />
+          </Field>
+          <Field label="Checkpoint every" hint="Steps." {...fieldOf("checkpointEveryNSteps")}>
+            <input type="number" min={1} step={1} {...inputOf("checkpointEveryNSteps", true)} />
           </Field>
           <Field label="Seed" {...fieldOf("seed")}>
             <input type="number" min={0} step={1} {...inputOf("seed")} />
@@ -269,21 +284,25 @@ export function RunForm({ status, pending, error, onRun }: RunFormProps) {
 
       <div className="form-footer run-buttons">
         <p className="muted small" id={`${id}-train-hint`} data-testid="run:train-hint">
-          {!canTrain
-            ? "Tunix is not installed on the server: dry runs only."
-            : queued
-              ? "Dry run checks the dataset, model, tokens and output dir. Train now trains on a worker; follow it on the run's page."
-              : "Dry run checks the dataset, model, tokens and output dir. Train now runs on this server and answers when it ends."}
+          {statusPending
+            ? "Checking the server's Tunix runtime and models…"
+            : !ready
+              ? "Choose a model (or type a model id) to run."
+              : !canTrain
+                ? "Tunix is not installed on the server: dry runs only."
+                : queued
+                  ? "Dry run checks the dataset, model, tokens and output dir. Train now trains on a worker; follow it on the run's page."
+                  : "Dry run checks the dataset, model, tokens and output dir. Train now runs on this server and answers when it ends."}
         </p>
         <div className="actions">
-          <button type="submit" disabled={pending !== null || !datasetKey} data-testid="run:dry-run">
+          <button type="submit" disabled={pending !== null || !datasetKey || !ready} data-testid="run:dry-run">
             {pending === "dry-run" ? (queued ? "Queueing…" : "Checking…") : "Dry run"}
           </button>
           <button
             type="button"
             className="primary"
             onClick={() => run(false)}
-            disabled={pending !== null || !datasetKey || !canTrain}
+            disabled={pending !== null || !datasetKey || !ready || !canTrain}
             aria-describedby={`${id}-train-hint`}
             data-testid="run:train"
           >

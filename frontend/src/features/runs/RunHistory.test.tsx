@@ -2,7 +2,7 @@ import { act, screen, waitFor, within } from "@testing-library/react";
 import { describe, expect, it, onTestFinished, vi } from "vitest";
 import { apiError, json, mockFetch, type RouteHandler } from "../../test/fetchMock";
 import { renderApp } from "../../test/render";
-import { runDetail, runId, runListPage, runsPageRoutes, runSummary } from "../../test/runs";
+import { runDetail, runId, runListPage, runPageRoutes, runsPageRoutes, runSummary } from "../../test/runs";
 import { range } from "../../test/traces";
 
 const LIST = "/api/tunix/runs";
@@ -40,7 +40,7 @@ describe("run history: the table", () => {
             200,
             runListPage([
               runSummary(3, { status: "pending", attempt: 0, started_at: "2025-03-01T12:00:00Z", completed_at: null, duration_seconds: null }),
-              runSummary(2, { status: "failed", mode: "local", dataset_key: "duels-v2", duration_seconds: 75 }),
+              runSummary(2, { status: "failed", mode: "local", dataset_key: "duels-v2", duration_seconds: 75, error: "exit code 1" }),
               runSummary(1),
             ]),
           ),
@@ -52,6 +52,7 @@ describe("run history: the table", () => {
     expect(rows).toHaveLength(3);
     const [pending, failed, completed] = rows as [HTMLElement, HTMLElement, HTMLElement];
     expect(within(completed).getAllByRole("cell").map((c) => c.textContent)).toEqual([
+      "", // the compare checkbox
       "00000001",
       "duels-v1",
       "tunix-rt/tiny-gemma3",
@@ -67,11 +68,12 @@ describe("run history: the table", () => {
     expect(completed.querySelector("time")).toHaveAttribute("dateTime", "2025-03-01T12:00:05Z");
 
     expect(within(failed).getByTestId("run:row-status")).toHaveClass("status-failed");
+    expect(within(failed).getByTestId("run:row-status").closest("td")).toHaveAttribute("title", "exit code 1");
     expect(failed).toHaveTextContent("1 min 15 s");
     expect(failed).toHaveTextContent("local");
     // A queued run has no start (its started_at is when it was queued), no attempt and no duration yet.
     expect(within(pending).getByTestId("run:row-status")).toHaveTextContent("pending");
-    expect(within(pending).getAllByRole("cell").slice(5).map((c) => c.textContent)).toEqual(["—", "queued", "—"]);
+    expect(within(pending).getAllByRole("cell").slice(6).map((c) => c.textContent)).toEqual(["—", "queued", "—"]);
   });
 
   it("gives every status a badge of its own colour, with the status written out", async () => {
@@ -107,6 +109,7 @@ describe("run history: the table", () => {
       runsPageRoutes({
         [`GET ${LIST}`]: () => json(200, runListPage([runSummary(1)])),
         "GET /api/tunix/runs/:id": () => json(200, runDetail({ run_id: runId(1) })),
+        ...runPageRoutes(),
       }),
     );
     const { user } = renderApp("/runs");
@@ -286,5 +289,77 @@ describe("run history: polling", () => {
     await waitFor(() => expect(screen.queryByTestId("sys:error")).not.toBeInTheDocument());
     await advance(4_000);
     expect(listRequests(requests)).toHaveLength(6);
+  });
+});
+
+describe("run history: compare", () => {
+  function checkbox(n: number): HTMLElement {
+    const row = screen.getAllByTestId("run:row").find((r) => r.getAttribute("data-run-id") === runId(n))!;
+    return within(row).getByTestId("run:select");
+  }
+
+  it("picks at most four runs, across pages, and opens the compare view with them", async () => {
+    mockFetch(
+      runsPageRoutes({
+        [`GET ${LIST}`]: (request) => {
+          const offset = Number(new URL(request.url).searchParams.get("offset"));
+          return offset === 0
+            ? json(200, runListPage(range(1, 20).map((n) => runSummary(n)), 0, 20))
+            : json(200, runListPage(range(21, 3).map((n) => runSummary(n)), 20, null));
+        },
+        "GET /api/tunix/runs/:id": (_request, params) => json(200, runDetail({ run_id: params.id })),
+        ...runPageRoutes(),
+      }),
+    );
+    const { user } = renderApp("/runs");
+    await screen.findAllByTestId("run:row");
+
+    const compare = screen.getByTestId("run:compare-selected");
+    expect(compare).toBeDisabled();
+    expect(screen.getByTestId("run:selected-count")).toHaveTextContent("0/4 selected — tick 2 to 4 runs to compare them");
+    expect(checkbox(1)).toHaveAccessibleName("Compare run 00000001");
+
+    await user.click(checkbox(1));
+    expect(compare).toBeDisabled();
+    await user.click(checkbox(2));
+    expect(compare).toBeEnabled();
+    await user.click(checkbox(3));
+    expect(checkbox(1).closest("tr")).toHaveClass("selected");
+
+    // The selection outlives a change of page.
+    await user.click(screen.getByTestId("run:next-page"));
+    await waitFor(() => expect(screen.getByTestId("run:page-range")).toHaveTextContent("21–23"));
+    await user.click(checkbox(22));
+    expect(screen.getByTestId("run:selected-count")).toHaveTextContent("4/4 selected");
+    // A fifth cannot be ticked.
+    expect(checkbox(21)).toBeDisabled();
+    expect(checkbox(21)).toHaveAttribute("title", "At most 4 runs can be compared");
+    expect(checkbox(22)).toBeEnabled();
+    await user.click(checkbox(21));
+    expect(screen.getByTestId("run:selected-count")).toHaveTextContent("4/4 selected");
+
+    // Unticking one frees a place.
+    await user.click(checkbox(22));
+    expect(checkbox(21)).toBeEnabled();
+    await user.click(checkbox(21));
+
+    await user.click(compare);
+    expect(await screen.findByTestId("run:compare")).toBeInTheDocument();
+    expect(screen.queryByTestId("run:history")).not.toBeInTheDocument();
+    expect(screen.getByRole("heading", { level: 1 })).toHaveTextContent("Compare runs");
+    await waitFor(() => expect(screen.getAllByTestId("run:compare-status")).toHaveLength(4));
+    expect(screen.getByTestId("run:compare-results")).toHaveTextContent("00000001");
+    expect(screen.getByTestId("run:compare-results")).toHaveTextContent("00000021");
+  });
+
+  it("clears the selection", async () => {
+    mockFetch(runsPageRoutes({ [`GET ${LIST}`]: () => json(200, runListPage([runSummary(1), runSummary(2)])) }));
+    const { user } = renderApp("/runs");
+    await screen.findAllByTestId("run:row");
+    await user.click(checkbox(1));
+    await user.click(screen.getByTestId("run:clear-selection"));
+    expect(checkbox(1)).not.toBeChecked();
+    expect(screen.getByTestId("run:selected-count")).toHaveTextContent("0/4 selected");
+    expect(screen.queryByTestId("run:clear-selection")).not.toBeInTheDocument();
   });
 });

@@ -1,9 +1,10 @@
-import { useId } from "react";
-import { Link, useSearchParams } from "react-router";
+import { useId, useState } from "react";
+import { Link, useNavigate, useSearchParams } from "react-router";
 import { ErrorMessage } from "../../ui/ErrorMessage";
 import { Field } from "../../ui/Field";
 import { datasetPath } from "../datasets/manifest";
 import { formatLocalTime } from "../traces/payload";
+import { comparePath, MAX_COMPARE, MIN_COMPARE, toggleSelection } from "./compare";
 import { RUN_PAGE_SIZE, useRunDatasets, useRunList, type RunSummary } from "./queries";
 import {
   hasFilters,
@@ -96,9 +97,24 @@ function StartedCell({ run }: { run: RunSummary }) {
   return <time dateTime={run.started_at}>{formatLocalTime(run.started_at)}</time>;
 }
 
-function RunRow({ run }: { run: RunSummary }) {
+type Selection = { selected: string[]; onToggle: (runId: string) => void };
+
+function RunRow({ run, selection }: { run: RunSummary; selection: Selection }) {
+  const checked = selection.selected.includes(run.run_id);
+  const full = !checked && selection.selected.length >= MAX_COMPARE;
   return (
-    <tr data-testid="run:row" data-run-id={run.run_id} data-status={run.status}>
+    <tr data-testid="run:row" data-run-id={run.run_id} data-status={run.status} className={checked ? "selected" : undefined}>
+      <td className="select-cell">
+        <input
+          type="checkbox"
+          checked={checked}
+          disabled={full}
+          onChange={() => selection.onToggle(run.run_id)}
+          aria-label={`Compare run ${shortRunId(run.run_id)}`}
+          title={full ? `At most ${MAX_COMPARE} runs can be compared` : undefined}
+          data-testid="run:select"
+        />
+      </td>
       <td>
         <Link to={runPath(run.run_id)} className="mono" title={run.run_id} aria-label={`Run ${run.run_id}`}>
           {shortRunId(run.run_id)}
@@ -113,7 +129,8 @@ function RunRow({ run }: { run: RunSummary }) {
         {run.model_id}
       </td>
       <td>{run.mode}</td>
-      <td>
+      {/* Why it failed, timed out, was cancelled or re-queued: on hover, the page has it in full. */}
+      <td title={run.error ?? undefined}>
         <RunStatusBadge status={run.status} testId="run:row-status" />
       </td>
       <td className="num">{run.attempt > 0 ? run.attempt : <span className="muted">—</span>}</td>
@@ -127,12 +144,15 @@ function RunRow({ run }: { run: RunSummary }) {
   );
 }
 
-function RunTable({ runs, busy }: { runs: RunSummary[]; busy: boolean }) {
+function RunTable({ runs, busy, selection }: { runs: RunSummary[]; busy: boolean; selection: Selection }) {
   return (
     <div className="table-wrap">
       <table data-testid="run:list" aria-busy={busy}>
         <thead>
           <tr>
+            <th scope="col" className="select-cell">
+              <span className="visually-hidden">Compare</span>
+            </th>
             <th scope="col">Run</th>
             <th scope="col">Dataset</th>
             <th scope="col">Model</th>
@@ -149,7 +169,7 @@ function RunTable({ runs, busy }: { runs: RunSummary[]; busy: boolean }) {
         </thead>
         <tbody>
           {runs.map((run) => (
-            <RunRow key={run.run_id} run={run} />
+            <RunRow key={run.run_id} run={run} selection={selection} />
           ))}
         </tbody>
       </table>
@@ -166,6 +186,10 @@ export function RunHistory({ expectLive = false }: { expectLive?: boolean }) {
   const [searchParams, setSearchParams] = useSearchParams();
   const query = readListQuery(searchParams);
   const list = useRunList(query, { expectLive });
+  // Kept across pages and filters: runs can be picked from anywhere in the history.
+  const [selected, setSelected] = useState<string[]>([]);
+  const navigate = useNavigate();
+  const selection: Selection = { selected, onToggle: (runId) => setSelected((current) => toggleSelection(current, runId)) };
 
   function show(next: RunListQuery) {
     setSearchParams((current) => withListQuery(current, next));
@@ -189,6 +213,26 @@ export function RunHistory({ expectLive = false }: { expectLive?: boolean }) {
         )}
       </div>
       <HistoryFilters query={query} onChange={show} />
+      <div className="compare-bar" role="group" aria-label="Compare runs" data-testid="run:compare-bar">
+        <span className="muted small" data-testid="run:selected-count">
+          {selected.length}/{MAX_COMPARE} selected
+          {selected.length < MIN_COMPARE && ` — tick ${MIN_COMPARE} to ${MAX_COMPARE} runs to compare them`}
+        </span>
+        <button
+          type="button"
+          className="primary"
+          disabled={selected.length < MIN_COMPARE}
+          onClick={() => navigate(comparePath(selected))}
+          data-testid="run:compare-selected"
+        >
+          Compare
+        </button>
+        {selected.length > 0 && (
+          <button type="button" className="link-button" onClick={() => setSelected([])} data-testid="run:clear-selection">
+            Clear selection
+          </button>
+        )}
+      </div>
 
       {list.isError && (
         <ErrorMessage
@@ -211,7 +255,7 @@ export function RunHistory({ expectLive = false }: { expectLive?: boolean }) {
           )}
         </p>
       )}
-      {runs.length > 0 && <RunTable runs={runs} busy={list.isPlaceholderData} />}
+      {runs.length > 0 && <RunTable runs={runs} busy={list.isPlaceholderData} selection={selection} />}
 
       <nav className="pager" aria-label="Run pages">
         <button

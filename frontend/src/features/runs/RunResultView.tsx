@@ -28,7 +28,7 @@ function Mark({ ok }: { ok: boolean | null }) {
   );
 }
 
-function Checks({ checks }: { checks: RunCheck[] }) {
+export function Checks({ checks }: { checks: RunCheck[] }) {
   if (checks.length === 0) return null;
   return (
     <>
@@ -58,12 +58,14 @@ function Fact({ name, testId, value, children }: { name: string; testId: string;
 }
 
 /** The training process's summary: steps, losses, accuracy, speed, memory, checkpoint. */
-function Summary({ summary, events }: { summary: Record<string, unknown>; events: RunEvents }) {
+export function Summary({ summary, events }: { summary: Record<string, unknown>; events: RunEvents }) {
   const steps = numberAt(summary, "steps");
   const startStep = numberAt(summary, "start_step");
   const initial = numberAt(summary, "initial_loss");
   const final = numberAt(summary, "final_loss");
   const evalLoss = numberAt(summary, "eval_loss");
+  // Newer trainers say the step in the summary; older ones only in a metric line of stdout.
+  const evalLossStep = numberAt(summary, "eval_loss_step") ?? events.evalLossStep;
   const exactMatch = numberAt(summary, "exact_match");
   const stepsPerSecond = numberAt(summary, "steps_per_second");
   const tokensPerSecond = numberAt(summary, "tokens_per_second");
@@ -110,7 +112,7 @@ function Summary({ summary, events }: { summary: Record<string, unknown>; events
         {evalLoss !== null && (
           <Fact name="Eval loss" testId="run:eval-loss" value={evalLoss}>
             {formatLoss(evalLoss)}
-            {events.evalLossStep !== null && <span className="muted"> (at step {events.evalLossStep})</span>}
+            {evalLossStep !== null && <span className="muted"> (at step {evalLossStep})</span>}
           </Fact>
         )}
         {exactMatch !== null && (

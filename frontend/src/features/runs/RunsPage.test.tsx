@@ -13,6 +13,7 @@ import {
   runResult,
   runsPageRoutes,
   runSummary,
+  TUNIX_AVAILABLE,
   TUNIX_UNAVAILABLE,
 } from "../../test/runs";
 import { useElapsedSeconds } from "./useElapsedSeconds";
@@ -33,6 +34,8 @@ const DEMO_BODY = {
   num_epochs: 3,
   max_steps: 500,
   warmup_steps: 20,
+  eval_every_n_steps: 50,
+  checkpoint_every_n_steps: 100,
   seed: 0,
   num_generations: 8,
 };
@@ -275,6 +278,8 @@ describe("runs page: the form", () => {
         max_seq_length: 2048,
         num_epochs: 3,
         warmup_steps: 0,
+        eval_every_n_steps: 50,
+        checkpoint_every_n_steps: 100,
         seed: 0,
         num_generations: 8,
         lora_rank: 4,
@@ -289,13 +294,13 @@ describe("runs page: the form", () => {
     expect(screen.queryByTestId("run:model-other")).not.toBeInTheDocument();
   });
 
-  it("shows a model_id error at the model id input", async () => {
+  it("runs nothing without a model id, and shows a model_id error at the model id input", async () => {
     mockFetch(
       runsPageRoutes({
         "POST /api/tunix/run": () =>
           apiError(422, "ValidationError", [
-            { loc: ["body", "model_id"], msg: "String should have at least 1 character", type: "string_too_short" },
-            { loc: ["body", "eval_every_n_steps"], msg: "unexpected", type: "x" },
+            { loc: ["body", "model_id"], msg: "No such model", type: "value_error" },
+            { loc: ["body", "timeout_seconds"], msg: "unexpected", type: "x" },
           ]),
       }),
     );
@@ -303,11 +308,44 @@ describe("runs page: the form", () => {
 
     await waitFor(() => expect(screen.getByTestId("run:dataset")).toHaveValue("duels-v1"));
     await user.selectOptions(screen.getByTestId("run:model"), "__other__");
+    // No model id yet: nothing to run (the server would answer 422).
+    expect(screen.getByTestId("run:dry-run")).toBeDisabled();
+    expect(screen.getByTestId("run:train")).toBeDisabled();
+    expect(screen.getByTestId("run:train-hint")).toHaveTextContent("Choose a model (or type a model id) to run.");
+
+    await user.type(screen.getByTestId("run:model-other"), "no/such-model");
     await user.click(screen.getByTestId("run:dry-run"));
 
     expect(await screen.findByTestId("sys:error")).toHaveTextContent("Not run: 2 field errors, shown at the fields.");
-    expect(screen.getByTestId("run:model-other").closest(".field")).toHaveTextContent("String should have at least 1 character");
-    expect(screen.getByTestId("sys:error")).toHaveTextContent("eval_every_n_steps: unexpected");
+    expect(screen.getByTestId("run:model-other").closest(".field")).toHaveTextContent("No such model");
+    expect(screen.getByTestId("sys:error")).toHaveTextContent("timeout_seconds: unexpected");
+  });
+
+  it("keeps Dry run and Train now disabled until the server's Tunix status has answered", async () => {
+    let answer: (response: Response) => void = () => {};
+    const { requests } = mockFetch(
+      runsPageRoutes({
+        "GET /api/tunix/status": () => new Promise<Response>((resolve) => (answer = resolve)),
+        "POST /api/tunix/run": () => json(202, runResult()),
+      }),
+    );
+    const { user } = renderApp("/runs");
+
+    await waitFor(() => expect(screen.getByTestId("run:dataset")).toHaveValue("duels-v1"));
+    expect(screen.getByTestId("run:model")).toBeDisabled();
+    expect(screen.getByTestId("run:model")).toHaveDisplayValue("Loading models…");
+    expect(screen.queryByTestId("run:model-other")).not.toBeInTheDocument();
+    expect(screen.getByTestId("run:dry-run")).toBeDisabled();
+    expect(screen.getByTestId("run:train")).toBeDisabled();
+    expect(screen.getByTestId("run:train-hint")).toHaveTextContent("Checking the server's Tunix runtime and models…");
+    // Enter in a field submits the form: it must not send a run without a model either.
+    await user.type(screen.getByTestId("run:learning-rate"), "{Enter}");
+    expect(requests.filter((r) => r.method === "POST")).toHaveLength(0);
+
+    answer(json(200, TUNIX_AVAILABLE));
+    await waitFor(() => expect(screen.getByTestId("run:dry-run")).toBeEnabled());
+    expect(screen.getByTestId("run:train")).toBeEnabled();
+    expect(screen.getByTestId("run:model")).toHaveValue("tunix-rt/tiny-gemma3");
   });
 });
 

@@ -76,6 +76,7 @@ export function RunsPage() {
       <div className="runs-grid">
         <RunForm
           status={status.data}
+          statusPending={status.isPending}
           pending={run.isPending ? (variables?.body.dry_run ? "dry-run" : "train") : null}
           error={run.error}
           onRun={(body, mode) => submit({ body, mode })}

@@ -1,6 +1,9 @@
-import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { keepPreviousData, useMutation, useQueries, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap, type Schemas } from "../../api/client";
+import { attachmentName } from "../../ui/saveBlob";
 import { useDatasetList } from "../datasets/queries";
+import { artifactPathSerializer } from "./artifacts";
+import { CHARTED_METRICS } from "./metricSeries";
 import { isLive, pollDelay, type RunListQuery } from "./registry";
 
 export type TunixStatus = Schemas["TunixStatus"];
@@ -9,6 +12,7 @@ export type RunResult = Schemas["RunResult"];
 export type RunCheck = Schemas["Check"];
 export type RunSummary = Schemas["RunSummary"];
 export type RunDetail = Schemas["RunDetail"];
+export type RunArtifact = Schemas["Artifact"];
 
 /**
  * What the form sends: the dataset, the model and dry_run, and only the training
@@ -32,7 +36,12 @@ export const runKeys = {
   list: (query: RunListQuery) => [...runKeys.lists(), query] as const,
   details: () => [...runKeys.all, "detail"] as const,
   detail: (runId: string) => [...runKeys.details(), runId] as const,
+  metrics: (runId: string) => [...runKeys.detail(runId), "metrics"] as const,
+  artifacts: (runId: string) => [...runKeys.detail(runId), "artifacts"] as const,
 };
+
+/** The most points a chart asks for a series (the server downsamples, keeping the last). */
+export const METRIC_MAX_POINTS = 2000;
 
 /** Whether the server can train (Tunix installed), its versions, devices and built-in models. */
 export function useTunixStatus() {
@@ -102,12 +111,116 @@ export function useRunList(query: RunListQuery, { expectLive = false }: { expect
   });
 }
 
-/** One run's configuration, timings, attempts and output tails; polls while it is live. */
-export function useRun(runId: string) {
+function fetchRun(runId: string) {
+  return unwrap(api.GET("/api/tunix/runs/{run_id}", { params: { path: { run_id: runId } } }));
+}
+
+/**
+ * One run's configuration, timings, attempts and output tails. Polls while it is live,
+ * unless `streaming`: the log stream's `status` events update it then (and the page
+ * invalidates it on each change), so polling would only repeat what the stream says.
+ */
+export function useRun(runId: string, { streaming = false }: { streaming?: boolean } = {}) {
   return useQuery({
     queryKey: runKeys.detail(runId),
-    queryFn: () => unwrap(api.GET("/api/tunix/runs/{run_id}", { params: { path: { run_id: runId } } })),
-    refetchInterval: ({ state }) => pollDelay(state.data !== undefined && isLive(state.data.status), state),
+    queryFn: () => fetchRun(runId),
+    refetchInterval: ({ state }) => pollDelay(!streaming && state.data !== undefined && isLive(state.data.status), state),
+  });
+}
+
+/** Several runs at once (the compare view); a run that failed to load has its own error. */
+export function useRuns(runIds: string[]) {
+  return useQueries({
+    queries: runIds.map((runId) => ({ queryKey: runKeys.detail(runId), queryFn: () => fetchRun(runId) })),
+  });
+}
+
+function fetchMetrics(runId: string, names: readonly string[]) {
+  return unwrap(
+    api.GET("/api/tunix/runs/{run_id}/metrics", {
+      params: { path: { run_id: runId }, query: { name: [...names], max_points: METRIC_MAX_POINTS } },
+    }),
+  );
+}
+
+/**
+ * The charted series of a run as stored so far (downsampled to METRIC_MAX_POINTS). Read
+ * once: the live stream adds every later point.
+ */
+export function useRunMetrics(runId: string, enabled = true) {
+  return useQuery({
+    queryKey: runKeys.metrics(runId),
+    enabled,
+    queryFn: () => fetchMetrics(runId, CHARTED_METRICS),
+    staleTime: Infinity,
+  });
+}
+
+/** The loss series of several runs (the compare view). */
+export function useRunsMetrics(runIds: string[]) {
+  return useQueries({
+    queries: runIds.map((runId) => ({ queryKey: runKeys.metrics(runId), queryFn: () => fetchMetrics(runId, CHARTED_METRICS) })),
+  });
+}
+
+/** The files in a run's directory; refreshed by the page when a checkpoint lands or the run ends. */
+export function useRunArtifacts(runId: string) {
+  return useQuery({
+    queryKey: runKeys.artifacts(runId),
+    queryFn: () => unwrap(api.GET("/api/tunix/runs/{run_id}/artifacts", { params: { path: { run_id: runId } } })),
+  });
+}
+
+export type ArtifactFile = { blob: Blob; filename: string };
+
+/**
+ * Fetches an artifact (a file, or a directory as a tar) through the API client, so the
+ * bearer token goes with it when auth is on, as a Blob for the caller to save. The whole
+ * file is held in memory.
+ */
+export function useArtifactDownload(runId: string) {
+  return useMutation({
+    mutationFn: async ({ name, directory }: { name: string; directory: boolean }): Promise<ArtifactFile> => {
+      const call = api.GET("/api/tunix/runs/{run_id}/artifacts/{filename}/download", {
+        params: { path: { run_id: runId, filename: name } },
+        // The name's slashes stay slashes: the route takes a nested path.
+        pathSerializer: artifactPathSerializer,
+        parseAs: "blob",
+      });
+      const blob = await unwrap(call);
+      const { response } = await call;
+      const base = name.split("/").pop() ?? name;
+      return { blob, filename: attachmentName(response) ?? (directory ? `${base}.tar` : base) };
+    },
+  });
+}
+
+/**
+ * Cancels a run: a pending one ends `cancelled` at once; a running one gets
+ * `cancel_requested_at` and ends within seconds. The answer updates the cached run at
+ * once; 409 means it had already ended, and the run is reloaded to show how.
+ */
+export function useCancelRun(runId: string) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: () => unwrap(api.POST("/api/tunix/runs/{run_id}/cancel", { params: { path: { run_id: runId } } })),
+    onSuccess: (status) => {
+      queryClient.setQueryData<RunDetail>(runKeys.detail(runId), (run) =>
+        run
+          ? {
+              ...run,
+              status: status.status,
+              attempt: status.attempt,
+              completed_at: status.completed_at,
+              duration_seconds: status.duration_seconds,
+              error: status.error,
+              cancel_requested_at: status.cancel_requested_at ?? run.cancel_requested_at,
+            }
+          : run,
+      );
+      void queryClient.invalidateQueries({ queryKey: runKeys.lists() });
+    },
+    onSettled: () => void queryClient.invalidateQueries({ queryKey: runKeys.detail(runId), exact: true }),
   });
 }
 

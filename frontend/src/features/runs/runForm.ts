@@ -12,6 +12,8 @@ export type RunFormValues = {
   loraAlpha: string;
   lrSchedule: "cosine" | "linear" | "constant";
   warmupSteps: string;
+  evalEveryNSteps: string;
+  checkpointEveryNSteps: string;
   seed: string;
   numGenerations: string;
   outputDir: string;
@@ -25,6 +27,8 @@ const COMMON_DEFAULTS = {
   loraRank: "8",
   loraAlpha: "16",
   lrSchedule: "cosine",
+  evalEveryNSteps: "50",
+  checkpointEveryNSteps: "100",
   seed: "0",
   numGenerations: "8",
   outputDir: "",
@@ -63,6 +67,8 @@ export const BODY_FIELDS: Record<RunFormField, string> = {
   loraAlpha: "lora_alpha",
   lrSchedule: "lr_schedule",
   warmupSteps: "warmup_steps",
+  evalEveryNSteps: "eval_every_n_steps",
+  checkpointEveryNSteps: "checkpoint_every_n_steps",
   seed: "seed",
   numGenerations: "num_generations",
   outputDir: "output_dir",
@@ -78,6 +84,8 @@ const NUMBER_FIELDS = [
   "numEpochs",
   "maxSteps",
   "warmupSteps",
+  "evalEveryNSteps",
+  "checkpointEveryNSteps",
   "seed",
   "numGenerations",
 ] as const satisfies readonly RunFormField[];

@@ -73,6 +73,7 @@ export const KNOWN_SUMMARY_KEYS = new Set([
   "initial_loss",
   "final_loss",
   "eval_loss",
+  "eval_loss_step",
   "exact_match",
   "train_examples",
   "eval_examples",
