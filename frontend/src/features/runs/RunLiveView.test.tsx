@@ -59,7 +59,7 @@ describe("run page: live stream", () => {
     renderApp(`/runs/${RUN_ID}`);
     await opened(stream);
 
-    expect(screen.getByTestId("run:refresh-note")).toHaveTextContent("Live: this page follows the run's stream.");
+    await waitFor(() => expect(screen.getByTestId("run:refresh-note")).toHaveTextContent("Live: this page follows the run's stream."));
     await act(() => vi.advanceTimersByTimeAsync(20_000));
     expect(detailRequests(requests)).toBe(1);
 
@@ -67,7 +67,8 @@ describe("run page: live stream", () => {
     up = false;
     stream.fail();
     await waitFor(() => expect(screen.getByTestId("run:log-state")).toHaveAttribute("data-connection", "reconnecting"));
-    expect(screen.getByTestId("run:refresh-note")).toHaveTextContent("This page refreshes every 4 s.");
+    // The note follows on the next render (updates are batched every 100 ms).
+    await waitFor(() => expect(screen.getByTestId("run:refresh-note")).toHaveTextContent("This page refreshes every 4 s."));
     // The interval starts when the stream is seen down, a moment after the drop.
     await act(() => vi.advanceTimersByTimeAsync(4_500));
     await waitFor(() => expect(detailRequests(requests)).toBe(2));
