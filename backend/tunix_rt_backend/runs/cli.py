@@ -21,7 +21,7 @@ Maker = async_sessionmaker[AsyncSession]
 RunWithMaker = Callable[[Settings, Callable[[Maker], Awaitable[Any]]], Any]
 
 # High Card Duel on tunix-rt/tiny-gemma3: 94% held-out exact match (chance ~47%) after
-# 500 steps, about a minute of training on 2 idle CPUs (see README, "The demo").
+# 500 steps, about 2 min 15 s of training on 2 idle CPUs (see README, "The demo").
 DEMO_GAMES = 1600
 DEMO_TRAINING: dict[str, Any] = {
     "model_id": "tunix-rt/tiny-gemma3",
@@ -69,7 +69,7 @@ async def _demo(maker: Maker, settings: Settings, args: argparse.Namespace) -> N
             settings.dataset_max_traces,
         )
     print(f"built {dataset.dataset_key}: {dataset.train_count} train, {dataset.eval_count} eval")
-    print("training tunix-rt/tiny-gemma3 (this takes a minute or more on a CPU)...")
+    print("training tunix-rt/tiny-gemma3 (this takes about two minutes on 2 CPUs)...")
     training = {**DEMO_TRAINING, "max_steps": args.steps}
     result = await service.submit(
         maker, settings, RunRequest(dataset_key=dataset.dataset_key, dry_run=False, **training)
