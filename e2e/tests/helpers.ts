@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { Locator, Page } from "@playwright/test";
+import { expect, type APIRequestContext, type Locator, type Page } from "@playwright/test";
 
 const SHOTS = join(import.meta.dirname, "..", "screenshots");
 const CLI = join(import.meta.dirname, "..", "..", ".venv", "bin", "tunix-rt");
@@ -40,4 +40,18 @@ export function trace(prompt: string, steps: number): Record<string, unknown> {
     })),
     meta: { source: "e2e" },
   };
+}
+
+/** Generates `count` arithmetic traces and builds the latest of them into the next
+ * version of dataset `name`; returns its key. */
+export async function buildSumsDataset(request: APIRequestContext, count: number, name: string): Promise<string> {
+  const generated = await request.post("/api/generators/arithmetic/generate", {
+    data: { count, params: { difficulty: 1 } },
+  });
+  expect(generated.status()).toBe(201);
+  const built = await request.post("/api/datasets/build", {
+    data: { name, filters: { source: "arithmetic" }, strategy: "latest", limit: count },
+  });
+  expect(built.status()).toBe(201);
+  return ((await built.json()) as { dataset_key: string }).dataset_key;
 }

@@ -1,5 +1,5 @@
 import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
-import { shot } from "./helpers";
+import { buildSumsDataset, shot } from "./helpers";
 
 // The run's database is shared by the spec files: this one's runs are on datasets of
 // its own ("queue", "queue-other", "queue-live"), so filtering by them finds exactly its runs.
@@ -7,18 +7,6 @@ const SUMS = 12;
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
 // The embedded worker claims a queued dry run at once; the pages poll every 4 s.
 const SETTLED = { timeout: 30_000 };
-
-async function buildDataset(request: APIRequestContext, name: string): Promise<string> {
-  const generated = await request.post("/api/generators/arithmetic/generate", {
-    data: { count: SUMS, params: { difficulty: 1 } },
-  });
-  expect(generated.status()).toBe(201);
-  const built = await request.post("/api/datasets/build", {
-    data: { name, filters: { source: "arithmetic" }, strategy: "latest", limit: SUMS },
-  });
-  expect(built.status()).toBe(201);
-  return ((await built.json()) as { dataset_key: string }).dataset_key;
-}
 
 function row(page: Page, runId: string) {
   return page.locator(`[data-testid="run:row"][data-run-id="${runId}"]`);
@@ -35,8 +23,8 @@ test("an async dry run: queued from the form, run by the embedded worker, rerun,
   request,
 }) => {
   test.setTimeout(120_000);
-  const queue = await buildDataset(request, "queue");
-  const other = await buildDataset(request, "queue-other");
+  const queue = await buildSumsDataset(request, SUMS, "queue");
+  const other = await buildSumsDataset(request, SUMS, "queue-other");
 
   // From the form, queued: the answer is the run's page at once.
   await page.goto(`/runs?dataset=${queue}`);
@@ -133,7 +121,7 @@ test("while a training run holds the worker, a queued dry run waits: both pages 
   request,
 }) => {
   test.setTimeout(240_000);
-  const queue = await buildDataset(request, "queue-live");
+  const queue = await buildSumsDataset(request, SUMS, "queue-live");
   // The embedded worker runs one run at a time: a short training run keeps it busy.
   const training = await request.post("/api/tunix/run?mode=async", {
     data: {

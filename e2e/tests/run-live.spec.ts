@@ -1,23 +1,11 @@
 import { readFileSync } from "node:fs";
 import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
-import { shot, shotOf } from "./helpers";
+import { buildSumsDataset, shot, shotOf } from "./helpers";
 
 // The run's database is shared by the spec files: this one's runs are on datasets of
 // its own ("live", "live-compare").
 const SUMS = 48;
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
-
-async function buildDataset(request: APIRequestContext, name: string): Promise<string> {
-  const generated = await request.post("/api/generators/arithmetic/generate", {
-    data: { count: SUMS, params: { difficulty: 1 } },
-  });
-  expect(generated.status()).toBe(201);
-  const built = await request.post("/api/datasets/build", {
-    data: { name, filters: { source: "arithmetic" }, strategy: "latest", limit: SUMS },
-  });
-  expect(built.status()).toBe(201);
-  return ((await built.json()) as { dataset_key: string }).dataset_key;
-}
 
 function runIdOf(page: Page): string {
   const id = new URL(page.url()).pathname.split("/").pop()!;
@@ -41,7 +29,7 @@ test("a training run followed live: log lines and loss points arrive, cancel sto
   request,
 }) => {
   test.setTimeout(300_000);
-  const dataset = await buildDataset(request, "live");
+  const dataset = await buildSumsDataset(request, SUMS, "live");
 
   // Launched from the form, queued: long enough (2000 steps) to be watched and cancelled.
   await page.goto(`/runs?dataset=${dataset}`);
@@ -131,7 +119,7 @@ test("a training run followed live: log lines and loss points arrive, cancel sto
 
 test("compare two short runs: both loss curves, and only the config keys that differ", async ({ page, request }) => {
   test.setTimeout(300_000);
-  const dataset = await buildDataset(request, "live-compare");
+  const dataset = await buildSumsDataset(request, SUMS, "live-compare");
   const ids: string[] = [];
   for (const learningRate of [0.01, 0.003]) {
     const queued = await request.post("/api/tunix/run?mode=async", {

@@ -275,9 +275,11 @@ class _Stop:
             if self.requested_at is not None:
                 self.reason = "cancel"
                 break
-            waiter = self.shutdown.wait() if self.shutdown is not None else asyncio.sleep(3600)
+            if self.shutdown is None:
+                await asyncio.sleep(CANCEL_POLL_S)
+                continue
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(waiter, CANCEL_POLL_S)
+                await asyncio.wait_for(self.shutdown.wait(), CANCEL_POLL_S)
         self.event.set()
 
 
