@@ -3,11 +3,11 @@ does nothing but the guarded finish, so what is timed is the queue's own machine
 
 It builds the engine and opens one pooled connection, prints `ready`, and waits for a
 line on stdin before `QueueWorker.run()` (so the parent can start several at one
-instant). Each run it executes: the wall-clock time the executor was entered, then
-`repository.finish_run` (status completed, guarded by the owner) in its own
-transaction, as `service.execute` writes a run's end. With --report it prints
-`start <run_id> <time>` on entering and `end <run_id>` after the finish commits.
-SIGTERM stops it (QueueWorker.stop); it then writes to --results as JSON the runs it
+instant). Each run it executes: the wall-clock time the executor was entered, then the
+guarded finish (status completed) through the worker's `finish`, as `service.execute`
+ends a run in a worker (finishes that come together are written together). With
+--report it prints `start <run_id> <time>` on entering and `end <run_id>` after the
+finish commits. SIGTERM stops it (QueueWorker.stop); it then writes to --results as JSON the runs it
 executed, [run_id, start, end, written], and the CPU seconds it used from `go` to
 the stop.
 """
@@ -23,10 +23,10 @@ from pathlib import Path
 
 import orjson
 from sqlalchemy import text
-from tunix_rt_backend.db.engine import create_engine, create_sessionmaker, session_scope
+from tunix_rt_backend.db.engine import create_engine, create_sessionmaker
 from tunix_rt_backend.db.models import TunixRun
 from tunix_rt_backend.kit.time import utcnow
-from tunix_rt_backend.runs import repository
+from tunix_rt_backend.metrics import Metrics
 from tunix_rt_backend.runs.repository import Owner
 from tunix_rt_backend.runs.worker import QueueWorker
 from tunix_rt_backend.settings import Settings
@@ -39,7 +39,7 @@ async def main(args: argparse.Namespace) -> None:
         data_dir=Path(args.data_dir),
         **{k: v for k, v in overrides.items() if v is not None},
     )
-    engine = create_engine(settings)
+    engine = create_engine(settings, pre_ping=False)  # as `tunix-rt worker`
     maker = create_sessionmaker(engine)
     executions: list[tuple[str, float, float, bool]] = []
 
@@ -48,8 +48,7 @@ async def main(args: argparse.Namespace) -> None:
         if args.report:
             print(f"start {run.run_id} {start:.6f}", flush=True)
         values = {"status": "completed", "exit_code": 0, "completed_at": utcnow()}
-        async with session_scope(maker) as session:
-            written = await repository.finish_run(session, run.run_id, owner, values)
+        written = await worker.finish(run.run_id, owner, values)
         executions.append((str(run.run_id), start, time.time(), written))
         if args.report:
             print(f"end {run.run_id}", flush=True)
@@ -57,7 +56,15 @@ async def main(args: argparse.Namespace) -> None:
 
     async with engine.connect() as conn:  # the pool's first connection, before `go`
         await conn.execute(text("SELECT 1"))
-    worker = QueueWorker(maker, settings, execute=finish_only)
+    metrics = Metrics()  # as `tunix-rt worker` counts and times what it does
+    worker = QueueWorker(
+        maker,
+        settings,
+        execute=finish_only,
+        on_claim=lambda run: metrics.run_claimed(run.queued_at, run.claimed_at),
+        on_finish=lambda run, status, seconds: metrics.run_ended(run.mode, status, seconds),
+        on_write=metrics.observe_write,
+    )
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, worker.stop)
     print("ready", flush=True)

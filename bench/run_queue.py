@@ -8,7 +8,7 @@ every thread-pool executor import; export.py and traces_ingest.py would break.)
 In a throw-away, migrated PostgreSQL database (127.0.0.1:5432, dropped at the end):
 
 Latency. One worker process (bench/_queue_worker.py: a QueueWorker whose executor only
-writes the guarded finish, `repository.finish_run`) with WORKER_POLL_SECONDS=30, so
+writes the guarded finish, through the worker's Finisher) with WORKER_POLL_SECONDS=30, so
 only the LISTEN/NOTIFY wake-up can start a run quickly. After it has been idle for a
 second, --latency-runs runs are enqueued one at a time, each by `repository.enqueue`
 (the INSERT and its pg_notify) in its own committed transaction, as `runs.service.submit`
@@ -17,24 +17,30 @@ and then a --pause. Latency = the wall-clock time the worker entered the executo
 minus the time just before the enqueue's COMMIT (both processes on this machine's
 clock). Target: p50 <= 50 ms.
 
-Throughput. Alternating --rounds times, each on fresh rows, --runs per queue:
+Throughput. Alternating --rounds times, each on fresh rows, --runs per queue, each
+with 4 consumer processes that may hold 10 jobs at once (and 1, for context):
   tunix-rt          pending runs inserted (one Core INSERT); then 4 worker processes
-                    with default settings (concurrency 1, poll 2 s), each executor
-                    the guarded finish in its own transaction: per run one claim
-                    (UPDATE ... FOR UPDATE SKIP LOCKED ... RETURNING) and one finish.
+                    with default settings but WORKER_CONCURRENCY=10, each executor
+                    the guarded finish through the worker's Finisher, as
+                    `service.execute` ends a run in a worker. Per claim, one UPDATE
+                    (FOR UPDATE SKIP LOCKED ... RETURNING) of up to the free slots;
+                    finishes that come together are one UPDATE over unnested arrays;
+                    both on the worker's own connection (DriverQueue, ADR 005).
   pgqueuer          PgQueuer (pinned PGQUEUER_REQUIREMENT, installed on first use into
                     a venv of its own under the temporary directory, which needs
                     PyPI; never a dependency of Tunix RT): its schema installed once,
                     the jobs enqueued in one batch, then 4 consumer processes
                     (bench/_pgqueuer.py: QueueManager, AsyncpgDriver, drain mode,
                     PgQueuer's default batch_size 10) with a no-op entrypoint.
-  pgqueuer-batch-1  the same with batch_size 1: one job per dequeue and one
-                    completion write per job, as tunix-rt claims and finishes one run
-                    at a time (context for the ratio, not its target).
+  tunix-rt-1        the tunix-rt workers with WORKER_CONCURRENCY=1 (the default):
+                    one run per claim and one finish per run.
+  pgqueuer-batch-1  PgQueuer with batch_size 1: one job per dequeue and one
+                    completion write per job.
 The processes are started and connected first and released together; the time runs
 from that release to the last run's finish commit (tunix-rt) or to the last consumer's
 return after its buffered completions were written (PgQueuer). jobs/s = runs / time;
-the ratio tunix-rt / pgqueuer of the median jobs/s. Target: ratio >= 1. Every run
+the ratio tunix-rt / pgqueuer of the median jobs/s (and tunix-rt-1 / pgqueuer-batch-1
+for context). Target: ratio >= 1. Every run
 must execute exactly once: executions are counted per run id (target 0 duplicates,
 0 missing), and the database must show each run completed with attempt 1 (and
 PgQueuer's jobs logged successful, its queue empty). To say where the time goes, each
@@ -94,9 +100,11 @@ WORKER_SCRIPT = REPO_ROOT / "bench" / "_queue_worker.py"
 PGQUEUER_SCRIPT = REPO_ROOT / "bench" / "_pgqueuer.py"
 PGQUEUER_REQUIREMENT = "pgqueuer[asyncpg]==1.6.0"
 PGQUEUER_VENV = Path(tempfile.gettempdir()) / "tunix-rt-bench-pgqueuer-1.6.0"
-# The queues compared, and PgQueuer's batch_size: its default, and one job per dequeue
-# (and so one completion write per job), as each tunix-rt claim takes one run.
-QUEUES = {"tunix-rt": 0, "pgqueuer": 10, "pgqueuer-batch-1": 1}
+# The queues compared, each with the jobs a consumer may hold at once: PgQueuer's
+# batch_size (its default 10, and 1: one job per dequeue, one completion write per job)
+# and the tunix-rt worker's concurrency (the same numbers: it claims up to its free
+# slots in one statement, and finishes that come together share a transaction).
+QUEUES = {"tunix-rt": 10, "pgqueuer": 10, "tunix-rt-1": 1, "pgqueuer-batch-1": 1}
 
 
 # --- processes -----------------------------------------------------------------------
@@ -168,13 +176,21 @@ def stop(procs: list[subprocess.Popen[str]]) -> None:
 
 
 def worker_command(
-    db_url: str, workdir: Path, results: Path, poll_s: float | None = None, *, report: bool = False
+    db_url: str,
+    workdir: Path,
+    results: Path,
+    poll_s: float | None = None,
+    concurrency: int | None = None,
+    *,
+    report: bool = False,
 ) -> list[str]:
     """bench/_queue_worker.py; settings left out are the defaults."""
     command = [str(PYTHON), str(WORKER_SCRIPT), "--db-url", db_url, "--data-dir", str(workdir)]
     command += ["--results", str(results)]
     if poll_s is not None:
         command += ["--poll-seconds", str(poll_s)]
+    if concurrency is not None:
+        command += ["--concurrency", str(concurrency)]
     return command + (["--report"] if report else [])
 
 
@@ -336,12 +352,17 @@ def logs(workdir: Path, names: list[str]) -> str:
 
 
 def tunix_rt_round(
-    db_url: str, workdir: Path, runs: int, workers: int, name: str
+    db_url: str, workdir: Path, runs: int, workers: int, concurrency: int, name: str
 ) -> dict[str, Any]:
     run_ids = asyncio.run(insert_pending(db_url, workdir, runs))
     names = [f"{name}-{i}" for i in range(workers)]
     procs = [
-        spawn(worker_command(db_url, workdir, workdir / f"{n}.json"), workdir, n) for n in names
+        spawn(
+            worker_command(db_url, workdir, workdir / f"{n}.json", concurrency=concurrency),
+            workdir,
+            n,
+        )
+        for n in names
     ]
     try:
         load = os.getloadavg()[0]
@@ -454,8 +475,8 @@ def measure_throughput(
         for name, batch in QUEUES.items():
             print(f"round {round_ + 1}/{args.rounds}: {name}, {args.runs:,} runs ...", flush=True)
             tag = f"{name}-{round_}"
-            if name == "tunix-rt":
-                result = tunix_rt_round(db_url, workdir, args.runs, args.workers, tag)
+            if name.startswith("tunix-rt"):
+                result = tunix_rt_round(db_url, workdir, args.runs, args.workers, batch, tag)
             else:
                 result = pgqueuer_round(
                     python, db_url, workdir, args.runs, args.workers, batch, tag
@@ -515,13 +536,16 @@ def verdict(
 ) -> dict[str, Any]:
     ours = summaries["tunix-rt"]
     ratio = round(ours["jobs_per_s"] / summaries["pgqueuer"]["jobs_per_s"], 3)
-    ratio_batch_1 = round(ours["jobs_per_s"] / summaries["pgqueuer-batch-1"]["jobs_per_s"], 3)
+    ratio_batch_1 = round(
+        summaries["tunix-rt-1"]["jobs_per_s"] / summaries["pgqueuer-batch-1"]["jobs_per_s"], 3
+    )
     exactly_once = all(
         r["duplicates"] == 0
         and r["missing"] == 0
         and r["db_completed"] == args.runs
         and r["db_not_first_attempt"] == 0
-        for r in ours["rounds"]
+        for name in ("tunix-rt", "tunix-rt-1")
+        for r in summaries[name]["rounds"]
     )
     pgqueuer_once = all(
         r["duplicates"] == 0
@@ -537,7 +561,7 @@ def verdict(
         "latency_target_met": latency_met,
         "ratio": ratio,
         "ratio_target_met": ratio >= TARGET_RATIO,
-        "ratio_pgqueuer_batch_1": ratio_batch_1,
+        "ratio_batch_1": ratio_batch_1,
         "exactly_once": exactly_once,
         "pgqueuer_exactly_once": pgqueuer_once,
         "target_met": latency_met and ratio >= TARGET_RATIO and exactly_once,
@@ -593,7 +617,7 @@ def report(document: dict[str, Any], args: argparse.Namespace) -> None:
     met = "met" if document["ratio_target_met"] else "MISSED"
     print(
         f"\nratio tunix-rt / pgqueuer {document['ratio']} (>= {TARGET_RATIO:g}: {met});"
-        f" tunix-rt / pgqueuer-batch-1 {document['ratio_pgqueuer_batch_1']}"
+        f" tunix-rt-1 / pgqueuer-batch-1 {document['ratio_batch_1']}"
         f"\ntunix-rt exactly once (no duplicate, none missing, all completed at attempt 1):"
         f" {document['exactly_once']}; PgQueuer (no duplicate, all logged successful, queue"
         f" empty): {document['pgqueuer_exactly_once']}; {os.cpu_count()} CPUs"

@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None, *, worker: bool = False) -> Fas
             settings,
             on_claim=lambda run: metrics.run_claimed(run.queued_at, run.claimed_at),
             on_finish=lambda run, status, seconds: metrics.run_ended(run.mode, status, seconds),
+            on_write=metrics.observe_write,
         )
         if worker
         else None

@@ -89,6 +89,11 @@ class Metrics:
             self.queue_depth.set(counts.get("pending", 0))
         return generate_latest(self.registry)
 
+    def observe_write(self, verb: str, seconds: float) -> None:
+        """A statement's time, if it writes (a worker's DriverQueue reports its own)."""
+        if verb in _WRITES:
+            self.db_write.labels(verb).observe(seconds)
+
     def watch_writes(self, engine: AsyncEngine) -> None:
         """Times every INSERT/UPDATE/DELETE the engine sends."""
 
@@ -100,9 +105,7 @@ class Metrics:
             if not started:
                 return
             t0 = started.pop()
-            verb = statement.lstrip()[:6].upper()
-            if verb in _WRITES:
-                self.db_write.labels(verb).observe(time.perf_counter() - t0)
+            self.observe_write(statement.lstrip()[:6].upper(), time.perf_counter() - t0)
 
         event.listen(engine.sync_engine, "before_cursor_execute", before)
         event.listen(engine.sync_engine, "after_cursor_execute", after)

@@ -6,20 +6,23 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from tests.conftest import _empty_tables, make_settings
 from tests.factories import count_rows, sums_dataset
+from tunix_rt_backend.app import create_app
 from tunix_rt_backend.db.engine import session_scope
 from tunix_rt_backend.db.models import TunixRun, Worker
 from tunix_rt_backend.kit.time import utcnow
 from tunix_rt_backend.runs import repository
 from tunix_rt_backend.runs.repository import Owner
-from tunix_rt_backend.runs.worker import QueueWorker
+from tunix_rt_backend.runs.worker import Finisher, QueueWorker
 from tunix_rt_backend.settings import Settings
 
 Maker = async_sessionmaker[AsyncSession]
@@ -64,9 +67,19 @@ async def _register(maker: Maker, worker_id: str, heartbeat_age_s: float = 0) ->
         )
 
 
+async def _claim_many(maker: Maker, worker_id: str, limit: int) -> list[TunixRun]:
+    """A claim as a worker makes it (on PostgreSQL, its DriverQueue's)."""
+    queue = repository.queue_for(maker)
+    try:
+        return await queue.claim(worker_id, utcnow(), limit)
+    finally:
+        await queue.close()
+
+
 async def _claim(maker: Maker, worker_id: str) -> TunixRun | None:
-    async with session_scope(maker) as session:
-        return await repository.claim(session, worker_id, utcnow())
+    claimed = await _claim_many(maker, worker_id, 1)
+    assert len(claimed) <= 1
+    return claimed[0] if claimed else None
 
 
 # --- submission ----------------------------------------------------------------------
@@ -232,6 +245,110 @@ async def test_concurrent_claims_never_share_a_run(
     assert sorted(got) == sorted(queued)
 
 
+async def test_batched_claims_take_the_oldest_runs_in_order_and_never_share_one(
+    client: httpx.AsyncClient, sessionmaker: Maker
+) -> None:
+    await sums_dataset(client, 24)
+    queued = [(await _queue(client))["run_id"] for _ in range(7)]
+    first = await _claim_many(sessionmaker, "w1", 3)
+    assert [str(r.run_id) for r in first] == queued[:3]
+    assert {(r.status, r.attempt, r.worker_id) for r in first} == {("running", 1, "w1")}
+    rest = await asyncio.gather(*(_claim_many(sessionmaker, f"w{n}", 3) for n in range(2, 6)))
+    got = [str(r.run_id) for batch in rest for r in batch]
+    assert sorted(got) == sorted(queued[3:])
+    for batch in rest:  # each batch oldest first
+        assert [str(r.run_id) for r in batch] == [
+            q for q in queued if q in {str(r.run_id) for r in batch}
+        ]
+    assert await _claim_many(sessionmaker, "w1", 3) == []
+
+
+async def test_finishes_that_come_together_commit_together_under_their_guards(
+    client: httpx.AsyncClient, sessionmaker: Maker
+) -> None:
+    await sums_dataset(client, 24)
+    for _ in range(6):
+        await _queue(client)
+    claimed = await _claim_many(sessionmaker, "w1", 6)
+    statements: list[str] = []
+    commits: list[object] = []
+
+    def executed(*args: Any) -> None:
+        statements.append(args[2])
+
+    def committed(connection: object) -> None:
+        commits.append(connection)
+
+    engine = sessionmaker.kw["bind"].sync_engine
+    event.listen(engine, "before_cursor_execute", executed)
+    event.listen(engine, "commit", committed)
+    driver_writes: list[str] = []
+    queue = repository.queue_for(sessionmaker, lambda verb, _: driver_writes.append(verb))
+    finish = Finisher(queue)
+    owners = [Owner("w1", r.attempt) for r in claimed]
+    owners[-1] = Owner("w1", 2)  # a superseded attempt: refused, the others written
+    ended = utcnow()
+
+    def values(n: int) -> dict[str, Any]:  # every kind of column a finish writes
+        return {
+            "status": "completed",
+            "exit_code": n,
+            "completed_at": ended,
+            "duration_seconds": n / 2,
+            "checks": [{"name": "model", "ok": True, "detail": f"check {n}"}],
+            "summary": {"steps": n, "loss": None} if n % 2 else None,
+            "message": f"run {n}",
+            "error": None,
+        }
+
+    try:
+        written = await asyncio.gather(
+            *(
+                finish(r.run_id, o, values(n))
+                for n, (r, o) in enumerate(zip(claimed, owners, strict=True))
+            )
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", executed)
+        event.remove(engine, "commit", committed)
+        await queue.close()
+    assert written == [True] * 5 + [False]
+    updates = [s for s in statements if s.lstrip().upper().startswith("UPDATE")]
+    if engine.dialect.name == "postgresql":
+        assert driver_writes == ["UPDATE"]  # one statement for the six, on the driver
+        assert updates == []
+    else:
+        assert (len(updates), len(commits)) == (6, 1)  # one transaction
+    rows = [await _row(sessionmaker, str(r.run_id)) for r in claimed]
+    assert [r.status for r in rows] == ["completed"] * 5 + ["running"]
+    for n, row in enumerate(rows[:5]):
+        stored = {k: getattr(row, k) for k in values(n)}
+        assert stored == values(n)
+    assert rows[5].exit_code is None and rows[5].summary is None
+
+
+async def test_a_bad_finish_fails_alone(client: httpx.AsyncClient, sessionmaker: Maker) -> None:
+    await sums_dataset(client, 24)
+    for _ in range(3):
+        await _queue(client)
+    claimed = await _claim_many(sessionmaker, "w1", 3)
+    queue = repository.queue_for(sessionmaker)
+    finish = Finisher(queue)
+    bad = {"status": None}  # NOT NULL: the database refuses it
+    values: list[dict[str, Any]] = [{"status": "completed"}, bad, {"status": "failed"}]
+    try:
+        results = await asyncio.gather(
+            *(finish(r.run_id, Owner("w1", 1), v) for r, v in zip(claimed, values, strict=True)),
+            return_exceptions=True,
+        )
+    finally:
+        await queue.close()
+    assert results[0] is True and results[2] is True
+    assert isinstance(results[1], Exception) and "null" in str(results[1]).lower()
+    rows = [await _row(sessionmaker, str(r.run_id)) for r in claimed]
+    assert [r.status for r in rows] == ["completed", "running", "failed"]
+
+
 async def test_a_superseded_attempt_cannot_complete_the_run(
     client: httpx.AsyncClient, sessionmaker: Maker
 ) -> None:
@@ -359,3 +476,31 @@ async def test_a_run_past_its_timeout_ends_as_timeout(
     row = await _row(sessionmaker, result["run_id"])
     assert (row.status, row.error) == ("timeout", "Training stopped at its timeout (1 s).")
     assert row.duration_seconds is not None and row.duration_seconds < 30
+
+
+async def test_the_driver_queue_starts_afresh_after_losing_its_connection(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    app = create_app(make_settings(postgres_url, tmp_path))
+    maker: Maker = app.state.sessionmaker
+    queue = repository.queue_for(maker)
+    assert isinstance(queue, repository.DriverQueue)
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            await sums_dataset(client, 24)
+            first, second = (await _queue(client))["run_id"], (await _queue(client))["run_id"]
+        [run] = await queue.claim("w1", utcnow(), 1)
+        assert str(run.run_id) == first
+        pid = queue._driver.get_server_pid()
+        async with maker() as session:  # the server drops the worker's connection
+            await session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        with pytest.raises(Exception):  # noqa: B017 (asyncpg's error depends on timing)
+            await queue.claim("w1", utcnow(), 1)
+        [again] = await queue.claim("w1", utcnow(), 1)  # a new connection
+        assert str(again.run_id) == second
+        assert queue._driver.get_server_pid() != pid
+    finally:
+        await queue.close()
+        await _empty_tables(maker)
+        await app.state.engine.dispose()

@@ -10,16 +10,24 @@ a worker presumed dead can never overwrite a newer attempt.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
 from sqlalchemy import (
+    JSON,
     ColumnElement,
+    Integer,
     Select,
+    Text,
     bindparam,
+    cast,
     delete,
     exists,
     func,
@@ -28,11 +36,13 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.sql.dml import ReturningUpdate
 
+from tunix_rt_backend.db.engine import session_scope
 from tunix_rt_backend.db.models import RunLogChunk, RunMetric, TunixRun, Worker
 from tunix_rt_backend.kit.pagination import PageParams
 
@@ -79,9 +89,12 @@ async def enqueue(session: AsyncSession, run: TunixRun) -> None:
 
 
 def _claim_statement(pick: Select[tuple[uuid.UUID]]) -> ReturningUpdate[tuple[TunixRun]]:
+    # A CTE, evaluated once: as `run_id IN (subquery)` PostgreSQL may re-run the
+    # subquery during the join, and with SKIP LOCKED each run picks new rows.
+    picked = pick.cte("picked")
     return (
         update(TunixRun)
-        .where(TunixRun.run_id == pick.scalar_subquery(), TunixRun.status == "pending")
+        .where(TunixRun.run_id == picked.c.run_id, TunixRun.status == "pending")
         .values(
             status="running",
             worker_id=bindparam("worker_id", type_=TunixRun.worker_id.type),
@@ -100,26 +113,31 @@ _OLDEST_PENDING = (
     select(TunixRun.run_id)
     .where(TunixRun.status == "pending")
     .order_by(TunixRun.queued_at, TunixRun.run_id)
-    .limit(1)
+    .limit(bindparam("limit", type_=Integer))
 )
 _CLAIM_POSTGRES = _claim_statement(_OLDEST_PENDING.with_for_update(skip_locked=True))
 _CLAIM_SQLITE = _claim_statement(_OLDEST_PENDING)
 
 
-async def claim(session: AsyncSession, worker_id: str, now: datetime) -> TunixRun | None:
-    """The oldest pending run, now running under `worker_id` with attempt + 1. Takes a
-    fresh session, which the caller commits at once (the claim is its own transaction).
+async def claim(
+    session: AsyncSession, worker_id: str, now: datetime, limit: int = 1
+) -> list[TunixRun]:
+    """Up to `limit` of the oldest pending runs, oldest first, now running under
+    `worker_id` with attempt + 1. Takes a fresh session, which the caller commits at
+    once (the claim is its own transaction).
 
     On PostgreSQL the one UPDATE runs in autocommit: a single statement is atomic, its
-    row lock lasts until it ends, and it saves the BEGIN and COMMIT round trips."""
+    row locks last until it ends, and it saves the BEGIN and COMMIT round trips."""
     if _is_postgres(session):
         await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         statement = _CLAIM_POSTGRES
     else:
         await session.execute(text("BEGIN IMMEDIATE"))
         statement = _CLAIM_SQLITE
-    result = await session.execute(statement, {"worker_id": worker_id, "now": now})
-    return result.scalars().first()
+    params = {"worker_id": worker_id, "now": now, "limit": limit}
+    runs = list((await session.execute(statement, params)).scalars())
+    runs.sort(key=lambda r: (r.queued_at or r.created_at, r.run_id))  # RETURNING: any order
+    return runs
 
 
 async def finish_run(
@@ -134,6 +152,173 @@ async def finish_run(
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _finish_many_statement(keys: tuple[str, ...]) -> ReturningUpdate[tuple[uuid.UUID]]:
+    """PostgreSQL: one UPDATE for many runs of one worker, setting the columns `keys`
+    from arrays (one element per run) unnested into rows; JSON goes as text."""
+    columns = TunixRun.__table__.c
+    names = ("run_id", "attempt", *keys)
+
+    def array(name: str) -> ARRAY[Any]:
+        return ARRAY(Text if isinstance(columns[name].type, JSON) else columns[name].type)
+
+    rows = (
+        func.unnest(*(bindparam(f"a_{n}", type_=array(n)) for n in names))
+        .table_valued(*names)
+        .render_derived(name="v")
+    )
+    return (
+        update(TunixRun)
+        .where(
+            TunixRun.run_id == rows.c.run_id,
+            TunixRun.status == "running",
+            TunixRun.worker_id == bindparam("owner_id", type_=TunixRun.worker_id.type),
+            TunixRun.attempt == rows.c.attempt,
+        )
+        .values(
+            {
+                k: cast(rows.c[k], JSONB) if isinstance(columns[k].type, JSON) else rows.c[k]
+                for k in keys
+            }
+        )
+        .returning(TunixRun.run_id)
+    )
+
+
+Finishing = tuple[uuid.UUID, Owner, dict[str, Any]]  # run, owner, end-state values
+
+
+async def finish_runs(session: AsyncSession, items: Sequence[Finishing]) -> list[bool]:
+    """`finish_run` for many runs in the session's transaction; for each, whether it
+    was written."""
+    return [await finish_run(session, run_id, owner, values) for run_id, owner, values in items]
+
+
+class SessionQueue:
+    """A worker's claims and finishes through pooled sessions: a transaction each
+    (SQLite, where the claim takes the write lock with BEGIN IMMEDIATE)."""
+
+    def __init__(self, maker: async_sessionmaker[AsyncSession]) -> None:
+        self.maker = maker
+
+    async def claim(self, worker_id: str, now: datetime, limit: int) -> list[TunixRun]:
+        async with session_scope(self.maker) as session:
+            return await claim(session, worker_id, now, limit)
+
+    async def finish(self, items: Sequence[Finishing]) -> list[bool]:
+        async with session_scope(self.maker) as session:
+            return await finish_runs(session, items)
+
+    async def close(self) -> None:
+        pass
+
+
+class _DriverStatement:
+    """A Core statement compiled once for asyncpg, run on the driver's connection with
+    parameters it takes as they are (UUIDs, aware datetimes, numbers, text, arrays)."""
+
+    def __init__(self, statement: Any, dialect: Any) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self.sql = compiled.string
+        self.names = list(compiled.positiontup or ())
+        self.literals = compiled.construct_params(_check=False)  # e.g. status = 'pending'
+
+    def args(self, params: dict[str, Any]) -> list[Any]:
+        return [params[n] if n in params else self.literals[n] for n in self.names]
+
+
+class DriverQueue:
+    """PostgreSQL: a worker's claims and finishes on a connection of its own, one
+    operation at a time, each statement committing on its own (a single statement is
+    atomic, and each run's end stands alone). The statements are the Core ones above,
+    compiled once and sent through asyncpg: a session, a pool checkout and
+    SQLAlchemy's execution cost the client ten times what the database spends on a
+    claim (ADR 005). The finishes of runs that set the same columns share one UPDATE
+    over unnested arrays. After an error the connection is dropped; the next operation
+    opens another.
+    `on_write(verb, seconds)` times each statement (the engine's events see none)."""
+
+    def __init__(
+        self, engine: AsyncEngine, on_write: Callable[[str, float], None] | None = None
+    ) -> None:
+        self.engine = engine
+        self.on_write = on_write
+        self._claim = _DriverStatement(_CLAIM_POSTGRES, engine.dialect)
+        self._finish: dict[tuple[str, ...], _DriverStatement] = {}
+        self._lock = asyncio.Lock()
+        self._conn: AsyncConnection | None = None
+        self._driver: Any = None
+
+    async def claim(self, worker_id: str, now: datetime, limit: int) -> list[TunixRun]:
+        params = {"worker_id": worker_id, "now": now, "limit": limit}
+        runs = [TunixRun(**dict(row)) for row in await self._fetch(self._claim, params)]
+        runs.sort(key=lambda r: (r.queued_at or r.created_at, r.run_id))
+        return runs
+
+    async def finish(self, items: Sequence[Finishing]) -> list[bool]:
+        groups: dict[tuple[str | None, tuple[str, ...]], list[Finishing]] = {}
+        for item in items:
+            groups.setdefault((item[1].worker_id, tuple(sorted(item[2]))), []).append(item)
+        written: set[uuid.UUID] = set()
+        for (worker_id, keys), group in groups.items():
+            if worker_id is None:  # not a worker's run: the guard is `IS NULL`
+                raise ValueError("DriverQueue finishes only runs that a worker holds")
+            statement = self._finish.get(keys)
+            if statement is None:
+                statement = self._finish[keys] = _DriverStatement(
+                    _finish_many_statement(keys), self.engine.dialect
+                )
+            params: dict[str, Any] = {"owner_id": worker_id}
+            params["a_run_id"] = [run_id for run_id, _, _ in group]
+            params["a_attempt"] = [owner.attempt for _, owner, _ in group]
+            for key in keys:
+                json = isinstance(TunixRun.__table__.c[key].type, JSON)
+                column = [values[key] for _, _, values in group]
+                params[f"a_{key}"] = [_json_text(v) for v in column] if json else column
+            written.update(row[0] for row in await self._fetch(statement, params))
+        return [run_id in written for run_id, _, _ in items]
+
+    async def close(self) -> None:
+        async with self._lock:
+            if self._conn is not None:
+                await self._conn.close()
+                self._conn = self._driver = None
+
+    async def _fetch(self, statement: _DriverStatement, params: dict[str, Any]) -> list[Any]:
+        args = statement.args(params)
+        async with self._lock:
+            if self._conn is None:
+                self._conn = await self.engine.connect()
+                self._driver = (await self._conn.get_raw_connection()).driver_connection
+            started = time.perf_counter()
+            try:
+                rows: list[Any] = await self._driver.fetch(statement.sql, *args)
+            except Exception:
+                # A lost connection can fail in ways that leave it looking open: after
+                # any error, start afresh (a statement's own errors are rare, and a
+                # new connection costs milliseconds).
+                with contextlib.suppress(Exception):
+                    await self._conn.invalidate()
+                self._conn = self._driver = None
+                raise
+            if self.on_write is not None:
+                self.on_write("UPDATE", time.perf_counter() - started)
+            return rows
+
+
+def queue_for(
+    maker: async_sessionmaker[AsyncSession], on_write: Callable[[str, float], None] | None = None
+) -> SessionQueue | DriverQueue:
+    """How a worker claims and finishes on this database."""
+    engine = maker.kw["bind"]
+    if engine.dialect.name == "postgresql":
+        return DriverQueue(engine, on_write)
+    return SessionQueue(maker)
+
+
+def _json_text(value: Any) -> str | None:
+    return None if value is None else orjson.dumps(value).decode()
 
 
 async def requeue(session: AsyncSession, run_id: uuid.UUID, owner: Owner, now: datetime) -> bool:

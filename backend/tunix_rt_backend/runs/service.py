@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -47,6 +47,8 @@ from tunix_rt_backend.sft.service import manifest_yaml
 from tunix_rt_backend.training.manifest import TrainingSection
 
 Maker = async_sessionmaker[AsyncSession]
+# Writes a run's end state under its owner's guard; whether it was written.
+Finish = Callable[[uuid.UUID, Owner, dict[str, Any]], Awaitable[bool]]
 # How soon a running run notices a cancel request.
 CANCEL_POLL_S = 0.5
 
@@ -163,12 +165,14 @@ async def execute(
     row: TunixRun,
     owner: Owner,
     shutdown: asyncio.Event | None = None,
+    finish: Finish | None = None,
 ) -> Execution:
     """Executes a running run held by `owner` (checks, then training unless a dry run)
     and writes its end state under that guard. Its output is stored as it comes (log
     chunks, metrics). A cancel request stops the trainer (it checkpoints) and ends
     the run `cancelled`; `shutdown` (its worker stopping) stops it the same way and
-    returns the run to pending, to resume."""
+    returns the run to pending, to resume. `finish` writes the end state (a worker's
+    batches them); by default, a transaction of its own."""
     request = RunRequest.model_validate(row.config or {})
     output_path = _output_path(settings, str((row.config or {})["output_dir"]))
     clock = time.perf_counter()
@@ -217,8 +221,11 @@ async def execute(
     values["checks"] = [c.model_dump() for c in checks]
     values["summary"] = summary
     values["message"] = message
-    async with session_scope(maker) as session:
-        written = await repository.finish_run(session, row.run_id, owner, values)
+    if finish is None:
+        async with session_scope(maker) as session:
+            written = await repository.finish_run(session, row.run_id, owner, values)
+    else:
+        written = await finish(row.run_id, owner, values)
     if written:
         for name, value in values.items():
             setattr(row, name, value)

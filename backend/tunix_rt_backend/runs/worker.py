@@ -31,7 +31,13 @@ from tunix_rt_backend.db.engine import session_scope
 from tunix_rt_backend.db.models import TunixRun, Worker
 from tunix_rt_backend.kit.time import utcnow
 from tunix_rt_backend.runs import repository, service
-from tunix_rt_backend.runs.repository import NOTIFY_CHANNEL, Owner
+from tunix_rt_backend.runs.repository import (
+    NOTIFY_CHANNEL,
+    DriverQueue,
+    Finishing,
+    Owner,
+    SessionQueue,
+)
 from tunix_rt_backend.settings import Settings
 
 log = logging.getLogger("tunix_rt.worker")
@@ -39,6 +45,54 @@ log = logging.getLogger("tunix_rt.worker")
 Maker = async_sessionmaker[AsyncSession]
 # Executes one claimed run; returns its end status ("pending" when it was re-queued).
 Execute = Callable[[TunixRun, Owner, asyncio.Event], Awaitable[str]]
+# The most end states one write of a Finisher takes.
+MAX_FINISH_BATCH = 100
+
+
+class Finisher:
+    """A worker's guarded end-state writes, written together: a finish that comes while
+    a batch is being written joins the next batch. An idle worker's finish is written
+    at once; under load many runs share one statement (PostgreSQL) or one transaction
+    (SQLite), and so one WAL flush: the costs that bound a queue's throughput (ADR
+    005). Awaiting it returns what `repository.finish_run` would: whether the owner
+    still held the run."""
+
+    def __init__(self, queue: SessionQueue | DriverQueue) -> None:
+        self.queue = queue
+        self._waiting: list[tuple[Finishing, asyncio.Future[bool]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def __call__(self, run_id: uuid.UUID, owner: Owner, values: dict[str, Any]) -> bool:
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._waiting.append(((run_id, owner, values), future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write())
+        return await future
+
+    async def _write(self) -> None:
+        while self._waiting:
+            batch = self._waiting[:MAX_FINISH_BATCH]
+            del self._waiting[:MAX_FINISH_BATCH]
+            results: list[bool | BaseException]
+            try:
+                results = list(await self.queue.finish([item for item, _ in batch]))
+            except Exception:
+                # One bad write must not fail the others: each on its own.
+                log.warning("%d finishes failed together; writing each alone", len(batch))
+                results = [await self._finish_one(item) for item, _ in batch]
+            for (_, future), result in zip(batch, results, strict=True):
+                if future.done():  # its caller was cancelled
+                    continue
+                if isinstance(result, BaseException):
+                    future.set_exception(result)
+                else:
+                    future.set_result(result)
+
+    async def _finish_one(self, item: Finishing) -> bool | BaseException:
+        try:
+            return (await self.queue.finish([item]))[0]
+        except Exception as exc:
+            return exc
 
 
 @dataclass
@@ -61,6 +115,7 @@ class QueueWorker:
         execute: Execute | None = None,
         on_claim: Callable[[TunixRun], None] | None = None,
         on_finish: Callable[[TunixRun, str, float], None] | None = None,
+        on_write: Callable[[str, float], None] | None = None,
     ) -> None:
         self.maker = maker
         self.settings = settings
@@ -69,6 +124,8 @@ class QueueWorker:
         self._execute = execute or self._execute_run
         self._on_claim = on_claim
         self._on_finish = on_finish
+        self.queue = repository.queue_for(maker, on_write)
+        self.finish = Finisher(self.queue)
         self.held: dict[uuid.UUID, Held] = {}
         self._suspects: set[uuid.UUID] = set()
         self.executed = 0
@@ -83,6 +140,7 @@ class QueueWorker:
 
     def stop(self) -> None:
         self._stopping.set()
+        self._wakeup.set()
 
     # --- the loop --------------------------------------------------------------------
 
@@ -101,6 +159,7 @@ class QueueWorker:
             if listener is not None:
                 with contextlib.suppress(Exception):
                     await listener.close()
+            await self.queue.close()
             async with session_scope(self.maker) as session:
                 await repository.deregister_worker(session, self.worker_id)
             log.info("worker %s stopped after %d runs", self.worker_id, self.executed)
@@ -123,33 +182,29 @@ class QueueWorker:
             self._wakeup.clear()
             try:
                 while len(self.held) < self.concurrency and not self._stopping.is_set():
-                    if not await self._claim_one():
+                    if not await self._claim(self.concurrency - len(self.held)):
                         break
             except Exception:  # the database went away: try again at the next poll
                 log.exception("worker %s: claiming failed", self.worker_id)
             await self._sleep(self.settings.worker_poll_seconds)
 
     async def _sleep(self, seconds: float) -> None:
-        """Until a wake-up (a run queued, a slot freed), a stop, or the poll interval."""
-        waits = [asyncio.ensure_future(e.wait()) for e in (self._wakeup, self._stopping)]
-        try:
-            await asyncio.wait(waits, timeout=seconds, return_when="FIRST_COMPLETED")
-        finally:
-            for w in waits:
-                w.cancel()
+        """Until a wake-up (a run queued, a slot freed, a stop) or the poll interval."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self._wakeup.wait()
 
-    async def _claim_one(self) -> bool:
-        async with session_scope(self.maker) as session:
-            run = await repository.claim(session, self.worker_id, utcnow())
-        if run is None:
-            return False
-        held = Held(run, Owner(self.worker_id, run.attempt))
-        self.held[run.run_id] = held
-        if self._on_claim is not None:
-            self._on_claim(run)
-        log.info("run %s claimed (attempt %d)", run.run_id, run.attempt)
-        held.task = asyncio.create_task(self._run_one(held))
-        return True
+    async def _claim(self, slots: int) -> int:
+        """Claims up to `slots` runs in one statement and starts them; how many."""
+        runs = await self.queue.claim(self.worker_id, utcnow(), slots)
+        for run in runs:
+            held = Held(run, Owner(self.worker_id, run.attempt))
+            self.held[run.run_id] = held
+            if self._on_claim is not None:
+                self._on_claim(run)
+            log.info("run %s claimed (attempt %d)", run.run_id, run.attempt)
+            held.task = asyncio.create_task(self._run_one(held))
+        return len(runs)
 
     async def _run_one(self, held: Held) -> None:
         clock = time.perf_counter()
@@ -158,13 +213,8 @@ class QueueWorker:
             status = await self._execute(held.run, held.owner, held.stop)
         except Exception:
             log.exception("run %s failed in the worker", held.run.run_id)
-            async with session_scope(self.maker) as session:
-                await repository.finish_run(
-                    session,
-                    held.run.run_id,
-                    held.owner,
-                    {"status": "failed", "completed_at": utcnow(), "error": "worker error"},
-                )
+            values = {"status": "failed", "completed_at": utcnow(), "error": "worker error"}
+            await self.finish(held.run.run_id, held.owner, values)
         finally:
             self.held.pop(held.run.run_id, None)
             self.executed += 1
@@ -174,7 +224,7 @@ class QueueWorker:
             self._on_finish(held.run, status, time.perf_counter() - clock)
 
     async def _execute_run(self, run: TunixRun, owner: Owner, stop: asyncio.Event) -> str:
-        done = await service.execute(self.maker, self.settings, run, owner, stop)
+        done = await service.execute(self.maker, self.settings, run, owner, stop, self.finish)
         if done.requeued:
             return "pending"
         return str(done.values.get("status")) if done.written else "superseded"
@@ -261,7 +311,7 @@ async def serve_worker(
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    engine = create_engine(settings)
+    engine = create_engine(settings, pre_ping=False)
     metrics = Metrics()
     metrics.watch_writes(engine)
     if metrics_port is not None:
@@ -274,6 +324,7 @@ async def serve_worker(
         concurrency=concurrency,
         on_claim=lambda run: metrics.run_claimed(run.queued_at, run.claimed_at),
         on_finish=lambda run, status, seconds: metrics.run_ended(run.mode, status, seconds),
+        on_write=metrics.observe_write,
     )
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
