@@ -28,12 +28,12 @@ const DEMO_BODY = {
   model_id: "tunix-rt/tiny-gemma3",
   method: "full",
   lr_schedule: "cosine",
-  learning_rate: 0.01,
+  learning_rate: 0.005,
   batch_size: 8,
   max_seq_length: 240,
   num_epochs: 3,
-  max_steps: 500,
-  warmup_steps: 20,
+  max_steps: 300,
+  warmup_steps: 50,
   eval_every_n_steps: 50,
   checkpoint_every_n_steps: 100,
   seed: 0,
@@ -57,11 +57,11 @@ describe("runs page: Tunix status", () => {
     ]);
     expect(screen.getByTestId("run:model")).toHaveValue("tunix-rt/tiny-gemma3");
     expect(screen.getByTestId("run:model").closest(".field")).toHaveTextContent("Gemma 3, 2 layers, width 128");
-    expect(screen.getByTestId("run:learning-rate")).toHaveValue(0.01);
+    expect(screen.getByTestId("run:learning-rate")).toHaveValue(0.005);
     expect(screen.getByTestId("run:batch-size")).toHaveValue(8);
     expect(screen.getByTestId("run:max-seq-length")).toHaveValue(240);
-    expect(screen.getByTestId("run:max-steps")).toHaveValue(500);
-    expect(screen.getByTestId("run:warmup-steps")).toHaveValue(20);
+    expect(screen.getByTestId("run:max-steps")).toHaveValue(300);
+    expect(screen.getByTestId("run:warmup-steps")).toHaveValue(50);
     expect(screen.queryByTestId("run:lora-rank")).not.toBeInTheDocument();
     expect(screen.getByTestId("run:train")).toBeEnabled();
     expect(screen.getByTestId("run:dry-run")).toBeEnabled();
@@ -289,7 +289,7 @@ describe("runs page: the form", () => {
     ]);
 
     await user.selectOptions(screen.getByTestId("run:model"), "tunix-rt/small-gemma3");
-    expect(screen.getByTestId("run:learning-rate")).toHaveValue(0.01);
+    expect(screen.getByTestId("run:learning-rate")).toHaveValue(0.005);
     expect(screen.getByTestId("run:model").closest(".field")).toHaveTextContent("Gemma 3, 4 layers, width 256");
     expect(screen.queryByTestId("run:model-other")).not.toBeInTheDocument();
   });
