@@ -160,3 +160,27 @@ def test_a_write_is_visible_as_soon_as_its_response_arrives(server: str) -> None
             created = client.post("/api/traces", json=body)
             assert created.status_code == 201
             assert client.get(f"/api/traces/{created.json()['id']}").status_code == 200
+
+
+@pytest.mark.training
+def test_demo_generates_builds_trains_and_scores(sqlite_env: dict[str, str]) -> None:
+    """The whole demo, shortened to a few steps (its default length is timed by hand:
+    README, "The demo")."""
+    done = subprocess.run(
+        [*CLI, "demo", "--steps", "4", "--seed", "3"],
+        env=sqlite_env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = done.stdout.splitlines()
+    assert lines[0] == "built hcd_demo-v1: 1440 train, 160 eval"
+    assert any(line.startswith("Training completed: 4 steps, loss ") for line in lines)
+    [score] = [line for line in lines if line.startswith("held-out exact match: ")]
+    assert " of 100 prompts (chance ~47%); " in score
+    run_dir = Path(score.rsplit("artifacts in ", 1)[1])
+    assert (run_dir / "manifest.yaml").is_file()
+    manifest = (run_dir / "manifest.yaml").read_text()
+    assert "learning_rate: 0.005" in manifest and "warmup_steps: 50" in manifest
