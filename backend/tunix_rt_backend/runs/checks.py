@@ -6,6 +6,7 @@ from __future__ import annotations
 import statistics
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,30 +22,43 @@ from tunix_rt_backend.training.catalog import (
     is_builtin,
     local_checkpoint_dir,
 )
-from tunix_rt_backend.training.tokenizer import ByteTokenizer
+from tunix_rt_backend.training.tokenizer import ByteTokenizer, CheckpointTokenizer
+
+if TYPE_CHECKING:  # training.data needs numpy, which only the tunix extra brings
+    from tunix_rt_backend.training.data import Tokenizer
 
 TOKEN_SAMPLE = 200
 
 
-def model_check(model_id: str, models_root: Path) -> tuple[Check, bool]:
-    """(the check, whether the byte tokenizer applies)."""
+def model_check(model_id: str, models_root: Path) -> tuple[Check, Tokenizer | None]:
+    """(the check, the tokenizer the run would use: None when it cannot be read here)."""
     try:
         if is_builtin(model_id):
-            return Check(name="model", ok=True, detail=f"{model_id}: built in, random init"), True
+            check = Check(name="model", ok=True, detail=f"{model_id}: built in, random init")
+            return check, ByteTokenizer()
         path = local_checkpoint_dir(model_id, models_root)
         model_type = checkpoint_model_type(path)
     except ModelNotAvailable as exc:
-        return Check(name="model", ok=False, detail=str(exc)), False
+        return Check(name="model", ok=False, detail=str(exc)), None
     found = [name for name in TOKENIZER_FILES if (path / name).is_file()]
     if not found:
         detail = f"checkpoint at {path} has no tokenizer file ({', '.join(TOKENIZER_FILES)})"
-        return Check(name="model", ok=False, detail=detail), False
+        return Check(name="model", ok=False, detail=detail), None
+    try:
+        tokenizer: Tokenizer | None = CheckpointTokenizer.from_dir(path)
+    except ImportError:  # `tokenizers` comes with the tunix extra
+        tokenizer = None
+    except ModelNotAvailable as exc:
+        return Check(name="model", ok=False, detail=str(exc)), None
     detail = f"{model_type} checkpoint at {path} ({', '.join(found)})"
-    return Check(name="model", ok=True, detail=detail), False
+    return Check(name="model", ok=True, detail=detail), tokenizer
 
 
-async def token_check(session: AsyncSession, dataset_id: uuid.UUID, max_seq_length: int) -> Check:
-    tok = ByteTokenizer()
+async def token_check(
+    session: AsyncSession, dataset_id: uuid.UUID, max_seq_length: int, tok: Tokenizer
+) -> Check:
+    """Counts as the trainer will (data.tokenize: BOS + prompt + completion + EOS) over
+    a sample of the dataset, with the model's own tokenizer."""
     totals: list[int] = []
     prompts: list[int] = []
     rows_stream = datasets_repository.stream_members(session, dataset_id, None, TOKEN_SAMPLE)
@@ -95,7 +109,7 @@ async def dry_run_checks(
     *,
     resuming: bool = False,
 ) -> list[Check]:
-    model, byte_tokens = model_check(request.model_id, models_root)
+    model, tokenizer = model_check(request.model_id, models_root)
     checks = [
         Check(
             name="dataset",
@@ -106,8 +120,11 @@ async def dry_run_checks(
         ),
         model,
     ]
-    if byte_tokens:
-        checks.append(await token_check(session, dataset.id, request.max_seq_length))
+    if tokenizer is not None:
+        checks.append(await token_check(session, dataset.id, request.max_seq_length, tokenizer))
+    elif model.ok:
+        detail = "not counted: reading the checkpoint's tokenizer needs the tunix extra"
+        checks.append(Check(name="tokens", ok=True, detail=detail))
     checks += [
         steps_check(request, dataset),
         output_check(output_path, resuming),
