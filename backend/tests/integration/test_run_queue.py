@@ -461,6 +461,45 @@ async def test_worker_executes_queued_runs_and_metrics_report_them(
     assert 'tunix_db_write_seconds_count{statement="INSERT"}' in text
 
 
+async def test_a_worker_stops_a_run_handed_on_to_a_newer_attempt(
+    client: httpx.AsyncClient, sessionmaker: Maker, settings: Settings
+) -> None:
+    """A worker presumed lost (a long pause) whose run the reaper handed on must stop
+    its own copy: its heartbeat sees the run is no longer its, and stops it."""
+    await sums_dataset(client, 24)
+    run_id = uuid.UUID((await _queue(client))["run_id"])
+    fast = settings.model_copy(
+        update={"worker_poll_seconds": 0.05, "worker_heartbeat_seconds": 0.1}
+    )
+    started, stopped = asyncio.Event(), asyncio.Event()
+
+    async def execute(run: TunixRun, owner: Owner, stop: asyncio.Event) -> str:
+        started.set()
+        await stop.wait()
+        stopped.set()
+        return "superseded"
+
+    worker = QueueWorker(sessionmaker, fast, execute=execute)
+    task = asyncio.create_task(worker.run())
+    try:
+        await asyncio.wait_for(started.wait(), 30)
+        await asyncio.sleep(0.6)  # six heartbeats: a run it holds is left alone
+        assert not stopped.is_set()
+        await _register(sessionmaker, "newer")  # alive: the reaper leaves its runs be
+        async with session_scope(sessionmaker) as session:  # another worker's now
+            await session.execute(
+                update(TunixRun)
+                .where(TunixRun.run_id == run_id)
+                .values(worker_id="newer", attempt=2)
+            )
+        await asyncio.wait_for(stopped.wait(), 10)
+    finally:
+        worker.stop()
+        await asyncio.wait_for(task, 10)
+    row = await _row(sessionmaker, run_id)
+    assert (row.status, row.worker_id, row.attempt) == ("running", "newer", 2)
+
+
 async def test_a_run_past_its_timeout_ends_as_timeout(
     client: httpx.AsyncClient, sessionmaker: Maker
 ) -> None:
