@@ -110,7 +110,8 @@ test("a training run followed live: log lines and loss points arrive, cancel sto
   const downloading = page.waitForEvent("download");
   await last.getByTestId("run:artifact-download").click();
   const download = await downloading;
-  expect(download.suggestedFilename()).toBe(`${name.split("/")[1]}.tar`);
+  // Named after the run (the first 8 hex digits of its id) and the checkpoint's step.
+  expect(download.suggestedFilename()).toBe(`run-${runId.slice(0, 8)}-checkpoints-${name.split("/")[1]}.tar`);
   const tar = readFileSync((await download.path())!);
   expect(tar.length).toBeGreaterThan(1024);
   expect(tar.subarray(257, 262).toString("latin1")).toBe("ustar");

@@ -362,11 +362,14 @@ async def test_download_a_file_and_a_checkpoint_as_tar(
     base = f"/api/tunix/runs/{run_id}/artifacts"
     manifest = await client.get(f"{base}/manifest.yaml/download")
     assert manifest.status_code == 200 and manifest.text == "version: '1.0'\n"
-    assert 'filename="manifest.yaml"' in manifest.headers["content-disposition"]
+    disposition = f'attachment; filename="run-{run_id.hex[:8]}-manifest.yaml"'
+    assert manifest.headers["content-disposition"] == disposition
     nested = await client.get(f"{base}/checkpoints/20/model/params.bin/download")
     assert nested.content == b"\x01" * 5000
     tar = await client.get(f"{base}/checkpoints/20/download")
     assert tar.headers["content-type"] == "application/x-tar"
+    disposition = f'attachment; filename="run-{run_id.hex[:8]}-checkpoints-20.tar"'
+    assert tar.headers["content-disposition"] == disposition
     with tarfile.open(fileobj=io.BytesIO(tar.content)) as archive:
         names = sorted(archive.getnames())
         member = archive.extractfile("20/model/params.bin")

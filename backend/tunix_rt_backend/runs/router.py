@@ -218,7 +218,10 @@ async def download_artifact(
     leave the run's directory get 400."""
     directory = await service.run_dir(session, settings, run_id)
     path = service.artifact_path(directory, filename)
-    download = path.name.replace('"', "")
+    # Named after the run and the path in it (`run-1a2b3c4d-checkpoints-60.tar`), so
+    # downloads of several runs' files do not collide.
+    parts = path.relative_to(directory).parts
+    download = "-".join((f"run-{run_id.hex[:8]}", *parts)).replace('"', "")
     if path.is_dir():
         return StreamingResponse(
             artifacts.tar_stream(path, path.name),
