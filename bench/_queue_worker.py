@@ -57,14 +57,7 @@ async def main(args: argparse.Namespace) -> None:
     async with engine.connect() as conn:  # the pool's first connection, before `go`
         await conn.execute(text("SELECT 1"))
     metrics = Metrics()  # as `tunix-rt worker` counts and times what it does
-    worker = QueueWorker(
-        maker,
-        settings,
-        execute=finish_only,
-        on_claim=lambda run: metrics.run_claimed(run.queued_at, run.claimed_at),
-        on_finish=lambda run, status, seconds: metrics.run_ended(run.mode, status, seconds),
-        on_write=metrics.observe_write,
-    )
+    worker = QueueWorker(maker, settings, execute=finish_only, metrics=metrics)
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, worker.stop)
     print("ready", flush=True)

@@ -43,17 +43,7 @@ def create_app(settings: Settings | None = None, *, worker: bool = False) -> Fas
     metrics = Metrics()
     metrics.watch_writes(engine)
     maker = create_sessionmaker(engine)
-    embedded = (
-        QueueWorker(
-            maker,
-            settings,
-            on_claim=lambda run: metrics.run_claimed(run.queued_at, run.claimed_at),
-            on_finish=lambda run, status, seconds: metrics.run_ended(run.mode, status, seconds),
-            on_write=metrics.observe_write,
-        )
-        if worker
-        else None
-    )
+    embedded = QueueWorker(maker, settings, metrics=metrics) if worker else None
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

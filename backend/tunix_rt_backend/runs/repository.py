@@ -124,12 +124,9 @@ async def claim(
 ) -> list[TunixRun]:
     """Up to `limit` of the oldest pending runs, oldest first, now running under
     `worker_id` with attempt + 1. Takes a fresh session, which the caller commits at
-    once (the claim is its own transaction).
-
-    On PostgreSQL the one UPDATE runs in autocommit: a single statement is atomic, its
-    row locks last until it ends, and it saves the BEGIN and COMMIT round trips."""
+    once (the claim is its own transaction). A worker on PostgreSQL claims through its
+    DriverQueue instead."""
     if _is_postgres(session):
-        await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         statement = _CLAIM_POSTGRES
     else:
         await session.execute(text("BEGIN IMMEDIATE"))
@@ -154,6 +151,10 @@ async def finish_run(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+# Sent to PostgreSQL as text in the finishes' arrays, and cast back.
+_JSON_COLUMNS = frozenset(c.name for c in TunixRun.__table__.c if isinstance(c.type, JSON))
+
+
 def _finish_many_statement(keys: tuple[str, ...]) -> ReturningUpdate[tuple[uuid.UUID]]:
     """PostgreSQL: one UPDATE for many runs of one worker, setting the columns `keys`
     from arrays (one element per run) unnested into rows; JSON goes as text."""
@@ -161,7 +162,7 @@ def _finish_many_statement(keys: tuple[str, ...]) -> ReturningUpdate[tuple[uuid.
     names = ("run_id", "attempt", *keys)
 
     def array(name: str) -> ARRAY[Any]:
-        return ARRAY(Text if isinstance(columns[name].type, JSON) else columns[name].type)
+        return ARRAY(Text if name in _JSON_COLUMNS else columns[name].type)
 
     rows = (
         func.unnest(*(bindparam(f"a_{n}", type_=array(n)) for n in names))
@@ -176,12 +177,7 @@ def _finish_many_statement(keys: tuple[str, ...]) -> ReturningUpdate[tuple[uuid.
             TunixRun.worker_id == bindparam("owner_id", type_=TunixRun.worker_id.type),
             TunixRun.attempt == rows.c.attempt,
         )
-        .values(
-            {
-                k: cast(rows.c[k], JSONB) if isinstance(columns[k].type, JSON) else rows.c[k]
-                for k in keys
-            }
-        )
+        .values({k: cast(rows.c[k], JSONB) if k in _JSON_COLUMNS else rows.c[k] for k in keys})
         .returning(TunixRun.run_id)
     )
 
@@ -273,9 +269,10 @@ class DriverQueue:
             params["a_run_id"] = [run_id for run_id, _, _ in group]
             params["a_attempt"] = [owner.attempt for _, owner, _ in group]
             for key in keys:
-                json = isinstance(TunixRun.__table__.c[key].type, JSON)
                 column = [values[key] for _, _, values in group]
-                params[f"a_{key}"] = [_json_text(v) for v in column] if json else column
+                if key in _JSON_COLUMNS:
+                    column = [_json_text(v) for v in column]
+                params[f"a_{key}"] = column
             written.update(row[0] for row in await self._fetch(statement, params))
         return [run_id in written for run_id, _, _ in items]
 

@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -39,6 +39,9 @@ from tunix_rt_backend.runs.repository import (
     SessionQueue,
 )
 from tunix_rt_backend.settings import Settings
+
+if TYPE_CHECKING:
+    from tunix_rt_backend.metrics import Metrics
 
 log = logging.getLogger("tunix_rt.worker")
 
@@ -113,18 +116,19 @@ class QueueWorker:
         *,
         concurrency: int | None = None,
         execute: Execute | None = None,
-        on_claim: Callable[[TunixRun], None] | None = None,
+        metrics: Metrics | None = None,
         on_finish: Callable[[TunixRun, str, float], None] | None = None,
-        on_write: Callable[[str, float], None] | None = None,
     ) -> None:
+        """`metrics`: where its claims, runs and queue writes are counted and timed;
+        `on_finish(run, status, seconds)`: told each time a run ends here."""
         self.maker = maker
         self.settings = settings
         self.concurrency = concurrency or settings.worker_concurrency
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._execute = execute or self._execute_run
-        self._on_claim = on_claim
+        self.metrics = metrics
         self._on_finish = on_finish
-        self.queue = repository.queue_for(maker, on_write)
+        self.queue = repository.queue_for(maker, metrics.observe_write if metrics else None)
         self.finish = Finisher(self.queue)
         self.held: dict[uuid.UUID, Held] = {}
         self._suspects: set[uuid.UUID] = set()
@@ -200,8 +204,8 @@ class QueueWorker:
         for run in runs:
             held = Held(run, Owner(self.worker_id, run.attempt))
             self.held[run.run_id] = held
-            if self._on_claim is not None:
-                self._on_claim(run)
+            if self.metrics is not None:
+                self.metrics.run_claimed(run.queued_at, run.claimed_at)
             log.info("run %s claimed (attempt %d)", run.run_id, run.attempt)
             held.task = asyncio.create_task(self._run_one(held))
         return len(runs)
@@ -220,8 +224,11 @@ class QueueWorker:
             self.executed += 1
             self.wake()  # a slot is free
         log.info("run %s ended: %s", held.run.run_id, status)
+        seconds = time.perf_counter() - clock
+        if self.metrics is not None:
+            self.metrics.run_ended(held.run.mode, status, seconds)
         if self._on_finish is not None:
-            self._on_finish(held.run, status, time.perf_counter() - clock)
+            self._on_finish(held.run, status, seconds)
 
     async def _execute_run(self, run: TunixRun, owner: Owner, stop: asyncio.Event) -> str:
         done = await service.execute(self.maker, self.settings, run, owner, stop, self.finish)
@@ -322,9 +329,7 @@ async def serve_worker(
         create_sessionmaker(engine),
         settings,
         concurrency=concurrency,
-        on_claim=lambda run: metrics.run_claimed(run.queued_at, run.claimed_at),
-        on_finish=lambda run, status, seconds: metrics.run_ended(run.mode, status, seconds),
-        on_write=metrics.observe_write,
+        metrics=metrics,
     )
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
