@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import ipaddress
+import logging
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
@@ -102,6 +103,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _log_to_stderr() -> None:
+    """Tunix RT's own log lines (the worker's claims and ends, errors) on stderr at INFO,
+    beside uvicorn's, for `serve` and `worker` alike."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger = logging.getLogger("tunix_rt")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+
+
 def _serve(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
@@ -124,6 +136,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         f"tunix-rt: serving on http://{host}:{port} (database: {_redacted(settings)}; "
         f"{'embedded worker' if worker else 'no embedded worker'})"
     )
+    _log_to_stderr()
     uvicorn.run(create_app(settings, worker=worker), host=host, port=port, log_level="info")
 
 
@@ -134,6 +147,7 @@ def _worker(settings: Settings, args: argparse.Namespace) -> None:
         raise CliError("--concurrency must be between 1 and 64")
     if settings.is_sqlite:
         migrate.upgrade(settings.db_url)
+    _log_to_stderr()
     asyncio.run(serve_worker(settings, args.concurrency, args.metrics_port))
 
 

@@ -178,6 +178,9 @@ def test_embedded_worker_drains_the_queue_on_sqlite(tmp_path: Path) -> None:
             detail = client.get(f"/api/tunix/runs/{run_id}").json()
             assert (detail["status"], detail["attempt"]) == ("completed", 1)
             assert detail["worker_id"] and detail["claimed_at"] >= detail["queued_at"]
+    # The server's log says what its worker did, as `tunix-rt worker`'s does.
+    claimed = {m[1] for m in CLAIMED.finditer((tmp_path / "serve.log").read_text())}
+    assert claimed == set(queued)
 
 
 def _trainer_pids(output_dir: Path) -> list[int]:

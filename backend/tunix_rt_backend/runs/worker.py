@@ -315,9 +315,6 @@ async def serve_worker(
     from tunix_rt_backend.db.engine import create_engine, create_sessionmaker
     from tunix_rt_backend.metrics import Metrics
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
     engine = create_engine(settings, pre_ping=False)
     metrics = Metrics()
     metrics.watch_writes(engine)
