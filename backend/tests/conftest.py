@@ -25,6 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tunix_rt_backend.app import create_app
 from tunix_rt_backend.db import migrate
 from tunix_rt_backend.db.base import Base
+from tunix_rt_backend.job_kinds import job_kinds
+from tunix_rt_backend.jobs.worker import QueueWorker
 from tunix_rt_backend.settings import Settings
 
 T = TypeVar("T")
@@ -135,6 +137,26 @@ def sessionmaker(
 ) -> async_sessionmaker[AsyncSession]:
     maker: async_sessionmaker[AsyncSession] = app_and_client[0].state.sessionmaker  # type: ignore[attr-defined]
     return maker
+
+
+@pytest.fixture
+async def worker(
+    app_and_client: tuple[object, httpx.AsyncClient], settings: Settings
+) -> AsyncIterator[QueueWorker]:
+    """A queue worker on the app's database, as `tunix-rt serve` embeds one: training
+    runs need one (the app under test is built without it)."""
+    app = app_and_client[0]
+    queue_worker = QueueWorker(app.state.sessionmaker, settings, job_kinds())  # type: ignore[attr-defined]
+    app.state.worker = queue_worker  # type: ignore[attr-defined]  # the API's nudges reach it
+    task = asyncio.create_task(queue_worker.run())
+    await asyncio.wait(
+        {task, asyncio.ensure_future(queue_worker.started.wait())}, return_when="FIRST_COMPLETED"
+    )
+    try:
+        yield queue_worker
+    finally:
+        queue_worker.stop()
+        await task
 
 
 async def _empty_tables(maker: async_sessionmaker[AsyncSession]) -> None:

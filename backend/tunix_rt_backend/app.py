@@ -20,14 +20,16 @@ from tunix_rt_backend.auth.router import router as auth_router
 from tunix_rt_backend.datasets.router import router as datasets_router
 from tunix_rt_backend.db.engine import create_engine, create_sessionmaker, session_scope
 from tunix_rt_backend.deps import SessionMakerDep
-from tunix_rt_backend.errors import install_error_handlers
+from tunix_rt_backend.error_handlers import install_error_handlers
 from tunix_rt_backend.generators.router import router as generators_router
 from tunix_rt_backend.health.rediai import RediHealthProbe
 from tunix_rt_backend.health.router import router as health_router
+from tunix_rt_backend.job_kinds import job_kinds
+from tunix_rt_backend.jobs.service import add_queue_metrics
+from tunix_rt_backend.jobs.worker import QueueWorker
 from tunix_rt_backend.kit.body import body_component_schemas
 from tunix_rt_backend.metrics import HttpMetrics, Metrics
 from tunix_rt_backend.runs.router import router as runs_router
-from tunix_rt_backend.runs.worker import QueueWorker
 from tunix_rt_backend.settings import Settings, load_settings
 from tunix_rt_backend.sft.router import router as sft_router
 from tunix_rt_backend.traces.router import router as traces_router
@@ -42,8 +44,10 @@ def create_app(settings: Settings | None = None, *, worker: bool = False) -> Fas
     engine = create_engine(settings)
     metrics = Metrics()
     metrics.watch_writes(engine)
+    kinds = job_kinds()
+    add_queue_metrics(metrics, kinds)
     maker = create_sessionmaker(engine)
-    embedded = QueueWorker(maker, settings, metrics=metrics) if worker else None
+    embedded = QueueWorker(maker, settings, kinds, metrics=metrics) if worker else None
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -108,7 +112,7 @@ def _install_metrics(app: FastAPI, metrics: Metrics) -> None:
         responses={200: {"content": {"text/plain": {}}}},
     )
     async def prometheus_metrics(maker: SessionMakerDep) -> Response:
-        """Prometheus text format: runs by status, queue depth, run durations,
+        """Prometheus text format: jobs by kind and status, queue depth, job durations,
         enqueue-to-start latency, database write latency, HTTP requests."""
         async with session_scope(maker) as session:
             body = await metrics.exposition(session)

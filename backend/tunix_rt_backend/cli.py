@@ -11,7 +11,6 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -20,7 +19,7 @@ from tunix_rt_backend.auth.schemas import Scope
 from tunix_rt_backend.datasets import cli as datasets_cli
 from tunix_rt_backend.db import migrate
 from tunix_rt_backend.db.engine import create_engine, create_sessionmaker, session_scope
-from tunix_rt_backend.errors import AppError
+from tunix_rt_backend.errors import AppError, ValidationFailed
 from tunix_rt_backend.runs import cli as runs_cli
 from tunix_rt_backend.settings import Settings, SettingsError, load_settings
 
@@ -36,14 +35,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
         args.handler(settings, args)
-    except (SettingsError, CliError, AppError) as exc:
-        print(f"tunix-rt: {exc}", file=sys.stderr)
-        return 2 if isinstance(exc, SettingsError) else 1
-    except (RequestValidationError, ValidationError) as exc:
-        for err in exc.errors():
+    except (ValidationFailed, ValidationError) as exc:
+        errors = exc.errors if isinstance(exc, ValidationFailed) else exc.errors()
+        for err in errors:
             where = ".".join(str(part) for part in err["loc"] if part not in ("body", "query"))
             print(f"tunix-rt: {where or 'input'}: {err['msg']}", file=sys.stderr)
         return 1
+    except (SettingsError, CliError, AppError) as exc:
+        print(f"tunix-rt: {exc}", file=sys.stderr)
+        return 2 if isinstance(exc, SettingsError) else 1
     return 0
 
 
@@ -141,14 +141,15 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def _worker(settings: Settings, args: argparse.Namespace) -> None:
-    from tunix_rt_backend.runs.worker import serve_worker
+    from tunix_rt_backend.job_kinds import job_kinds
+    from tunix_rt_backend.jobs.worker import serve_worker
 
     if args.concurrency is not None and not 1 <= args.concurrency <= 64:
         raise CliError("--concurrency must be between 1 and 64")
     if settings.is_sqlite:
         migrate.upgrade(settings.db_url)
     _log_to_stderr()
-    asyncio.run(serve_worker(settings, args.concurrency, args.metrics_port))
+    asyncio.run(serve_worker(settings, job_kinds(), args.concurrency, args.metrics_port))
 
 
 def _openapi(settings: Settings, _: argparse.Namespace) -> None:

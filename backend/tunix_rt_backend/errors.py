@@ -1,22 +1,17 @@
 """Domain errors and the one error body shape: `{"error": "<Name>", "detail": "..."}`.
 
-Services raise `AppError` subclasses; `install_error_handlers` maps them (and the
-framework's own errors) to status codes. 422 keeps FastAPI's list of field errors in
-`detail` so clients can show them field by field.
+Services raise `AppError` subclasses, and nothing of a web framework: the CLI and the
+workers call them too. `error_handlers.install_error_handlers` maps them (and the
+framework's own errors) to status codes. A 422 keeps the list of field errors in
+`detail` (FastAPI's shape) so clients can show them field by field.
 """
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Sequence
 from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from starlette.exceptions import HTTPException as StarletteHTTPException
-
-log = logging.getLogger(__name__)
 
 
 class ErrorBody(BaseModel):
@@ -77,8 +72,19 @@ class Forbidden(AppError):
     status_code = 403
 
 
-def error_response(status_code: int, error: str, detail: str, **kw: Any) -> JSONResponse:
-    return JSONResponse({"error": error, "detail": detail}, status_code=status_code, **kw)
+class ValidationFailed(AppError):
+    """Input that passed its schema but not a rule checked later (a path outside the
+    artifact root, a count over a limit): a 422 with field errors, as the schema's own."""
+
+    status_code = 422
+
+    def __init__(self, errors: Sequence[dict[str, Any]]) -> None:
+        super().__init__("; ".join(str(e.get("msg", "")) for e in errors))
+        self.errors = list(errors)
+
+    @classmethod
+    def field(cls, loc: tuple[str | int, ...], msg: str, type_: str) -> ValidationFailed:
+        return cls([field_error(loc, msg, type_)])
 
 
 def responses(*errors: type[AppError], validation: bool = False) -> dict[int | str, Any]:
@@ -91,7 +97,7 @@ def responses(*errors: type[AppError], validation: bool = False) -> dict[int | s
     return out
 
 
-_HTTP_ERROR_NAMES = {
+HTTP_ERROR_NAMES = {
     400: "BadRequest",
     401: "Unauthorized",
     403: "Forbidden",
@@ -110,25 +116,3 @@ def field_error(loc: tuple[str | int, ...], msg: str, type_: str) -> dict[str, A
 def clean_validation_errors(errors: Any) -> list[dict[str, Any]]:
     """Field errors without the offending input (which may be megabytes) or doc URLs."""
     return [{"loc": list(err["loc"]), "msg": err["msg"], "type": err["type"]} for err in errors]
-
-
-def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(AppError)
-    async def _app_error(_: Request, exc: AppError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-        return error_response(exc.status_code, exc.name, exc.detail, headers=headers)
-
-    @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        body = {"error": "ValidationError", "detail": clean_validation_errors(exc.errors())}
-        return JSONResponse(body, status_code=422)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        name = _HTTP_ERROR_NAMES.get(exc.status_code, "HTTPError")
-        return error_response(exc.status_code, name, str(exc.detail), headers=exc.headers)
-
-    @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", exc_info=exc)
-        return error_response(500, "InternalError", "An unexpected error occurred.")

@@ -1,54 +1,45 @@
 """Prometheus metrics (`GET /metrics`, and `tunix-rt worker --metrics-port`).
 
-Run counts by status and the queue depth are read from the database at each scrape,
-so every process reports the same truth. What only one process sees (HTTP requests,
-its database writes, the runs its worker executed) is counted in that process.
+What the database knows (jobs by kind and status, the queue's depth) is read at each
+scrape by the collectors that domains add, so every process reports the same truth.
+What only one process sees (HTTP requests, its database writes, the jobs its worker
+executed) is counted in that process. Imports no domain.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.exposition import generate_latest
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tunix_rt_backend.runs import repository
-from tunix_rt_backend.runs.schemas import RunState
-
-RUN_STATES: tuple[RunState, ...] = (
-    "pending",
-    "running",
-    "completed",
-    "failed",
-    "timeout",
-    "cancelled",
-)
-# Seconds: runs last from a second (a dry run) to days.
-RUN_BUCKETS = (1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 12 * 3600, 48 * 3600)
+# Seconds: jobs last from a second (a dry run) to days.
+JOB_BUCKETS = (1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 12 * 3600, 48 * 3600)
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 _WRITES = ("INSERT", "UPDATE", "DELETE")
+# Reads the database at a scrape and sets the gauges it made in `Metrics.registry`.
+Collector = Callable[[AsyncSession], Awaitable[None]]
 
 
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
-        self.runs = Gauge("tunix_runs", "Runs in the registry, by status", ["status"], registry=r)
-        self.queue_depth = Gauge("tunix_run_queue_depth", "Runs waiting for a worker", registry=r)
-        self.run_duration = Histogram(
-            "tunix_run_duration_seconds",
-            "Run duration, from start to end, by mode and end status",
-            ["mode", "status"],
-            buckets=RUN_BUCKETS,
+        self.job_duration = Histogram(
+            "tunix_job_duration_seconds",
+            "Job duration on a worker, from its claim to its end, by kind and end status",
+            ["kind", "status"],
+            buckets=JOB_BUCKETS,
             registry=r,
         )
         self.enqueue_to_start = Histogram(
-            "tunix_run_enqueue_to_start_seconds",
-            "From a run's queueing to a worker's claim",
+            "tunix_job_enqueue_to_start_seconds",
+            "From a job's queueing to a worker's claim",
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
@@ -72,21 +63,23 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
+        self._collectors: list[Collector] = []
 
-    def run_claimed(self, queued_at: Any, claimed_at: Any) -> None:
+    def add_collector(self, collect: Collector) -> None:
+        self._collectors.append(collect)
+
+    def job_claimed(self, queued_at: Any, claimed_at: Any) -> None:
         if queued_at is not None and claimed_at is not None:
             self.enqueue_to_start.observe(max((claimed_at - queued_at).total_seconds(), 0.0))
 
-    def run_ended(self, mode: str, status: str, seconds: float | None) -> None:
-        if seconds is not None and status in RUN_STATES:
-            self.run_duration.labels(mode, status).observe(seconds)
+    def job_ended(self, kind: str, status: str, seconds: float) -> None:
+        if status != "superseded":  # another attempt owns the job's end
+            self.job_duration.labels(kind, status).observe(seconds)
 
     async def exposition(self, session: AsyncSession | None) -> bytes:
         if session is not None:
-            counts = await repository.count_by_status(session)
-            for state in RUN_STATES:
-                self.runs.labels(state).set(counts.get(state, 0))
-            self.queue_depth.set(counts.get("pending", 0))
+            for collect in self._collectors:
+                await collect(session)
         return generate_latest(self.registry)
 
     def observe_write(self, verb: str, seconds: float) -> None:

@@ -20,9 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tests.factories import sums_dataset
 from tunix_rt_backend.db.engine import session_scope
 from tunix_rt_backend.db.models import TunixRun
+from tunix_rt_backend.jobs import output
+from tunix_rt_backend.jobs.output import JobOutput
+from tunix_rt_backend.jobs.worker import QueueWorker
 from tunix_rt_backend.kit.time import utcnow
-from tunix_rt_backend.runs import logs
-from tunix_rt_backend.runs.logs import RunLog
+from tunix_rt_backend.runs.execution import TRAIN, TrainerEvents
 from tunix_rt_backend.settings import Settings
 
 Maker = async_sessionmaker[AsyncSession]
@@ -64,11 +66,13 @@ def _metric(step: int, name: str, value: float) -> bytes:
 async def _write_lines(
     maker: Maker, run_id: uuid.UUID, batches: list[list[tuple[str, bytes]]]
 ) -> None:
-    async with RunLog(maker, run_id) as run_log:
+    """Lines as a worker stores a trainer's: each flushed batch one write."""
+    async with JobOutput(maker, run_id) as out:
+        trainer = TrainerEvents(out, run_id)
         for batch in batches:
             for stream, line in batch:
-                run_log.line(stream, line)
-            await run_log.flush()
+                trainer(stream, line)
+            await out.flush()
 
 
 async def _sse(
@@ -147,14 +151,15 @@ async def test_resume_after_a_disconnect_yields_every_seq_once(
 async def test_a_live_run_streams_as_lines_arrive_then_ends(
     client: httpx.AsyncClient, sessionmaker: Maker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(logs, "POLL_INTERVAL_S", 0.02)
+    monkeypatch.setattr(output, "POLL_INTERVAL_S", 0.02)
     run_id = await _run_row(sessionmaker)
 
     async def produce() -> None:
-        async with RunLog(sessionmaker, run_id) as run_log:
+        async with JobOutput(sessionmaker, run_id) as out:
+            trainer = TrainerEvents(out, run_id)
             for n in range(5):
-                run_log.line("stdout", _metric(n, "train/loss", 5.0 - n))
-                run_log.line("stdout", f"step {n}\n".encode())
+                trainer("stdout", _metric(n, "train/loss", 5.0 - n))
+                trainer("stdout", f"step {n}\n".encode())
                 await asyncio.sleep(0.05)
         await _finish(sessionmaker, run_id)
 
@@ -174,7 +179,7 @@ async def test_a_live_run_streams_as_lines_arrive_then_ends(
 
 async def test_an_idle_stream_sends_heartbeats(sessionmaker: Maker) -> None:
     run_id = await _run_row(sessionmaker)
-    stream = logs.events(sessionmaker, run_id, 0, poll_s=0.01, heartbeat_s=0.05)
+    stream = output.events(sessionmaker, TRAIN, run_id, 0, poll_s=0.01, heartbeat_s=0.05)
     kinds = [(await anext(stream))["event"] for _ in range(3)]
     await stream.aclose()
     assert kinds == ["status", "heartbeat", "heartbeat"]
@@ -278,7 +283,7 @@ def _processes_using(directory: Path) -> list[int]:
 
 @pytest.mark.training
 async def test_cancel_a_running_run_stops_it_with_a_checkpoint_and_no_orphans(
-    client: httpx.AsyncClient, sessionmaker: Maker, settings: Settings
+    client: httpx.AsyncClient, sessionmaker: Maker, settings: Settings, worker: QueueWorker
 ) -> None:
     await sums_dataset(client)
     body = _body(dry_run=False, max_steps=100_000, checkpoint_every_n_steps=10_000)

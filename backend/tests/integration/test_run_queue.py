@@ -19,10 +19,13 @@ from tests.factories import count_rows, sums_dataset
 from tunix_rt_backend.app import create_app
 from tunix_rt_backend.db.engine import session_scope
 from tunix_rt_backend.db.models import TunixRun, Worker
+from tunix_rt_backend.job_kinds import job_kinds
+from tunix_rt_backend.jobs import repository
+from tunix_rt_backend.jobs.kinds import JobContext, JobKind
+from tunix_rt_backend.jobs.repository import Owner
+from tunix_rt_backend.jobs.worker import Finisher, Held, QueueWorker
 from tunix_rt_backend.kit.time import utcnow
-from tunix_rt_backend.runs import repository
-from tunix_rt_backend.runs.repository import Owner
-from tunix_rt_backend.runs.worker import Finisher, QueueWorker
+from tunix_rt_backend.runs.execution import TRAIN
 from tunix_rt_backend.settings import Settings
 
 Maker = async_sessionmaker[AsyncSession]
@@ -71,7 +74,7 @@ async def _claim_many(maker: Maker, worker_id: str, limit: int) -> list[TunixRun
     """A claim as a worker makes it (on PostgreSQL, its DriverQueue's)."""
     queue = repository.queue_for(maker)
     try:
-        return await queue.claim(worker_id, utcnow(), limit)
+        return await queue.claim(TRAIN, worker_id, utcnow(), limit)
     finally:
         await queue.close()
 
@@ -304,7 +307,7 @@ async def test_finishes_that_come_together_commit_together_under_their_guards(
     try:
         written = await asyncio.gather(
             *(
-                finish(r.run_id, o, values(n))
+                finish(TRAIN, r.run_id, o, values(n))
                 for n, (r, o) in enumerate(zip(claimed, owners, strict=True))
             )
         )
@@ -338,7 +341,10 @@ async def test_a_bad_finish_fails_alone(client: httpx.AsyncClient, sessionmaker:
     values: list[dict[str, Any]] = [{"status": "completed"}, bad, {"status": "failed"}]
     try:
         results = await asyncio.gather(
-            *(finish(r.run_id, Owner("w1", 1), v) for r, v in zip(claimed, values, strict=True)),
+            *(
+                finish(TRAIN, r.run_id, Owner("w1", 1), v)
+                for r, v in zip(claimed, values, strict=True)
+            ),
             return_exceptions=True,
         )
     finally:
@@ -359,8 +365,8 @@ async def test_a_superseded_attempt_cannot_complete_the_run(
     async with session_scope(sessionmaker) as session:  # "old" goes silent
         await session.execute(update(Worker).values(heartbeat_at=utcnow() - timedelta(minutes=5)))
     async with session_scope(sessionmaker) as session:
-        reaped = await repository.reap(session, utcnow(), timedelta(seconds=30))
-    assert [(str(r.run_id), r.status) for r in reaped] == [(queued["run_id"], "pending")]
+        reaped = await repository.reap(session, [TRAIN], utcnow(), timedelta(seconds=30))
+    assert [(str(r.job_id), r.status) for r in reaped] == [(queued["run_id"], "pending")]
     row = await _row(sessionmaker, queued["run_id"])
     assert (row.status, row.worker_id) == ("pending", None)
     assert row.error is not None and row.error.startswith("worker lost (old) at attempt 1")
@@ -369,15 +375,15 @@ async def test_a_superseded_attempt_cannot_complete_the_run(
     assert again is not None and again.attempt == 2
 
     async with session_scope(sessionmaker) as session:
-        stale = await repository.finish_run(
-            session, again.run_id, Owner("old", 1), {"status": "completed"}
+        stale = await repository.finish(
+            session, TRAIN, again.run_id, Owner("old", 1), {"status": "completed"}
         )
     assert stale is False
     row = await _row(sessionmaker, queued["run_id"])
     assert (row.status, row.worker_id, row.attempt) == ("running", "new", 2)
     async with session_scope(sessionmaker) as session:
-        assert await repository.finish_run(
-            session, again.run_id, Owner("new", 2), {"status": "completed"}
+        assert await repository.finish(
+            session, TRAIN, again.run_id, Owner("new", 2), {"status": "completed"}
         )
     assert (await _row(sessionmaker, queued["run_id"])).status == "completed"
 
@@ -393,7 +399,7 @@ async def test_a_lost_worker_at_its_last_attempt_fails_the_run(
     await _register(sessionmaker, "alive")
     assert await _claim(sessionmaker, "lost") is not None
     async with session_scope(sessionmaker) as session:
-        reaped = await repository.reap(session, utcnow(), timedelta(seconds=30))
+        reaped = await repository.reap(session, [TRAIN], utcnow(), timedelta(seconds=30))
     assert [r.status for r in reaped] == ["failed"]
     row = await _row(sessionmaker, queued["run_id"])
     assert (row.status, row.attempt) == ("failed", 1)
@@ -413,11 +419,13 @@ async def test_a_fresh_worker_keeps_its_runs(
     run = await _claim(sessionmaker, "busy")
     assert run is not None
     async with session_scope(sessionmaker) as session:
-        assert await repository.reap(session, utcnow(), timedelta(seconds=30)) == []
-        held = await repository.heartbeat(session, "busy", utcnow(), [run.run_id, uuid.uuid4()])
+        assert await repository.reap(session, [TRAIN], utcnow(), timedelta(seconds=30)) == []
+        held = await repository.heartbeat(
+            session, "busy", utcnow(), {TRAIN: [run.run_id, uuid.uuid4()]}
+        )
     assert held == {run.run_id}
     async with session_scope(sessionmaker) as session:
-        assert await repository.heartbeat(session, "gone", utcnow(), []) is None
+        assert await repository.heartbeat(session, "gone", utcnow(), {}) is None
 
 
 # --- an in-process worker and /metrics --------------------------------------------------
@@ -434,12 +442,12 @@ async def test_worker_executes_queued_runs_and_metrics_report_them(
     ended: list[str] = []
     all_ended = asyncio.Event()
 
-    def on_finish(_: TunixRun, status: str, __: float) -> None:
+    def on_finish(_: Held, status: str, __: float) -> None:
         ended.append(status)
         if len(ended) == 5:
             all_ended.set()
 
-    worker = QueueWorker(sessionmaker, fast, concurrency=2, on_finish=on_finish)
+    worker = QueueWorker(sessionmaker, fast, job_kinds(), concurrency=2, on_finish=on_finish)
     task = asyncio.create_task(worker.run())
     await asyncio.wait_for(all_ended.wait(), 60)
     worker.stop()
@@ -453,8 +461,8 @@ async def test_worker_executes_queued_runs_and_metrics_report_them(
 
     await _queue(client)
     text = (await client.get("/metrics")).text
-    assert 'tunix_runs{status="completed"} 5.0' in text
-    assert "tunix_run_queue_depth 1.0" in text
+    assert 'tunix_jobs{kind="train",status="completed"} 5.0' in text
+    assert 'tunix_job_queue_depth{kind="train"} 1.0' in text
     assert (
         'tunix_http_requests_total{method="POST",route="/api/tunix/run",status="202"} 6.0' in text
     )
@@ -473,13 +481,14 @@ async def test_a_worker_stops_a_run_handed_on_to_a_newer_attempt(
     )
     started, stopped = asyncio.Event(), asyncio.Event()
 
-    async def execute(run: TunixRun, owner: Owner, stop: asyncio.Event) -> str:
+    async def execute(ctx: JobContext) -> dict[str, Any]:
         started.set()
-        await stop.wait()
+        await ctx.stop.event.wait()
         stopped.set()
-        return "superseded"
+        return {"status": "failed"}
 
-    worker = QueueWorker(sessionmaker, fast, execute=execute)
+    # The train kind's table with a handler that waits for its stop.
+    worker = QueueWorker(sessionmaker, fast, [JobKind("train", TunixRun, execute)])
     task = asyncio.create_task(worker.run())
     try:
         await asyncio.wait_for(started.wait(), 30)
@@ -501,7 +510,7 @@ async def test_a_worker_stops_a_run_handed_on_to_a_newer_attempt(
 
 
 async def test_a_run_past_its_timeout_ends_as_timeout(
-    client: httpx.AsyncClient, sessionmaker: Maker
+    client: httpx.AsyncClient, sessionmaker: Maker, worker: QueueWorker
 ) -> None:
     await sums_dataset(client, 24)
     response = await client.post(
@@ -529,17 +538,44 @@ async def test_the_driver_queue_starts_afresh_after_losing_its_connection(
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             await sums_dataset(client, 24)
             first, second = (await _queue(client))["run_id"], (await _queue(client))["run_id"]
-        [run] = await queue.claim("w1", utcnow(), 1)
+        [run] = await queue.claim(TRAIN, "w1", utcnow(), 1)
         assert str(run.run_id) == first
         pid = queue._driver.get_server_pid()
         async with maker() as session:  # the server drops the worker's connection
             await session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
         with pytest.raises(Exception):  # noqa: B017 (asyncpg's error depends on timing)
-            await queue.claim("w1", utcnow(), 1)
-        [again] = await queue.claim("w1", utcnow(), 1)  # a new connection
+            await queue.claim(TRAIN, "w1", utcnow(), 1)
+        [again] = await queue.claim(TRAIN, "w1", utcnow(), 1)  # a new connection
         assert str(again.run_id) == second
         assert queue._driver.get_server_pid() != pid
     finally:
         await queue.close()
         await _empty_tables(maker)
         await app.state.engine.dispose()
+
+
+async def test_a_sync_training_run_with_no_live_worker_is_refused_at_once(
+    client: httpx.AsyncClient, sessionmaker: Maker
+) -> None:
+    await sums_dataset(client, 24)
+    await _register(sessionmaker, "stale", heartbeat_age_s=600)  # dead, not yet reaped
+    response = await client.post("/api/tunix/run", json=_body(dry_run=False))
+    assert response.status_code == 503
+    assert response.json()["error"] == "NoWorker"
+    assert "tunix-rt worker" in response.json()["detail"]
+    assert await count_rows(sessionmaker, TunixRun) == 0
+    # Queued instead, it waits for a worker to come.
+    assert (await _queue(client, dry_run=False))["status"] == "pending"
+
+
+async def test_a_sync_training_run_is_executed_by_a_worker_and_answered(
+    client: httpx.AsyncClient, sessionmaker: Maker, worker: QueueWorker
+) -> None:
+    await sums_dataset(client, 24)
+    # Fails its checks on the worker (a sequence too short for any example).
+    response = await client.post("/api/tunix/run", json=_body(dry_run=False, max_seq_length=16))
+    result = response.json()
+    assert (response.status_code, result["status"]) == (202, "failed")
+    assert result["message"] == "Run failed its checks: tokens."
+    row = await _row(sessionmaker, result["run_id"])
+    assert (row.worker_id, row.attempt) == (worker.worker_id, 1)

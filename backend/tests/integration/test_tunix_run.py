@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.factories import count_rows, sums_dataset
 from tunix_rt_backend.db.models import TunixRun
+from tunix_rt_backend.jobs.worker import QueueWorker
 from tunix_rt_backend.runs import service as runs_service
 from tunix_rt_backend.settings import Settings
 
@@ -155,6 +156,7 @@ async def test_local_run_trains_and_records_the_outcome(
     client: httpx.AsyncClient,
     sessionmaker: async_sessionmaker[AsyncSession],
     settings: Settings,
+    worker: QueueWorker,
 ) -> None:
     await sums_dataset(client)
     body = _run_body(

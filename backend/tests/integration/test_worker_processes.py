@@ -23,7 +23,7 @@ from tests.conftest import create_pg_database, drop_pg_database
 from tests.factories import free_port
 
 CLI = [sys.executable, "-m", "tunix_rt_backend.cli"]
-CLAIMED = re.compile(r"run ([0-9a-f-]{36}) claimed \(attempt (\d+)\)")
+CLAIMED = re.compile(r"train job ([0-9a-f-]{36}) claimed \(attempt (\d+)\)")
 # Fast liveness for the tests: a heartbeat every 0.5 s, presumed lost after 2 s.
 FAST_WORKERS = {
     "WORKER_POLL_SECONDS": "0.5",
@@ -164,8 +164,8 @@ def test_four_workers_execute_every_run_exactly_once(
         assert {r["run_id"] for r in completed} == queued
         assert {r["attempt"] for r in completed} == {1}
         metrics = client.get("/metrics").text
-        assert 'tunix_runs{status="completed"} 200.0' in metrics
-        assert "tunix_run_queue_depth 0.0" in metrics
+        assert 'tunix_jobs{kind="train",status="completed"} 200.0' in metrics
+        assert 'tunix_job_queue_depth{kind="train"} 0.0' in metrics
 
 
 def test_embedded_worker_drains_the_queue_on_sqlite(tmp_path: Path) -> None:
@@ -269,3 +269,79 @@ def test_lost_and_stopped_workers_hand_the_run_on_and_it_resumes(
         assert done["summary"]["steps"] == 120
         assert [c[0] for c in second.claims()] == [run_id]
         assert [c[1] for c in third.claims()] == [3]
+
+
+@pytest.mark.training
+def test_a_sync_run_outlives_the_server_that_accepted_it(
+    pg_env: dict[str, str], tmp_path: Path
+) -> None:
+    """A synchronous run is a queued run that the request waits for: SIGKILL the server
+    (and its embedded worker) mid-run, and a worker elsewhere takes the run over from
+    its checkpoint and ends it. The waiting request is lost; the run is not."""
+    port = free_port()
+    log = tmp_path / "serve.log"
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [*CLI, "serve", "--port", str(port)], env=pg_env, stdout=out, stderr=out
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for(lambda: _healthy(base), 60, f"server did not start:\n{log.read_text()}")
+        with httpx.Client(base_url=base, timeout=30) as client:
+            _sums_dataset(client)
+        body = {
+            "dataset_key": "sums-v1",
+            "model_id": "tunix-rt/tiny-gemma3",
+            "max_seq_length": 160,
+            "dry_run": False,
+            "max_steps": 60,
+            "learning_rate": 3e-3,
+            "checkpoint_every_n_steps": 10,
+            "num_generations": 0,
+        }
+        waiting = subprocess.Popen(  # the client that waits, in a process of its own
+            [sys.executable, "-c", _POST, f"{base}/api/tunix/run", orjson.dumps(body).decode()],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        runs = Path(pg_env["DATA_DIR"]) / "artifacts" / "runs"
+        out = _wait_for(
+            lambda: next((p for p in runs.glob("*") if _latest_checkpoint(p) >= 10), None),
+            180,
+            "no checkpoint",
+        )
+        run_id = out.name
+        server.kill()  # the server and its worker, mid-run
+        server.wait(timeout=30)
+        waiting.communicate(timeout=30)  # its request ended with the connection
+        _wait_for(lambda: not _trainer_pids(out), 60, "the trainer outlived its server")
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+    with _server(pg_env, tmp_path / "after.log", "--no-worker") as client:
+        assert _run(client, run_id)["status"] == "running"  # held by a dead worker
+        rescuer = WorkerProcess(pg_env, tmp_path / "rescuer.log")
+        try:
+            _wait_for(
+                lambda: _run(client, run_id)["status"] not in ("pending", "running"),
+                240,
+                "the run did not finish",
+            )
+        finally:
+            assert rescuer.stop() == 0
+        detail = _run(client, run_id)
+        assert (detail["status"], detail["attempt"]) == ("completed", 2), detail["stderr"]
+        assert detail["error"] is None or detail["error"].startswith("worker lost")
+        done = orjson.loads(detail["stdout"].strip().splitlines()[-1])
+        assert done["summary"]["start_step"] >= 10 and done["summary"]["steps"] == 60
+
+
+_POST = """
+import sys, httpx
+try:
+    httpx.post(sys.argv[1], content=sys.argv[2],
+               headers={"content-type": "application/json"}, timeout=600)
+except httpx.TransportError as exc:
+    print("connection lost:", exc)
+"""

@@ -8,7 +8,6 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -25,7 +24,7 @@ from tunix_rt_backend.datasets.schemas import (
 )
 from tunix_rt_backend.datasets.stats import DatasetDigest
 from tunix_rt_backend.db.models import Dataset
-from tunix_rt_backend.errors import Conflict, NotFound, field_error
+from tunix_rt_backend.errors import Conflict, NotFound, ValidationFailed, field_error
 from tunix_rt_backend.kit.pagination import Page, PageParams, keyset_page
 from tunix_rt_backend.kit.time import utcnow
 from tunix_rt_backend.sft.template import TEMPLATE_NAME, TEMPLATE_SHA256, render_trace
@@ -50,7 +49,7 @@ def check_limit(
 ) -> None:
     if limit > max_traces:
         msg = f"at most {max_traces} traces (DATASET_MAX_TRACES); got {limit}"
-        raise RequestValidationError([field_error(loc, msg, "less_than_equal")])
+        raise ValidationFailed([field_error(loc, msg, "less_than_equal")])
 
 
 async def preview(
@@ -85,8 +84,8 @@ async def build(
     check_limit(request.limit, max_traces)
     ids = await _select_ids(session, request)
     if not ids:
-        raise RequestValidationError(
-            [field_error(("body", "filters"), "no trace matches the filters", "value_error")]
+        raise ValidationFailed.field(
+            ("body", "filters"), "no trace matches the filters", "value_error"
         )
     splits = split_labels(len(ids), request.eval_ratio, request.seed)
     digest = DatasetDigest()

@@ -9,13 +9,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tunix_rt_backend.datasets import repository as datasets_repository
 from tunix_rt_backend.datasets.schemas import DatasetFilters
-from tunix_rt_backend.errors import NotFound, field_error
+from tunix_rt_backend.errors import NotFound, ValidationFailed, field_error
 from tunix_rt_backend.generators import arithmetic, high_card_duel
 from tunix_rt_backend.generators.schemas import (
     ArithmeticParams,
@@ -83,7 +82,7 @@ def get_generator(name: str) -> Generator:
 def check_count(count: int, max_count: int) -> None:
     if count > max_count:
         msg = f"at most {max_count} traces per request (GENERATOR_MAX_COUNT); got {count}"
-        raise RequestValidationError([field_error(("body", "count"), msg, "less_than_equal")])
+        raise ValidationFailed([field_error(("body", "count"), msg, "less_than_equal")])
 
 
 def parse_params(generator: Generator, params: dict[str, Any]) -> BaseModel:
@@ -94,7 +93,7 @@ def parse_params(generator: Generator, params: dict[str, Any]) -> BaseModel:
             field_error(("body", "params", *err["loc"]), err["msg"], err["type"])
             for err in exc.errors()
         ]
-        raise RequestValidationError(errors) from None
+        raise ValidationFailed(errors) from None
 
 
 async def generate(

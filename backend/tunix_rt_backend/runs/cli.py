@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Awaitable, Callable
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -13,6 +15,8 @@ from tunix_rt_backend.datasets.schemas import DatasetBuildRequest, DatasetFilter
 from tunix_rt_backend.db.engine import session_scope
 from tunix_rt_backend.generators import service as generators_service
 from tunix_rt_backend.generators.schemas import NoParams
+from tunix_rt_backend.job_kinds import job_kinds
+from tunix_rt_backend.jobs.worker import QueueWorker
 from tunix_rt_backend.runs import service
 from tunix_rt_backend.runs.schemas import RunRequest
 from tunix_rt_backend.settings import Settings
@@ -71,9 +75,9 @@ async def _demo(maker: Maker, settings: Settings, args: argparse.Namespace) -> N
     print(f"built {dataset.dataset_key}: {dataset.train_count} train, {dataset.eval_count} eval")
     print("training tunix-rt/tiny-gemma3 (about a minute on 2 idle CPUs)...")
     training = {**DEMO_TRAINING, "max_steps": args.steps}
-    result = await service.submit(
-        maker, settings, RunRequest(dataset_key=dataset.dataset_key, dry_run=False, **training)
-    )
+    request = RunRequest(dataset_key=dataset.dataset_key, dry_run=False, **training)
+    async with _worker(maker, settings) as worker:
+        result = await service.submit(maker, settings, request, wake=worker.wake)
     print(result.message)
     summary = result.summary or {}
     if summary.get("exact_match") is not None:
@@ -83,3 +87,19 @@ async def _demo(maker: Maker, settings: Settings, args: argparse.Namespace) -> N
             f"(chance ~47%); {summary.get('steps_per_second')} steps/s; "
             f"artifacts in {settings.artifacts_root / result.output_dir}"
         )
+
+
+@contextlib.asynccontextmanager
+async def _worker(maker: Maker, settings: Settings) -> AsyncIterator[QueueWorker]:
+    """A worker in this process for as long as the command runs: training runs are
+    always executed by a worker (another one, on the same database, may take it)."""
+    worker = QueueWorker(maker, settings, job_kinds(), concurrency=1)
+    task = asyncio.create_task(worker.run())
+    try:
+        await asyncio.wait(
+            {task, asyncio.ensure_future(worker.started.wait())}, return_when="FIRST_COMPLETED"
+        )
+        yield worker
+    finally:
+        worker.stop()
+        await task

@@ -5,7 +5,6 @@ from collections.abc import Callable
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request, status
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 from sse_starlette import EventSourceResponse
 
@@ -18,15 +17,20 @@ from tunix_rt_backend.errors import (
     NotAvailable,
     NotFound,
     Unauthorized,
-    field_error,
+    ValidationFailed,
     responses,
 )
+from tunix_rt_backend.jobs import output
+from tunix_rt_backend.jobs.service import NoWorker
 from tunix_rt_backend.kit.pagination import Page, PageParamsDep
-from tunix_rt_backend.runs import artifacts, logs, service
+from tunix_rt_backend.runs import artifacts, service
 from tunix_rt_backend.runs.artifacts import Artifact
+from tunix_rt_backend.runs.execution import TRAIN
+from tunix_rt_backend.runs.runtime import tunix_status
 from tunix_rt_backend.runs.schemas import (
     RunDetail,
     RunFilters,
+    RunGenerations,
     RunMetrics,
     RunMode,
     RunRequest,
@@ -36,7 +40,6 @@ from tunix_rt_backend.runs.schemas import (
     RunSummary,
     TunixStatus,
 )
-from tunix_rt_backend.runs.status import tunix_status
 
 router = APIRouter(
     prefix="/api/tunix",
@@ -63,24 +66,29 @@ async def get_tunix_status() -> TunixStatus:
     "/run",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=RunResult,
-    responses=responses(NotFound, NotAvailable, validation=True),
+    responses=responses(NotFound, NotAvailable, NoWorker, validation=True),
 )
 async def run_tunix(
     request: Request,
     maker: SessionMakerDep,
     settings: SettingsDep,
     body: RunRequest,
-    mode: Annotated[
+    submission: Annotated[
         Literal["sync", "async"],
-        Query(description="sync: wait for the end; async: queue for a worker, at once"),
+        Query(
+            alias="mode",
+            description="sync: wait for the end; async: queue for a worker, answer at once",
+        ),
     ] = "sync",
 ) -> RunResult:
     """Validate a run (`dry_run`, the default: each check with what it found, token
-    counts and a step estimate) or train. `mode=sync` waits for the end (bounded by
-    the run's timeout); `mode=async` answers at once with the run `pending` and a
-    worker executes it. The run is recorded either way. 501 when training is asked
-    for and Tunix is not installed."""
-    return await service.submit(maker, settings, body, queue=mode == "async", wake=_wake(request))
+    counts and a step estimate) or train. A worker executes every training run:
+    `mode=sync` waits for its end (bounded by the run's timeout; 503 `NoWorker` when no
+    worker is alive), `mode=async` answers at once with the run `pending`. The run is
+    recorded either way, and goes on if the request is dropped. 501 when training is
+    asked for and Tunix is not installed."""
+    wait = submission == "sync"
+    return await service.submit(maker, settings, body, wait=wait, wake=_wake(request))
 
 
 @router.get("/runs", response_model=Page[RunSummary], responses=responses(validation=True))
@@ -159,17 +167,18 @@ async def stream_logs(
     """The run's output as server-sent events: `log` ({seq, stream, text}, id = seq),
     `status`, `metric` ({name, step, value}), `heartbeat` (when idle, at most 10 s
     apart) and, once the run has ended and everything was sent, `end`. Every event's
-    id is the last seq sent: reconnect with Last-Event-ID (or `since_seq`) to resume
-    without gaps or repeats. A finished run replays, then ends."""
+    id is the last seq sent in full: reconnect with Last-Event-ID (or `since_seq`) to
+    resume with no line or point missed or sent again. A finished run replays, then
+    ends."""
     await service.get_status(session, run_id)  # 404 before the stream starts
     after = since_seq
     if last_event_id is not None:
         if not last_event_id.isdigit():
-            raise RequestValidationError(
-                [field_error(("header", "Last-Event-ID"), "must be a seq", "value_error")]
+            raise ValidationFailed.field(
+                ("header", "Last-Event-ID"), "must be a seq", "value_error"
             )
         after = int(last_event_id)
-    return EventSourceResponse(logs.events(maker, run_id, after), ping=15)
+    return EventSourceResponse(output.events(maker, TRAIN, run_id, after), ping=15)
 
 
 @router.get(
@@ -186,6 +195,17 @@ async def get_metrics(
     """Per-step scalars (train/loss, eval/loss, train/learning_rate, train/grad_norm,
     ...), each series downsampled to `max_points`, always keeping its last point."""
     return await service.metrics(session, run_id, name or [], max_points)
+
+
+@router.get(
+    "/runs/{run_id}/generations",
+    response_model=RunGenerations,
+    responses=responses(NotFound, validation=True),
+)
+async def get_generations(session: SessionDep, run_id: uuid.UUID) -> RunGenerations:
+    """The held-out prompts the trainer answered greedily at the end of the run: each
+    prompt, the expected answer, the model's output and whether it matched."""
+    return await service.generations(session, run_id)
 
 
 @router.get(

@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tunix_rt_backend.jobs.schemas import JobState
 from tunix_rt_backend.kit.paths import RelativeName
 from tunix_rt_backend.training.manifest import TrainingSection
 
@@ -26,9 +27,10 @@ class RunRequest(TrainingSection):
     ] = None
 
 
-RunState = Literal["pending", "running", "completed", "failed", "timeout", "cancelled"]
+RunState = JobState
+# The seed's `mode` column: what the run does. (The `mode` query parameter of
+# POST /api/tunix/run is another thing: whether the request waits, `sync`/`async`.)
 RunMode = Literal["dry-run", "local"]
-TERMINAL_STATES: tuple[RunState, ...] = ("completed", "failed", "timeout", "cancelled")
 
 
 class Check(BaseModel):
@@ -102,6 +104,23 @@ class RunSummary(BaseModel):
     max_attempts: int
     error: str | None
     created_at: datetime
+
+
+class Generation(BaseModel):
+    index: int = Field(description="Its place among the held-out prompts answered")
+    step: int | None = Field(description="The training step after which it was answered")
+    prompt: str
+    expected: str | None = Field(description="The trace's final answer")
+    output: str = Field(description="What the model wrote (greedy)")
+    correct: bool | None = Field(description="Whether its final answer matches")
+
+
+class RunGenerations(BaseModel):
+    run_id: uuid.UUID
+    generations: list[Generation]
+    total: int
+    correct: int
+    exact_match: float | None = Field(description="correct / answered, when any was scored")
 
 
 class RunFilters(BaseModel):

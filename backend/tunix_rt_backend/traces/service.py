@@ -7,10 +7,9 @@ from datetime import timedelta
 from typing import Any
 
 import orjson
-from fastapi.exceptions import RequestValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tunix_rt_backend.errors import NotFound, field_error
+from tunix_rt_backend.errors import NotFound, ValidationFailed, field_error
 from tunix_rt_backend.kit.pagination import Page, PageParams, keyset_page
 from tunix_rt_backend.kit.time import utcnow
 from tunix_rt_backend.traces import repository
@@ -71,7 +70,7 @@ def _check_step_indices(traces: list[ReasoningTrace], batch: bool) -> None:
         if (duplicates := duplicate_step_indices(trace))
     ]
     if errors:
-        raise RequestValidationError(errors)
+        raise ValidationFailed(errors)
 
 
 def _check_payload_sizes(payloads: list[dict[str, Any]], max_bytes: int, batch: bool) -> None:
@@ -85,7 +84,7 @@ def _check_payload_sizes(payloads: list[dict[str, Any]], max_bytes: int, batch: 
         if len(orjson.dumps(payload)) > max_bytes
     ]
     if errors:
-        raise RequestValidationError(errors)
+        raise ValidationFailed(errors)
 
 
 def check_batch_size(traces: list[ReasoningTrace], max_items: int) -> None:
@@ -93,7 +92,7 @@ def check_batch_size(traces: list[ReasoningTrace], max_items: int) -> None:
         msg = (
             f"batch holds {len(traces)} traces; at most {max_items} allowed (TRACE_BATCH_MAX_ITEMS)"
         )
-        raise RequestValidationError([field_error(("body",), msg, "too_long")])
+        raise ValidationFailed([field_error(("body",), msg, "too_long")])
 
 
 async def get_trace(session: AsyncSession, trace_id: uuid.UUID) -> TraceDetail:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from tunix_rt_backend.training.events import emit
+from tunix_rt_backend.training.events import Done, emit
 from tunix_rt_backend.training.manifest import RunManifest
 
 
@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         manifest = RunManifest.load(args.manifest)
     except (OSError, ValidationError, ValueError) as exc:
-        emit("done", status="failed", summary={"error": f"bad manifest: {exc}"})
+        emit(Done("failed", {"error": f"bad manifest: {exc}"}))
         return 2
 
     from tunix_rt_backend.training import trainer
@@ -52,13 +52,13 @@ def main(argv: list[str] | None = None) -> int:
             manifest, args.dataset, args.output_dir, resume=args.resume, stop_file=args.stop_file
         )
     except (trainer.RunFailed, ModelNotAvailable, OSError) as exc:
-        emit("done", status="failed", summary={"error": str(exc)})
+        emit(Done("failed", {"error": str(exc)}))
         return 1
     except Exception as exc:  # the traceback goes to stderr, the reason into `done`
         traceback.print_exc()
-        emit("done", status="failed", summary={"error": f"{type(exc).__name__}: {exc}"})
+        emit(Done("failed", {"error": f"{type(exc).__name__}: {exc}"}))
         return 1
-    emit("done", status=summary.pop("status"), summary=summary)
+    emit(Done(summary.pop("status"), summary))
     return 0
 
 

@@ -23,7 +23,7 @@ from tunix.sft import utils as sft_utils
 
 from tunix_rt_backend.sft.template import END_TURN, TEMPLATE_SHA256, answers_match
 from tunix_rt_backend.training import data
-from tunix_rt_backend.training.events import emit, log
+from tunix_rt_backend.training.events import Checkpoint, Generation, Metric, emit, log
 from tunix_rt_backend.training.manifest import RunManifest, TrainingSection
 from tunix_rt_backend.training.models import LoadedModel, load_model
 
@@ -72,7 +72,7 @@ class EventBackend:
             self.eval_step = kw.get("step")
         if name == "train/loss":
             self.losses.append(number)
-        emit("metric", step=kw.get("step"), name=name, value=number)
+        emit(Metric(kw.get("step"), name, number))
 
     def close(self) -> None:
         pass
@@ -93,7 +93,7 @@ class CheckpointWatcher(hooks_lib.TrainingHooks):  # type: ignore[misc]
                 step = int(path.name)
                 if step not in self.seen:
                     self.seen.add(step)
-                    emit("checkpoint", step=step, path=str(path))
+                    emit(Checkpoint(step, str(path)))
 
     def on_train_start(self, _: Any) -> None:
         self.seen |= (
@@ -196,8 +196,11 @@ def generation_steps(tok: data.Tokenizer, records: list[dict[str, Any]], max_len
     return max(1, min(longest + GENERATION_MARGIN, max_len))
 
 
-def _generate(loaded: LoadedModel, records: list[dict[str, Any]], gen_steps: int) -> float | None:
-    """Greedy answers to held-out prompts; returns exact-match accuracy."""
+def _generate(
+    loaded: LoadedModel, records: list[dict[str, Any]], gen_steps: int, step: int
+) -> float | None:
+    """Greedy answers to held-out prompts after `step` steps; returns exact-match
+    accuracy."""
     if not records:
         return None
     tok = loaded.tokenizer
@@ -224,16 +227,10 @@ def _generate(loaded: LoadedModel, records: list[dict[str, Any]], gen_steps: int
         eos_tokens=eos,
     )
     correct = 0
-    for record, text in zip(records, out.text, strict=True):
+    for index, (record, text) in enumerate(zip(records, out.text, strict=True)):
         ok = answers_match(record["final_answer"], text)
         correct += ok
-        emit(
-            "generation",
-            prompt=record["prompt"],
-            expected=record["final_answer"],
-            output=text,
-            correct=ok,
-        )
+        emit(Generation(index, step, record["prompt"], record["final_answer"], text, ok))
     return correct / len(records)
 
 
@@ -311,7 +308,7 @@ def run(
         gen_steps = generation_steps(
             loaded.tokenizer, train_records + eval_records, cfg.max_seq_length
         )
-        accuracy = _generate(loaded, held_out, gen_steps)
+        accuracy = _generate(loaded, held_out, gen_steps, steps)
     tokens = int((train.tokens != loaded.tokenizer.pad_id()).sum() / max(len(train), 1))
     return {
         "status": "cancelled" if stop.requested else "completed",

@@ -474,10 +474,11 @@ export interface paths {
         /**
          * Run Tunix
          * @description Validate a run (`dry_run`, the default: each check with what it found, token
-         *     counts and a step estimate) or train. `mode=sync` waits for the end (bounded by
-         *     the run's timeout); `mode=async` answers at once with the run `pending` and a
-         *     worker executes it. The run is recorded either way. 501 when training is asked
-         *     for and Tunix is not installed.
+         *     counts and a step estimate) or train. A worker executes every training run:
+         *     `mode=sync` waits for its end (bounded by the run's timeout; 503 `NoWorker` when no
+         *     worker is alive), `mode=async` answers at once with the run `pending`. The run is
+         *     recorded either way, and goes on if the request is dropped. 501 when training is
+         *     asked for and Tunix is not installed.
          */
         post: operations["run_tunix_api_tunix_run_post"];
         delete?: never;
@@ -601,8 +602,9 @@ export interface paths {
          * @description The run's output as server-sent events: `log` ({seq, stream, text}, id = seq),
          *     `status`, `metric` ({name, step, value}), `heartbeat` (when idle, at most 10 s
          *     apart) and, once the run has ended and everything was sent, `end`. Every event's
-         *     id is the last seq sent: reconnect with Last-Event-ID (or `since_seq`) to resume
-         *     without gaps or repeats. A finished run replays, then ends.
+         *     id is the last seq sent in full: reconnect with Last-Event-ID (or `since_seq`) to
+         *     resume with no line or point missed or sent again. A finished run replays, then
+         *     ends.
          */
         get: operations["stream_logs_api_tunix_runs__run_id__logs_get"];
         put?: never;
@@ -626,6 +628,27 @@ export interface paths {
          *     ...), each series downsampled to `max_points`, always keeping its last point.
          */
         get: operations["get_metrics_api_tunix_runs__run_id__metrics_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tunix/runs/{run_id}/generations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Generations
+         * @description The held-out prompts the trainer answered greedily at the end of the run: each
+         *     prompt, the expected answer, the model's output and whether it matched.
+         */
+        get: operations["get_generations_api_tunix_runs__run_id__generations_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -686,7 +709,7 @@ export interface paths {
         };
         /**
          * Prometheus Metrics
-         * @description Prometheus text format: runs by status, queue depth, run durations,
+         * @description Prometheus text format: jobs by kind and status, queue depth, job durations,
          *     enqueue-to-start latency, database write latency, HTTP requests.
          */
         get: operations["prometheus_metrics_metrics_get"];
@@ -964,6 +987,36 @@ export interface components {
              */
             preview: components["schemas"]["ReasoningTrace"][];
         };
+        /** Generation */
+        Generation: {
+            /**
+             * Index
+             * @description Its place among the held-out prompts answered
+             */
+            index: number;
+            /**
+             * Step
+             * @description The training step after which it was answered
+             */
+            step: number | null;
+            /** Prompt */
+            prompt: string;
+            /**
+             * Expected
+             * @description The trace's final answer
+             */
+            expected: string | null;
+            /**
+             * Output
+             * @description What the model wrote (greedy)
+             */
+            output: string;
+            /**
+             * Correct
+             * @description Whether its final answer matches
+             */
+            correct: boolean | null;
+        };
         /** GeneratorInfo */
         GeneratorInfo: {
             /** Name */
@@ -1188,6 +1241,25 @@ export interface components {
             config: {
                 [key: string]: unknown;
             };
+        };
+        /** RunGenerations */
+        RunGenerations: {
+            /**
+             * Run Id
+             * Format: uuid
+             */
+            run_id: string;
+            /** Generations */
+            generations: components["schemas"]["Generation"][];
+            /** Total */
+            total: number;
+            /** Correct */
+            correct: number;
+            /**
+             * Exact Match
+             * @description correct / answered, when any was scored
+             */
+            exact_match: number | null;
         };
         /** RunMetrics */
         RunMetrics: {
@@ -3092,7 +3164,7 @@ export interface operations {
     run_tunix_api_tunix_run_post: {
         parameters: {
             query?: {
-                /** @description sync: wait for the end; async: queue for a worker, at once */
+                /** @description sync: wait for the end; async: queue for a worker, answer at once */
                 mode?: "sync" | "async";
             };
             header?: never;
@@ -3152,6 +3224,15 @@ export interface operations {
             };
             /** @description NotAvailable */
             501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NoWorker */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3551,6 +3632,64 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RunMetrics"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NotFound */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+        };
+    };
+    get_generations_api_tunix_runs__run_id__generations_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunGenerations"];
                 };
             };
             /** @description Unauthorized */

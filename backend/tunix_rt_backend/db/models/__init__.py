@@ -2,7 +2,8 @@
 
 from tunix_rt_backend.db.models.api_token import ApiToken
 from tunix_rt_backend.db.models.dataset import Dataset, DatasetTrace
-from tunix_rt_backend.db.models.run import RunLogChunk, RunMetric, TunixRun, Worker
+from tunix_rt_backend.db.models.job import JobLogChunk, JobMetric, Worker
+from tunix_rt_backend.db.models.run import RunGeneration, TunixRun
 from tunix_rt_backend.db.models.score import Score
 from tunix_rt_backend.db.models.trace import Trace
 
@@ -10,8 +11,9 @@ __all__ = [
     "ApiToken",
     "Dataset",
     "DatasetTrace",
-    "RunLogChunk",
-    "RunMetric",
+    "JobLogChunk",
+    "JobMetric",
+    "RunGeneration",
     "Score",
     "Trace",
     "TunixRun",

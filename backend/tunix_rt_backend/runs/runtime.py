@@ -1,4 +1,5 @@
-"""Whether the `tunix` extra is installed, and the JAX devices it would use.
+"""The Tunix runtime here: whether the `tunix` extra is installed, and the JAX devices
+it would use.
 
 JAX is never imported into the server: the devices come from a one-off subprocess,
 asked once and remembered (they do not change while the process runs)."""

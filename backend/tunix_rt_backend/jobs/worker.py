@@ -1,12 +1,13 @@
-"""A worker: claims queued runs and executes them, up to `concurrency` at a time.
+"""A worker: claims queued jobs of its kinds and executes them, up to `concurrency`
+at a time, each through its kind's handler.
 
 - Wake-ups: on PostgreSQL a LISTEN connection (the enqueue's NOTIFY), in the API's
   own process a direct nudge, and polling every WORKER_POLL_SECONDS as the fallback.
 - Liveness: a `tunix_workers` row whose heartbeat it refreshes; the same beat checks
-  that it still holds its runs (a run handed to a newer attempt is stopped here), and
-  reaps the runs of workers whose heartbeat went stale.
-- Shutdown (SIGTERM, `stop()`): no more claims; running trainers are asked to stop,
-  checkpoint, and their runs return to pending within the grace period.
+  that it still holds its jobs (a job handed to a newer attempt is stopped here), and
+  reaps the jobs of workers whose heartbeat went stale.
+- Shutdown (SIGTERM, `stop()`): no more claims; running jobs are asked to stop (a
+  trainer checkpoints) and return to pending within the grace period.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import signal
 import socket
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -28,16 +29,19 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tunix_rt_backend.db.engine import session_scope
-from tunix_rt_backend.db.models import TunixRun, Worker
-from tunix_rt_backend.kit.time import utcnow
-from tunix_rt_backend.runs import repository, service
-from tunix_rt_backend.runs.repository import (
+from tunix_rt_backend.db.models import Worker
+from tunix_rt_backend.jobs import repository
+from tunix_rt_backend.jobs.kinds import JobContext, JobKind, by_name
+from tunix_rt_backend.jobs.output import JobOutput
+from tunix_rt_backend.jobs.repository import (
     NOTIFY_CHANNEL,
     DriverQueue,
     Finishing,
     Owner,
     SessionQueue,
 )
+from tunix_rt_backend.jobs.service import StopWatch
+from tunix_rt_backend.kit.time import utcnow
 from tunix_rt_backend.settings import Settings
 
 if TYPE_CHECKING:
@@ -46,8 +50,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("tunix_rt.worker")
 
 Maker = async_sessionmaker[AsyncSession]
-# Executes one claimed run; returns its end status ("pending" when it was re-queued).
-Execute = Callable[[TunixRun, Owner, asyncio.Event], Awaitable[str]]
 # The most end states one write of a Finisher takes.
 MAX_FINISH_BATCH = 100
 
@@ -57,17 +59,19 @@ class Finisher:
     a batch is being written joins the next batch. An idle worker's finish is written
     at once; under load many runs share one statement (PostgreSQL) or one transaction
     (SQLite), and so one WAL flush: the costs that bound a queue's throughput (ADR
-    005). Awaiting it returns what `repository.finish_run` would: whether the owner
-    still held the run."""
+    005). Awaiting it returns what `repository.finish` would: whether the owner still
+    held the job."""
 
     def __init__(self, queue: SessionQueue | DriverQueue) -> None:
         self.queue = queue
         self._waiting: list[tuple[Finishing, asyncio.Future[bool]]] = []
         self._writer: asyncio.Task[None] | None = None
 
-    async def __call__(self, run_id: uuid.UUID, owner: Owner, values: dict[str, Any]) -> bool:
+    async def __call__(
+        self, kind: JobKind, job_id: uuid.UUID, owner: Owner, values: dict[str, Any]
+    ) -> bool:
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._waiting.append(((run_id, owner, values), future))
+        self._waiting.append(((kind, job_id, owner, values), future))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write())
         return await future
@@ -100,12 +104,17 @@ class Finisher:
 
 @dataclass
 class Held:
-    """A run this worker is executing."""
+    """A job this worker is executing."""
 
-    run: TunixRun
+    kind: JobKind
+    row: Any
     owner: Owner
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task[None] | None = None
+
+    @property
+    def job_id(self) -> uuid.UUID:
+        return self.kind.id_of(self.row)
 
 
 class QueueWorker:
@@ -113,33 +122,36 @@ class QueueWorker:
         self,
         maker: Maker,
         settings: Settings,
+        kinds: Sequence[JobKind],
         *,
         concurrency: int | None = None,
-        execute: Execute | None = None,
         metrics: Metrics | None = None,
-        on_finish: Callable[[TunixRun, str, float], None] | None = None,
+        on_finish: Callable[[Held, str, float], None] | None = None,
     ) -> None:
-        """`metrics`: where its claims, runs and queue writes are counted and timed;
-        `on_finish(run, status, seconds)`: told each time a run ends here."""
+        """`kinds`: the kinds of job it claims; `metrics`: where its claims, jobs and
+        queue writes are counted and timed; `on_finish(held, status, seconds)`: told
+        each time a job ends here."""
         self.maker = maker
         self.settings = settings
+        self.kinds = list(by_name(kinds).values())
         self.concurrency = concurrency or settings.worker_concurrency
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self._execute = execute or self._execute_run
         self.metrics = metrics
         self._on_finish = on_finish
         self.queue = repository.queue_for(maker, metrics.observe_write if metrics else None)
         self.finish = Finisher(self.queue)
         self.held: dict[uuid.UUID, Held] = {}
         self._suspects: set[uuid.UUID] = set()
+        self._next_kind = 0
         self.executed = 0
+        self.started = asyncio.Event()  # set once registered: it counts as a live worker
         self._wakeup = asyncio.Event()
         self._stopping = asyncio.Event()
 
     # --- control ---------------------------------------------------------------------
 
     def wake(self) -> None:
-        """A run was queued: look now rather than at the next poll."""
+        """A job was queued: look now rather than at the next poll."""
         self._wakeup.set()
 
     def stop(self) -> None:
@@ -150,7 +162,9 @@ class QueueWorker:
 
     async def run(self) -> None:
         await self._register()
-        log.info("worker %s started (concurrency %d)", self.worker_id, self.concurrency)
+        self.started.set()
+        names = ", ".join(k.name for k in self.kinds)
+        log.info("worker %s started (concurrency %d; %s)", self.worker_id, self.concurrency, names)
         beat = asyncio.create_task(self._beat())
         listener = await self._listen()
         try:
@@ -166,7 +180,7 @@ class QueueWorker:
             await self.queue.close()
             async with session_scope(self.maker) as session:
                 await repository.deregister_worker(session, self.worker_id)
-            log.info("worker %s stopped after %d runs", self.worker_id, self.executed)
+            log.info("worker %s stopped after %d jobs", self.worker_id, self.executed)
 
     async def _register(self) -> None:
         now = utcnow()
@@ -193,57 +207,78 @@ class QueueWorker:
             await self._sleep(self.settings.worker_poll_seconds)
 
     async def _sleep(self, seconds: float) -> None:
-        """Until a wake-up (a run queued, a slot freed, a stop) or the poll interval."""
+        """Until a wake-up (a job queued, a slot freed, a stop) or the poll interval."""
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(seconds):
                 await self._wakeup.wait()
 
     async def _claim(self, slots: int) -> int:
-        """Claims up to `slots` runs in one statement and starts them; how many."""
-        runs = await self.queue.claim(self.worker_id, utcnow(), slots)
-        for run in runs:
-            held = Held(run, Owner(self.worker_id, run.attempt))
-            self.held[run.run_id] = held
-            if self.metrics is not None:
-                self.metrics.run_claimed(run.queued_at, run.claimed_at)
-            log.info("run %s claimed (attempt %d)", run.run_id, run.attempt)
-            held.task = asyncio.create_task(self._run_one(held))
-        return len(runs)
+        """Claims up to `slots` jobs, each kind in turn (one statement a kind), and
+        starts them; how many."""
+        claimed = 0
+        for n in range(len(self.kinds)):
+            if claimed >= slots:
+                break
+            kind = self.kinds[(self._next_kind + n) % len(self.kinds)]
+            rows = await self.queue.claim(kind, self.worker_id, utcnow(), slots - claimed)
+            for row in rows:
+                self._start(Held(kind, row, Owner(self.worker_id, row.attempt)))
+            claimed += len(rows)
+        self._next_kind = (self._next_kind + 1) % len(self.kinds)  # no kind starves
+        return claimed
+
+    def _start(self, held: Held) -> None:
+        self.held[held.job_id] = held
+        if self.metrics is not None:
+            self.metrics.job_claimed(held.row.queued_at, held.row.claimed_at)
+        log.info("%s job %s claimed (attempt %d)", held.kind.name, held.job_id, held.owner.attempt)
+        held.task = asyncio.create_task(self._run_one(held))
 
     async def _run_one(self, held: Held) -> None:
         clock = time.perf_counter()
         status = "failed"
         try:
-            status = await self._execute(held.run, held.owner, held.stop)
+            status = await self._execute(held)
         except Exception:
-            log.exception("run %s failed in the worker", held.run.run_id)
+            log.exception("%s job %s failed in the worker", held.kind.name, held.job_id)
             values = {"status": "failed", "completed_at": utcnow(), "error": "worker error"}
-            await self.finish(held.run.run_id, held.owner, values)
+            await self.finish(held.kind, held.job_id, held.owner, values)
         finally:
-            self.held.pop(held.run.run_id, None)
+            self.held.pop(held.job_id, None)
             self.executed += 1
             self.wake()  # a slot is free
-        log.info("run %s ended: %s", held.run.run_id, status)
+        log.info("%s job %s ended: %s", held.kind.name, held.job_id, status)
         seconds = time.perf_counter() - clock
         if self.metrics is not None:
-            self.metrics.run_ended(held.run.mode, status, seconds)
+            self.metrics.job_ended(held.kind.name, status, seconds)
         if self._on_finish is not None:
-            self._on_finish(held.run, status, seconds)
+            self._on_finish(held, status, seconds)
 
-    async def _execute_run(self, run: TunixRun, owner: Owner, stop: asyncio.Event) -> str:
-        done = await service.execute(self.maker, self.settings, run, owner, stop, self.finish)
-        if done.requeued:
-            return "pending"
-        return str(done.values.get("status")) if done.written else "superseded"
+    async def _execute(self, held: Held) -> str:
+        """Runs the kind's handler with the job's output and stop watch, then writes
+        the end state it returns under the owner's guard (or re-queues the job when
+        the handler gave it back); the status written, or "superseded"."""
+        kind, job_id, owner = held.kind, held.job_id, held.owner
+        watch = StopWatch(self.maker, kind, job_id, held.stop)
+        async with JobOutput(self.maker, job_id) as output, watch.watching():
+            context = JobContext(self.maker, self.settings, kind, held.row, owner, watch, output)
+            values = await kind.handler(context)
+        if values.get("status") == "pending":
+            async with session_scope(self.maker) as session:
+                requeued = await repository.requeue(session, kind, job_id, owner, utcnow())
+            return "pending" if requeued else "superseded"
+        values.setdefault("completed_at", utcnow())
+        written = await self.finish(kind, job_id, owner, values)
+        return str(values["status"]) if written else "superseded"
 
     async def _drain(self) -> None:
-        """Stop claiming; ask running trainers to stop (they checkpoint, and their runs
-        return to pending); wait for them within the grace period."""
+        """Stop claiming; ask running jobs to stop (a trainer checkpoints, and its run
+        returns to pending); wait for them within the grace period."""
         tasks = [h.task for h in self.held.values() if h.task is not None]
         for held in self.held.values():
             held.stop.set()
         if tasks:
-            log.info("worker %s: stopping %d running runs", self.worker_id, len(tasks))
+            log.info("worker %s: stopping %d running jobs", self.worker_id, len(tasks))
             grace = self.settings.worker_shutdown_grace_seconds + 15
             await asyncio.wait(tasks, timeout=grace)
 
@@ -261,30 +296,36 @@ class QueueWorker:
 
     async def _beat_once(self, stale_after: timedelta) -> None:
         now = utcnow()
+        running: dict[JobKind, list[uuid.UUID]] = {}
+        for job_id, h in self.held.items():
+            running.setdefault(h.kind, []).append(job_id)
         async with session_scope(self.maker) as session:
-            held = await repository.heartbeat(session, self.worker_id, now, list(self.held))
+            held = await repository.heartbeat(session, self.worker_id, now, running)
         if held is None:
-            # Presumed lost (a long pause?): its runs were re-queued. Stop them here and
+            # Presumed lost (a long pause?): its jobs were re-queued. Stop them here and
             # come back as a live worker.
             log.warning("worker %s was presumed lost; rejoining", self.worker_id)
             held = set()
             await self._register()
-        # A run that just ended here also reads as not held: act on the second beat.
+        # A job that just ended here also reads as not held: act on the second beat.
         suspects, self._suspects = self._suspects, set()
-        for run_id, run in list(self.held.items()):
-            if run_id in held or run.stop.is_set():
+        for job_id, job in list(self.held.items()):
+            if job_id in held or job.stop.is_set():
                 continue
-            if run_id in suspects:
-                log.warning("run %s is no longer held by this worker: stopping it", run_id)
-                run.stop.set()
+            if job_id in suspects:
+                log.warning(
+                    "%s job %s is no longer held by this worker: stopping it", job.kind.name, job_id
+                )
+                job.stop.set()
             else:
-                self._suspects.add(run_id)
+                self._suspects.add(job_id)
         async with session_scope(self.maker) as session:
-            reaped = await repository.reap(session, now, stale_after)
+            reaped = await repository.reap(session, self.kinds, now, stale_after)
         for r in reaped:
             log.warning(
-                "run %s of lost worker %s (attempt %d): %s",
-                r.run_id,
+                "%s job %s of lost worker %s (attempt %d): %s",
+                r.kind,
+                r.job_id,
                 r.worker_id,
                 r.attempt,
                 "re-queued" if r.status == "pending" else "failed",
@@ -309,7 +350,7 @@ class QueueWorker:
 
 
 async def serve_worker(
-    settings: Settings, concurrency: int | None, metrics_port: int | None
+    settings: Settings, kinds: Sequence[JobKind], concurrency: int | None, metrics_port: int | None
 ) -> None:
     """`tunix-rt worker`: one QueueWorker until SIGTERM/SIGINT, then a clean stop."""
     from tunix_rt_backend.db.engine import create_engine, create_sessionmaker
@@ -323,10 +364,7 @@ async def serve_worker(
 
         start_http_server(metrics_port, addr="127.0.0.1", registry=metrics.registry)
     worker = QueueWorker(
-        create_sessionmaker(engine),
-        settings,
-        concurrency=concurrency,
-        metrics=metrics,
+        create_sessionmaker(engine), settings, kinds, concurrency=concurrency, metrics=metrics
     )
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -1,6 +1,6 @@
-"""Runs the training process: its own OS process group, bounded by a timeout, its
-stdout (JSON-line events) and stderr collected, the tails kept. A stop request asks
-the trainer to stop (the stop file: it checkpoints), then the group gets SIGTERM,
+"""Runs a job's process: its own OS process group, bounded by a timeout, each line of
+its stdout and stderr handed on as it comes, the tails kept. A stop request asks the
+process to stop (the stop file: a trainer checkpoints), then the group gets SIGTERM,
 then SIGKILL; the process also gets SIGTERM if the process that started it dies."""
 
 from __future__ import annotations
@@ -10,14 +10,11 @@ import contextlib
 import ctypes
 import os
 import signal
-import sys
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import orjson
 
 OUTPUT_TAIL_BYTES = 10 * 1024
 TERM_GRACE_S = 10.0
@@ -31,8 +28,6 @@ class ProcessOutcome:
     timed_out: bool
     stdout: str
     stderr: str
-    done: dict[str, Any] | None = None
-    events: int = 0
     stopped: bool = False
 
 
@@ -62,30 +57,14 @@ class Tail:
         return tail(b"".join(self.lines).decode("utf-8", "replace"), self.limit)
 
 
-def training_command(manifest: Path, dataset: Path, output_dir: Path) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "tunix_rt_backend.training",
-        "--manifest",
-        str(manifest),
-        "--dataset",
-        str(dataset),
-        "--output-dir",
-        str(output_dir),
-        "--stop-file",
-        str(output_dir / STOP_FILE),
-    ]
-
-
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child, before exec
     # Linux: SIGTERM when the worker that started it dies (even by SIGKILL), so no
-    # trainer outlives its worker and races the attempt that resumes its run.
+    # job's process outlives its worker and races the attempt that resumes the job.
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-async def run_training(
+async def run_process(
     command: list[str],
     *,
     timeout_s: float,
@@ -97,7 +76,8 @@ async def run_training(
 ) -> ProcessOutcome:
     """Runs `command` to its end, its timeout, or until `stop` is set: then the
     trainer is asked to stop through `stop_file` and given `stop_grace_s` to save its
-    checkpoint and exit before the process group is signalled."""
+    checkpoint and exit before the process group is signalled. `on_line(stream,
+    line)` gets every line of stdout and stderr as it is read."""
     proc = await asyncio.create_subprocess_exec(
         *command,
         stdin=asyncio.subprocess.DEVNULL,
@@ -108,30 +88,21 @@ async def run_training(
         preexec_fn=_die_with_parent,
     )
     out_tail, err_tail = Tail(), Tail()
-    done: dict[str, Any] | None = None
-    events = 0
 
-    async def read_stdout() -> None:
-        nonlocal done, events
-        assert proc.stdout is not None
-        async for line in proc.stdout:
-            out_tail.add(line)
+    async def read(stream: asyncio.StreamReader | None, name: str, kept: Tail) -> None:
+        assert stream is not None
+        async for line in stream:
+            kept.add(line)
             if on_line is not None:
-                on_line("stdout", line)
-            with contextlib.suppress(orjson.JSONDecodeError):
-                event = orjson.loads(line)
-                events += 1
-                if isinstance(event, dict) and event.get("event") == "done":
-                    done = event
+                on_line(name, line)
 
-    async def read_stderr() -> None:
-        assert proc.stderr is not None
-        async for line in proc.stderr:
-            err_tail.add(line)
-            if on_line is not None:
-                on_line("stderr", line)
-
-    readers = asyncio.ensure_future(asyncio.gather(read_stdout(), read_stderr(), proc.wait()))
+    readers = asyncio.ensure_future(
+        asyncio.gather(
+            read(proc.stdout, "stdout", out_tail),
+            read(proc.stderr, "stderr", err_tail),
+            proc.wait(),
+        )
+    )
     stopping = asyncio.ensure_future(stop.wait()) if stop is not None else None
     waiting: set[asyncio.Future[Any]] = {readers} | ({stopping} if stopping else set())
     finished, _ = await asyncio.wait(waiting, timeout=timeout_s, return_when="FIRST_COMPLETED")
@@ -152,8 +123,6 @@ async def run_training(
         timed_out=timed_out,
         stdout=out_tail.text(),
         stderr=err_tail.text(),
-        done=done,
-        events=events,
         stopped=stopped,
     )
 

@@ -1,0 +1,224 @@
+"""Business rules of jobs that every kind shares: cancel, waiting for a job's end,
+whether any worker is alive, and the watch that tells a running job to stop. Raises
+AppError; commits through `session_scope`, one unit of work at a time (a job spans
+minutes to hours, and must be visible while it runs)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from prometheus_client import Gauge
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from tunix_rt_backend.db.engine import session_scope
+from tunix_rt_backend.errors import AppError, Conflict, NotFound
+from tunix_rt_backend.jobs import repository
+from tunix_rt_backend.jobs.kinds import JobContext, JobKind
+from tunix_rt_backend.jobs.output import JobOutput
+from tunix_rt_backend.jobs.repository import Owner
+from tunix_rt_backend.jobs.schemas import JOB_STATES, TERMINAL_STATES
+from tunix_rt_backend.kit.time import utcnow
+from tunix_rt_backend.settings import Settings
+
+if TYPE_CHECKING:
+    from tunix_rt_backend.metrics import Metrics
+
+Maker = async_sessionmaker[AsyncSession]
+
+# How soon a running job notices a cancel request.
+CANCEL_POLL_S = 0.5
+# How often a request waiting for a job's end looks at it.
+WAIT_POLL_S = 0.25
+
+
+class JobNotFound(NotFound):
+    pass
+
+
+class JobNotCancellable(Conflict):
+    pass
+
+
+class NoWorker(AppError):
+    """Nothing would execute the job: refused rather than left waiting forever."""
+
+    status_code = 503
+
+
+async def get(
+    session: AsyncSession, kind: JobKind, job_id: uuid.UUID, error: type[NotFound]
+) -> Any:
+    row = await repository.get_job(session, kind, job_id)
+    if row is None:
+        raise error(f"no {kind.name} job {job_id}")
+    return row
+
+
+async def enqueue(session: AsyncSession, row: Any) -> None:
+    """A new job, pending: a worker claims it once the session commits (which is when
+    PostgreSQL's listening workers are told)."""
+    await repository.enqueue(session, row)
+
+
+async def insert_inline(session: AsyncSession, row: Any) -> None:
+    """A new job that this process executes at once (`execute_inline`): running, held
+    by no worker, attempt 1."""
+    await repository.insert_job(session, row)
+
+
+async def execute_inline(maker: Maker, settings: Settings, kind: JobKind, row: Any) -> Any:
+    """Executes a job inserted by `insert_inline` here, through its kind's handler, and
+    writes its end state under the same guard a worker's would have. For jobs that
+    start no process and end in moments (a dry run): anything longer goes to a worker,
+    which survives this process."""
+    owner, job_id = Owner(None, 1), kind.id_of(row)
+    watch = StopWatch(maker, kind, job_id, None)
+    async with JobOutput(maker, job_id) as output, watch.watching():
+        values = await kind.handler(JobContext(maker, settings, kind, row, owner, watch, output))
+    values.setdefault("completed_at", utcnow())
+    async with session_scope(maker) as session:
+        written = await repository.finish(session, kind, job_id, owner, values)
+    if written:
+        for name, value in values.items():
+            setattr(row, name, value)
+    return row
+
+
+async def metric_points(
+    session: AsyncSession, job_id: uuid.UUID, names: Sequence[str]
+) -> dict[str, list[tuple[int, float]]]:
+    """Each metric series of a job: [(step, value)] by step."""
+    series: dict[str, list[tuple[int, float]]] = {}
+    for point in await repository.metrics(session, job_id, names):
+        series.setdefault(point.name, []).append((point.step, point.value))
+    return series
+
+
+async def require_live_worker(session: AsyncSession, settings: Settings, what: str) -> None:
+    """NoWorker unless a worker's heartbeat is fresh."""
+    stale_after = timedelta(seconds=settings.worker_stale_seconds)
+    if not await repository.live_workers(session, utcnow(), stale_after):
+        raise NoWorker(
+            f"No worker is running, so {what} would wait forever. Start one with "
+            "`tunix-rt worker` (or run `tunix-rt serve` with its embedded worker), "
+            "or queue it with ?mode=async to start when a worker comes."
+        )
+
+
+async def cancel(
+    maker: Maker,
+    kind: JobKind,
+    job_id: uuid.UUID,
+    not_found: type[NotFound] = JobNotFound,
+    not_cancellable: type[Conflict] = JobNotCancellable,
+) -> Any:
+    """Pending: cancelled at once. Running: flagged; the worker that runs it stops it
+    (its process is asked to stop, then signalled). Ended: `not_cancellable`.
+    Returns the job's row after the change."""
+    now = utcnow()
+    async with session_scope(maker) as session:
+        row = await get(session, kind, job_id, not_found)
+        acted = row.status == "pending" and await repository.cancel_pending(
+            session, kind, job_id, now
+        )
+        # Running, or claimed since it was read: flag it.
+        acted = acted or await repository.request_cancel(session, kind, job_id, now)
+    async with session_scope(maker) as session:
+        row = await get(session, kind, job_id, not_found)
+    if not acted:
+        raise not_cancellable(
+            f"{kind.name} job {job_id} is {row.status}: only a pending or running one "
+            "can be cancelled"
+        )
+    return row
+
+
+async def wait_for_end(maker: Maker, kind: JobKind, job_id: uuid.UUID, timeout_s: float) -> Any:
+    """The job's row once it has ended, or as it is after `timeout_s`. Waiting is
+    all it does: the job runs on a worker whether or not anyone waits."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while True:
+        async with session_scope(maker) as session:
+            row = await repository.get_job(session, kind, job_id)
+        if row is None or row.status in TERMINAL_STATES or loop.time() >= deadline:
+            return row
+        await asyncio.sleep(min(WAIT_POLL_S, max(deadline - loop.time(), 0)))
+
+
+class StopWatch:
+    """Why a running job is asked to stop: a cancel request (read from its row every
+    CANCEL_POLL_S) or its worker's shutdown. `event` is set then; `reason` says why
+    ("cancel" or "shutdown")."""
+
+    def __init__(
+        self, maker: Maker, kind: JobKind, job_id: uuid.UUID, shutdown: asyncio.Event | None
+    ) -> None:
+        self.maker = maker
+        self.kind = kind
+        self.job_id = job_id
+        self.shutdown = shutdown
+        self.event = asyncio.Event()
+        self.reason: str | None = None
+        self.requested_at: datetime | None = None
+        self.stopped_at: datetime | None = None
+
+    @contextlib.asynccontextmanager
+    async def watching(self) -> AsyncIterator[StopWatch]:
+        task = asyncio.create_task(self._watch())
+        try:
+            yield self
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            self.stopped_at = utcnow()
+
+    async def _watch(self) -> None:
+        # Waits first: a job that ends within CANCEL_POLL_S (most dry runs) costs no
+        # query, and a cancel flagged before the claim is still seen at the first look.
+        while True:
+            if self.shutdown is None:
+                await asyncio.sleep(CANCEL_POLL_S)
+            else:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.shutdown.wait(), CANCEL_POLL_S)
+                if self.shutdown.is_set():
+                    self.reason = "shutdown"
+                    break
+            async with session_scope(self.maker) as session:
+                self.requested_at = await repository.cancel_requested_at(
+                    session, self.kind, self.job_id
+                )
+            if self.requested_at is not None:
+                self.reason = "cancel"
+                break
+        self.event.set()
+
+
+def add_queue_metrics(metrics: Metrics, kinds: Sequence[JobKind]) -> None:
+    """`tunix_jobs{kind, status}` and `tunix_job_queue_depth{kind}`, read from the
+    database at each scrape."""
+    jobs = Gauge(
+        "tunix_jobs", "Jobs by kind and status", ["kind", "status"], registry=metrics.registry
+    )
+    depth = Gauge(
+        "tunix_job_queue_depth",
+        "Jobs waiting for a worker, by kind",
+        ["kind"],
+        registry=metrics.registry,
+    )
+
+    async def collect(session: AsyncSession) -> None:
+        for kind in kinds:
+            counts = await repository.count_by_status(session, kind)
+            for state in JOB_STATES:
+                jobs.labels(kind.name, state).set(counts.get(state, 0))
+            depth.labels(kind.name).set(counts.get("pending", 0))
+
+    metrics.add_collector(collect)
