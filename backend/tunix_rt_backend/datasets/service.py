@@ -28,7 +28,7 @@ from tunix_rt_backend.db.models import Dataset
 from tunix_rt_backend.errors import Conflict, NotFound, field_error
 from tunix_rt_backend.kit.pagination import Page, PageParams, keyset_page
 from tunix_rt_backend.kit.time import utcnow
-from tunix_rt_backend.sft.template import TEMPLATE_NAME, TEMPLATE_SHA256, render_trace
+from tunix_rt_backend.templates.gemma_reasoning import TEMPLATE_NAME, TEMPLATE_SHA256, render_trace
 
 PAYLOAD_CHUNK = 1000
 
