@@ -43,8 +43,7 @@ from tunix_rt_backend.runs.schemas import (
 )
 from tunix_rt_backend.runs.status import tunix_available
 from tunix_rt_backend.settings import Settings
-from tunix_rt_backend.sft.service import manifest_yaml
-from tunix_rt_backend.training.manifest import TrainingSection
+from tunix_rt_backend.training.manifest import TrainingSection, manifest_yaml
 
 Maker = async_sessionmaker[AsyncSession]
 # Writes a run's end state under its owner's guard; whether it was written.
