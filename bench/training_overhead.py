@@ -67,7 +67,7 @@ from _support import REPO_ROOT, print_table, write_results
 from tunix_rt_backend.datasets.formats import tunix_sft_line
 from tunix_rt_backend.generators.arithmetic import generate
 from tunix_rt_backend.runs.executor import training_command
-from tunix_rt_backend.sft.template import TEMPLATE_SHA256
+from tunix_rt_backend.templates.gemma_reasoning import TEMPLATE_SHA256
 from tunix_rt_backend.training import data
 from tunix_rt_backend.training.tokenizer import ByteTokenizer
 

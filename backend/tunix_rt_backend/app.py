@@ -18,6 +18,7 @@ from tunix_rt_backend import __version__
 from tunix_rt_backend.auth.deps import require_access
 from tunix_rt_backend.auth.router import router as auth_router
 from tunix_rt_backend.datasets.router import router as datasets_router
+from tunix_rt_backend.datasets.router import sft_router
 from tunix_rt_backend.db.engine import create_engine, create_sessionmaker, session_scope
 from tunix_rt_backend.deps import SessionMakerDep
 from tunix_rt_backend.error_handlers import install_error_handlers
@@ -31,7 +32,6 @@ from tunix_rt_backend.kit.body import body_component_schemas
 from tunix_rt_backend.metrics import HttpMetrics, Metrics
 from tunix_rt_backend.runs.router import router as runs_router
 from tunix_rt_backend.settings import Settings, load_settings
-from tunix_rt_backend.sft.router import router as sft_router
 from tunix_rt_backend.traces.router import router as traces_router
 from tunix_rt_backend.ui import mount_ui
 

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from tests.factories import build_dataset, create_traces, ndjson, trace_body
-from tunix_rt_backend.sft.template import TEMPLATE_SHA256, parse_final_answer
+from tunix_rt_backend.templates.gemma_reasoning import TEMPLATE_SHA256, parse_final_answer
 
 
 async def _dataset(client: httpx.AsyncClient, n: int = 5) -> tuple[list[str], dict[str, Any]]:

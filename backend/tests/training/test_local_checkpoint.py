@@ -21,7 +21,7 @@ from safetensors.numpy import load_file, save_file
 
 from tunix_rt_backend.datasets.formats import tunix_sft_line
 from tunix_rt_backend.generators.arithmetic import generate
-from tunix_rt_backend.sft.template import END_TURN, TEMPLATE_SHA256
+from tunix_rt_backend.templates.gemma_reasoning import END_TURN, TEMPLATE_SHA256
 from tunix_rt_backend.training.catalog import ModelNotAvailable
 from tunix_rt_backend.training.tokenizer import START_TURN
 

@@ -18,7 +18,7 @@ import yaml
 
 from tunix_rt_backend.datasets.formats import tunix_sft_line
 from tunix_rt_backend.generators.arithmetic import generate
-from tunix_rt_backend.sft.template import TEMPLATE_SHA256
+from tunix_rt_backend.templates.gemma_reasoning import TEMPLATE_SHA256
 
 pytestmark = pytest.mark.training
 TRAIN = [sys.executable, "-m", "tunix_rt_backend.training"]

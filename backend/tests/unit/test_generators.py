@@ -17,7 +17,7 @@ import pytest
 
 from tunix_rt_backend.generators import arithmetic, high_card_duel
 from tunix_rt_backend.generators.high_card_duel import Card, winner
-from tunix_rt_backend.sft.template import answers_match, render_trace
+from tunix_rt_backend.templates.gemma_reasoning import answers_match, render_trace
 from tunix_rt_backend.traces.schemas import (
     TRACE_ADAPTER,
     ReasoningTrace,

@@ -10,7 +10,7 @@ import yaml
 from pydantic import ValidationError
 
 from tunix_rt_backend.generators.high_card_duel import game_trace
-from tunix_rt_backend.sft.template import TEMPLATE_SHA256, render_trace
+from tunix_rt_backend.templates.gemma_reasoning import TEMPLATE_SHA256, render_trace
 from tunix_rt_backend.training import data
 from tunix_rt_backend.training.manifest import RunManifest
 from tunix_rt_backend.training.tokenizer import ByteTokenizer

@@ -3,8 +3,8 @@
 - `trace`: the stored trace with its id and split, keys sorted (the dataset's
   `content_sha256` is the sha256 of this export, so it must not depend on the
   database's key order: JSONB reorders keys).
-- `tunix_sft`: Gemma chat-template `prompt` and `completion` (see sft/template.py),
-  the input of the training process.
+- `tunix_sft`: Gemma chat-template `prompt` and `completion` (see
+  templates/gemma_reasoning.py), the input of the training process.
 - `training_example`: the plain prompt and response, with metadata.
 """
 
@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 import orjson
 
-from tunix_rt_backend.sft.template import END_TURN, render_prompt, render_response
+from tunix_rt_backend.templates.gemma_reasoning import END_TURN, render_prompt, render_response
 
 ExportFormat = Literal["trace", "tunix_sft", "training_example"]
 SplitName = Literal["train", "eval"]

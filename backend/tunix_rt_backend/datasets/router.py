@@ -14,15 +14,34 @@ from tunix_rt_backend.datasets.schemas import (
     DatasetPreview,
     DatasetSelection,
     DatasetSummary,
+    SftExportRequest,
+    SftManifestRequest,
+    SftManifestResponse,
 )
 from tunix_rt_backend.deps import SessionDep, SessionMakerDep, SettingsDep
-from tunix_rt_backend.errors import Conflict, Forbidden, NotFound, Unauthorized, responses
+from tunix_rt_backend.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    Unauthorized,
+    responses,
+)
 from tunix_rt_backend.kit.body import NDJSON
 from tunix_rt_backend.kit.pagination import Page, PageParamsDep
 
 router = APIRouter(
     prefix="/api/datasets",
     tags=["datasets"],
+    dependencies=[Depends(require_access)],
+    responses=responses(Unauthorized, Forbidden),
+)
+# The seed's SFT endpoints keep their paths and tag (the generated client calls them):
+# a second router of this domain, since `tunix_sft` is one of its export formats and
+# a run manifest describes one of its datasets.
+sft_router = APIRouter(
+    prefix="/api/tunix/sft",
+    tags=["tunix"],
     dependencies=[Depends(require_access)],
     responses=responses(Unauthorized, Forbidden),
 )
@@ -106,4 +125,46 @@ async def export_dataset(
         service.export_lines(maker, dataset.id, format, split),
         media_type=NDJSON,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@sft_router.post(
+    "/export",
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {NDJSON: {}}, "description": "tunix_sft lines"},
+        **responses(BadRequest, NotFound, validation=True),
+    },
+)
+async def export_sft(
+    session: SessionDep, maker: SessionMakerDep, settings: SettingsDep, body: SftExportRequest
+) -> Response:
+    """Traces in the `tunix_sft` format (Gemma chat template with reasoning steps):
+    the first `limit` members of a dataset, or the listed `trace_ids` in their order."""
+    service.check_sft_export(body, settings.dataset_max_traces)
+    if body.trace_ids is not None:
+        data = await service.sft_export_of_traces(session, body.trace_ids, body.limit)
+        return Response(data, media_type=NDJSON)
+    assert body.dataset_key is not None
+    dataset = await service.get_dataset(session, body.dataset_key)
+    lines = service.export_lines(maker, dataset.id, "tunix_sft", "all", body.limit)
+    return StreamingResponse(lines, media_type=NDJSON)
+
+
+@sft_router.post(
+    "/manifest",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SftManifestResponse,
+    responses=responses(NotFound, validation=True),
+)
+async def sft_manifest(session: SessionDep, body: SftManifestRequest) -> SftManifestResponse:
+    """A Tunix SFT run manifest (YAML): model, dataset (with its content hash), the
+    chat template's hash and a rendered sample, hyperparameters and output name."""
+    manifest_yaml = await service.run_manifest(session, body)
+    return SftManifestResponse(
+        manifest_yaml=manifest_yaml,
+        dataset_key=body.dataset_key,
+        model_id=body.model_id,
+        format="tunix_sft",
+        message="Manifest generated. Save it as YAML, or start a run with POST /api/tunix/run.",
     )

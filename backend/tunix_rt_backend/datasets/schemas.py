@@ -13,6 +13,9 @@ from pydantic import (
     field_validator,
 )
 
+from tunix_rt_backend.kit.paths import RelativeName
+from tunix_rt_backend.training.manifest import TrainingSection
+
 DatasetName = Annotated[
     str,
     StringConstraints(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"),
@@ -99,3 +102,33 @@ class DatasetManifest(DatasetSummary):
     split: SplitSizes
     stats: dict[str, Any]
     template: TemplateInfo
+
+
+# The seed's SFT endpoints (`/api/tunix/sft/...`). The class names are the schema names
+# in the OpenAPI document, which the frontend's generated client is built from.
+
+
+class SftExportRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    dataset_key: Annotated[str | None, Field(max_length=256)] = None
+    trace_ids: Annotated[list[uuid.UUID] | None, Field(max_length=1000)] = None
+    limit: int = Field(100, ge=1, description="At most this many traces (DATASET_MAX_TRACES)")
+
+
+class SftManifestRequest(TrainingSection):
+    model_config = ConfigDict(extra="forbid")
+
+    dataset_key: Annotated[str, Field(min_length=1, max_length=256)]
+    model_id: Annotated[str, Field(min_length=1, max_length=256)]
+    output_dir: Annotated[
+        RelativeName, Field(max_length=512, description="A name under the artifact root")
+    ]
+
+
+class SftManifestResponse(BaseModel):
+    manifest_yaml: str
+    dataset_key: str
+    model_id: str
+    format: str
+    message: str

@@ -1,5 +1,6 @@
-"""Business rules of datasets: selection, versioning, splits, manifests, export.
-Raises AppError; never commits."""
+"""Business rules of datasets: selection, versioning, splits, manifests, export (also
+of listed traces, in `tunix_sft`) and a dataset's run manifest. Raises AppError;
+never commits."""
 
 from __future__ import annotations
 
@@ -12,22 +13,25 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tunix_rt_backend.datasets import repository
-from tunix_rt_backend.datasets.formats import RENDERERS, ExportFormat, SplitFilter
+from tunix_rt_backend.datasets.formats import RENDERERS, ExportFormat, SplitFilter, tunix_sft_line
 from tunix_rt_backend.datasets.schemas import (
     DatasetBuildRequest,
     DatasetManifest,
     DatasetPreview,
     DatasetSelection,
     DatasetSummary,
+    SftExportRequest,
+    SftManifestRequest,
     SplitSizes,
     TemplateInfo,
 )
 from tunix_rt_backend.datasets.stats import DatasetDigest
 from tunix_rt_backend.db.models import Dataset
-from tunix_rt_backend.errors import Conflict, NotFound, ValidationFailed, field_error
+from tunix_rt_backend.errors import BadRequest, Conflict, NotFound, ValidationFailed, field_error
 from tunix_rt_backend.kit.pagination import Page, PageParams, keyset_page
 from tunix_rt_backend.kit.time import utcnow
-from tunix_rt_backend.sft.template import TEMPLATE_NAME, TEMPLATE_SHA256, render_trace
+from tunix_rt_backend.templates.gemma_reasoning import TEMPLATE_NAME, TEMPLATE_SHA256, render_trace
+from tunix_rt_backend.training.manifest import TrainingSection, manifest_yaml
 
 PAYLOAD_CHUNK = 1000
 
@@ -41,6 +45,10 @@ class DatasetInUse(Conflict):
 
 
 class DatasetVersionTaken(Conflict):
+    pass
+
+
+class TracesNotFound(NotFound):
     pass
 
 
@@ -191,3 +199,30 @@ async def export_lines(
         )
         async for rows in partitions:
             yield b"".join([render(row[0], row[1], row[2]) for row in rows])
+
+
+def check_sft_export(request: SftExportRequest, max_traces: int) -> None:
+    if (request.dataset_key is None) == (request.trace_ids is None):
+        raise BadRequest("Give either dataset_key or trace_ids (exactly one of them).")
+    check_limit(request.limit, max_traces)
+
+
+async def sft_export_of_traces(
+    session: AsyncSession, trace_ids: list[uuid.UUID], limit: int
+) -> bytes:
+    """The listed traces in `tunix_sft`, in the order given; 404 naming any that do not
+    exist. Read whole, not streamed: at most 1000 ids, and a missing one must be a 404
+    before the response starts."""
+    wanted = list(dict.fromkeys(trace_ids))[:limit]
+    payloads = await repository.trace_payloads(session, wanted)
+    missing = [str(i) for i in wanted if i not in payloads]
+    if missing:
+        raise TracesNotFound(f"Trace(s) not found: {', '.join(missing)}.")
+    return b"".join(tunix_sft_line(i, None, payloads[i]) for i in wanted)
+
+
+async def run_manifest(session: AsyncSession, request: SftManifestRequest) -> str:
+    """The YAML run manifest of a dataset with the request's model and training."""
+    dataset = await get_manifest(session, request.dataset_key)
+    training = TrainingSection.of(request)
+    return manifest_yaml(dataset, request.model_id, training, request.output_dir)

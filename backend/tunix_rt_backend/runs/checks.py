@@ -14,7 +14,7 @@ from tunix_rt_backend.datasets import repository as datasets_repository
 from tunix_rt_backend.datasets.schemas import DatasetManifest
 from tunix_rt_backend.runs.runtime import tunix_available
 from tunix_rt_backend.runs.schemas import Check, RunRequest
-from tunix_rt_backend.sft.template import TEMPLATE_SHA256, render_trace
+from tunix_rt_backend.templates.gemma_reasoning import TEMPLATE_SHA256, render_trace
 from tunix_rt_backend.training.catalog import (
     TOKENIZER_FILES,
     ModelNotAvailable,

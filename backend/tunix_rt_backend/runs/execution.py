@@ -22,9 +22,8 @@ from tunix_rt_backend.runs.checks import dry_run_checks
 from tunix_rt_backend.runs.paths import output_path
 from tunix_rt_backend.runs.schemas import Check, RunRequest
 from tunix_rt_backend.settings import Settings
-from tunix_rt_backend.sft.service import manifest_yaml
 from tunix_rt_backend.training import events
-from tunix_rt_backend.training.manifest import TrainingSection
+from tunix_rt_backend.training.manifest import TrainingSection, manifest_yaml
 
 
 async def execute(ctx: JobContext) -> dict[str, Any]:

@@ -1,13 +1,20 @@
-"""The run manifest: the YAML that `POST /api/tunix/sft/manifest` produces and the
-training process reads."""
+"""The run manifest, both directions: `manifest_yaml` writes the YAML that
+`POST /api/tunix/sft/manifest` returns and a run saves beside its dataset export;
+`RunManifest` reads it in the training process.
+
+Imports neither JAX (the web process writes manifests) nor the datasets domain
+(datasets imports this module, so the dataset a manifest describes is a protocol here).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
+
+MANIFEST_VERSION = "1.0"
 
 
 class TrainingSection(BaseModel):
@@ -79,3 +86,57 @@ class RunManifest(BaseModel):
     @classmethod
     def load(cls, path: Path) -> RunManifest:
         return cls.from_yaml(path.read_text())
+
+
+class ManifestDataset(Protocol):
+    """What a manifest records of its dataset: datasets' `DatasetManifest` has it."""
+
+    @property
+    def dataset_key(self) -> str: ...
+    @property
+    def content_sha256(self) -> str: ...
+    @property
+    def trace_count(self) -> int: ...
+    @property
+    def train_count(self) -> int: ...
+    @property
+    def eval_count(self) -> int: ...
+    @property
+    def template(self) -> BaseModel: ...
+
+
+def manifest_yaml(
+    dataset: ManifestDataset, model_id: str, training: TrainingSection, output_dir: str
+) -> str:
+    """The run manifest the training process reads with `RunManifest`."""
+    document: dict[str, Any] = {
+        "version": MANIFEST_VERSION,
+        "runner": "tunix",
+        "task": "sft",
+        "model": {"id": model_id},
+        "dataset": {
+            "key": dataset.dataset_key,
+            "format": "tunix_sft",
+            "content_sha256": dataset.content_sha256,
+            "trace_count": dataset.trace_count,
+            "train_count": dataset.train_count,
+            "eval_count": dataset.eval_count,
+            "export": f"/api/datasets/{dataset.dataset_key}/export.jsonl?format=tunix_sft",
+        },
+        "template": dataset.template.model_dump(),
+        "training": training.model_dump(),
+        "output": {"dir": output_dir},
+    }
+    return yaml.dump(document, Dumper=_ManifestDumper, sort_keys=False, allow_unicode=True)
+
+
+class _ManifestDumper(yaml.SafeDumper):
+    """Multi-line strings (the rendered sample) as literal blocks, readable as is."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_ManifestDumper.add_representer(str, _represent_str)

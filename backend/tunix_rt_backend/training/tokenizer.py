@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, ClassVar
 
-from tunix_rt_backend.sft.template import END_TURN
+from tunix_rt_backend.templates.gemma_reasoning import END_TURN
 from tunix_rt_backend.training.catalog import TOKENIZER_FILE, ModelNotAvailable
 
 START_TURN = "<start_of_turn>"

@@ -21,7 +21,7 @@ from tunix.sft import metrics_logger as metrics_lib
 from tunix.sft import peft_trainer
 from tunix.sft import utils as sft_utils
 
-from tunix_rt_backend.sft.template import END_TURN, TEMPLATE_SHA256, answers_match
+from tunix_rt_backend.templates.gemma_reasoning import END_TURN, TEMPLATE_SHA256, answers_match
 from tunix_rt_backend.training import data
 from tunix_rt_backend.training.events import Checkpoint, Generation, Metric, emit, log
 from tunix_rt_backend.training.manifest import RunManifest, TrainingSection

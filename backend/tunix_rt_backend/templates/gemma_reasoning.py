@@ -16,6 +16,10 @@ not part of the text: the tokenizer adds it.
 
 Training and serving must render the same way: `TEMPLATE_SHA256` hashes every
 constant below, and manifests record it with a rendered sample.
+
+A leaf: it imports nothing from the app. Datasets, training (a process that must
+start without the web stack), judges and serving all import it, so one import of a
+domain here would tie them together in a loop.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The `tunix_sft` chat-template renderer (sft/template.py).
+"""The `tunix_sft` chat-template renderer (templates/gemma_reasoning.py).
 
 Renderings are compared byte for byte with hand-written golden files in
 tests/golden/, written from the format in the module docstring. A golden file is
@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tunix_rt_backend.generators import arithmetic, high_card_duel
-from tunix_rt_backend.sft.template import (
+from tunix_rt_backend.templates.gemma_reasoning import (
     ANSWER_PREFIX,
     END_TURN,
     REASONING_HEADER,

@@ -1,0 +1,1 @@
+"""Prompt templates: leaf modules that datasets, training, judges and serving share."""
