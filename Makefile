@@ -23,7 +23,7 @@ run: $(VENV)/.installed ui
 test: lint typecheck pytest frontend-test e2e
 
 lint: $(VENV)/.installed-dev
-	cd $(BACKEND) && ../$(BIN)/ruff check . && ../$(BIN)/ruff format --check .
+	cd $(BACKEND) && ../$(BIN)/ruff check . && ../$(BIN)/ruff format --check . && ../$(BIN)/lint-imports
 
 typecheck: $(VENV)/.installed-dev
 	cd $(BACKEND) && ../$(BIN)/mypy

@@ -20,6 +20,7 @@ from tunix_rt_backend.datasets import cli as datasets_cli
 from tunix_rt_backend.db import migrate
 from tunix_rt_backend.db.engine import create_engine, create_sessionmaker, session_scope
 from tunix_rt_backend.errors import AppError, ValidationFailed
+from tunix_rt_backend.generators import cli as generators_cli
 from tunix_rt_backend.runs import cli as runs_cli
 from tunix_rt_backend.settings import Settings, SettingsError, load_settings
 
@@ -99,6 +100,7 @@ def _parser() -> argparse.ArgumentParser:
     revoke.set_defaults(handler=_token_revoke)
 
     datasets_cli.add_commands(sub, _with_sessionmaker)
+    generators_cli.add_commands(sub, _with_sessionmaker)
     runs_cli.add_commands(sub, _with_sessionmaker)
     return parser
 

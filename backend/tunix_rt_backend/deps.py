@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tunix_rt_backend.db.engine import session_scope
+from tunix_rt_backend.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageParams, page_of
 from tunix_rt_backend.settings import Settings
 
 
@@ -34,3 +35,17 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 # For streamed responses, which outlive the request's session and open their own.
 SessionMakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)]
+
+
+def page_params(
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=200, description="`next_cursor` of a previous page; not with offset."),
+    ] = None,
+) -> PageParams:
+    return page_of(limit, offset, cursor)
+
+
+PageParamsDep = Annotated[PageParams, Depends(page_params)]

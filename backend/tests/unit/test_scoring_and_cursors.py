@@ -4,8 +4,8 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-from fastapi.exceptions import RequestValidationError
 
+from tunix_rt_backend.errors import ValidationFailed
 from tunix_rt_backend.kit.pagination import decode_cursor, encode_cursor
 from tunix_rt_backend.traces.scoring import baseline_score
 
@@ -40,5 +40,5 @@ def test_cursor_round_trips() -> None:
 
 @pytest.mark.parametrize("cursor", ["", "!!!", "WyJ4Il0", "WyIyMDI2LTAxLTAxVDAwOjAwOjAwIiwiYWIiXQ"])
 def test_malformed_cursor_is_a_validation_error(cursor: str) -> None:
-    with pytest.raises(RequestValidationError):
+    with pytest.raises(ValidationFailed):
         decode_cursor(cursor)

@@ -1,4 +1,4 @@
-"""`tunix-rt dataset build|list|show|export|delete` and `tunix-rt generate NAME`."""
+"""`tunix-rt dataset build|list|show|export|delete`."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tunix_rt_backend.datasets import service
 from tunix_rt_backend.datasets.schemas import DatasetBuildRequest, DatasetFilters
-from tunix_rt_backend.generators import service as generators_service
 from tunix_rt_backend.kit.pagination import PageParams
 from tunix_rt_backend.settings import Settings
 
@@ -59,13 +58,6 @@ def add_commands(sub: Any, run: RunWithMaker) -> None:
     delete = dataset.add_parser("delete", help="delete a dataset (not while a run uses it)")
     delete.add_argument("dataset_key")
     delete.set_defaults(handler=lambda s, a: run(s, lambda m: _delete(m, a.dataset_key)))
-
-    generate = sub.add_parser("generate", help="generate reasoning traces and store them")
-    generate.add_argument("generator", help="high-card-duel or arithmetic")
-    generate.add_argument("--count", type=int, default=100)
-    generate.add_argument("--seed", type=int, default=42)
-    generate.add_argument("--difficulty", type=int, help="arithmetic: 1 (easy) to 5")
-    generate.set_defaults(handler=lambda s, a: run(s, lambda m: _generate(m, s, a)))
 
 
 def _print(manifest: Any) -> None:
@@ -131,23 +123,3 @@ async def _export(maker: Maker, args: argparse.Namespace) -> None:
 async def _delete(maker: Maker, dataset_key: str) -> None:
     await _in_session(maker, lambda s: service.delete_dataset(s, dataset_key))
     print(f"deleted {dataset_key}")
-
-
-async def _generate(maker: Maker, settings: Settings, args: argparse.Namespace) -> None:
-    generator = generators_service.get_generator(args.generator.replace("-", "_"))
-    generators_service.check_count(args.count, settings.generator_max_count)
-    raw = {} if args.difficulty is None else {"difficulty": args.difficulty}
-    params = generators_service.parse_params(generator, raw)
-    result = await _in_session(
-        maker,
-        lambda s: generators_service.generate(
-            s,
-            generator,
-            count=args.count,
-            seed=args.seed,
-            params=params,
-            persist=True,
-            max_payload_bytes=settings.trace_max_bytes,
-        ),
-    )
-    print(f"generated {result.created} {generator.name} traces (seed {args.seed})")

@@ -18,7 +18,7 @@ from tunix_rt_backend.datasets.schemas import (
     SftManifestRequest,
     SftManifestResponse,
 )
-from tunix_rt_backend.deps import SessionDep, SessionMakerDep, SettingsDep
+from tunix_rt_backend.deps import PageParamsDep, SessionDep, SessionMakerDep, SettingsDep
 from tunix_rt_backend.errors import (
     BadRequest,
     Conflict,
@@ -28,7 +28,7 @@ from tunix_rt_backend.errors import (
     responses,
 )
 from tunix_rt_backend.kit.body import NDJSON
-from tunix_rt_backend.kit.pagination import Page, PageParamsDep
+from tunix_rt_backend.kit.pagination import Page
 
 router = APIRouter(
     prefix="/api/datasets",

@@ -7,14 +7,12 @@ import binascii
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import orjson
-from fastapi import Depends, Query
-from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 
-from tunix_rt_backend.errors import field_error
+from tunix_rt_backend.errors import ValidationFailed
 
 T = TypeVar("T")
 
@@ -42,21 +40,6 @@ class PageParams(BaseModel):
     limit: int
     offset: int
     cursor: tuple[datetime, uuid.UUID] | None
-
-
-def page_params(
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    cursor: Annotated[
-        str | None,
-        Query(max_length=200, description="`next_cursor` of a previous page; not with offset."),
-    ] = None,
-) -> PageParams:
-    if cursor is None:
-        return PageParams(limit=limit, offset=offset, cursor=None)
-    if offset:
-        _invalid("offset", "offset and cursor cannot be combined")
-    return PageParams(limit=limit, offset=0, cursor=decode_cursor(cursor))
 
 
 def keyset_page(
@@ -97,8 +80,14 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         raise  # unreachable: _invalid raises
 
 
+def page_of(limit: int, offset: int, cursor: str | None) -> PageParams:
+    """The page a request asks for: `limit` from `offset`, or after `cursor`."""
+    if cursor is None:
+        return PageParams(limit=limit, offset=offset, cursor=None)
+    if offset:
+        _invalid("offset", "offset and cursor cannot be combined")
+    return PageParams(limit=limit, offset=0, cursor=decode_cursor(cursor))
+
+
 def _invalid(name: str, msg: str) -> None:
-    raise RequestValidationError([field_error(("query", name), msg, "value_error")])
-
-
-PageParamsDep = Annotated[PageParams, Depends(page_params)]
+    raise ValidationFailed.field(("query", name), msg, "value_error")

@@ -15,9 +15,9 @@ from tunix_rt_backend.datasets.schemas import DatasetBuildRequest, DatasetFilter
 from tunix_rt_backend.db.engine import session_scope
 from tunix_rt_backend.generators import service as generators_service
 from tunix_rt_backend.generators.schemas import NoParams
-from tunix_rt_backend.job_kinds import job_kinds
 from tunix_rt_backend.jobs.worker import QueueWorker
 from tunix_rt_backend.runs import service
+from tunix_rt_backend.runs.execution import TRAIN
 from tunix_rt_backend.runs.schemas import RunRequest
 from tunix_rt_backend.settings import Settings
 
@@ -91,9 +91,9 @@ async def _demo(maker: Maker, settings: Settings, args: argparse.Namespace) -> N
 
 @contextlib.asynccontextmanager
 async def _worker(maker: Maker, settings: Settings) -> AsyncIterator[QueueWorker]:
-    """A worker in this process for as long as the command runs: training runs are
+    """A training worker in this process for as long as the command runs: runs are
     always executed by a worker (another one, on the same database, may take it)."""
-    worker = QueueWorker(maker, settings, job_kinds(), concurrency=1)
+    worker = QueueWorker(maker, settings, [TRAIN], concurrency=1)
     task = asyncio.create_task(worker.run())
     try:
         await asyncio.wait(

@@ -9,7 +9,7 @@ from fastapi.responses import StreamingResponse
 from sse_starlette import EventSourceResponse
 
 from tunix_rt_backend.auth.deps import require_access
-from tunix_rt_backend.deps import SessionDep, SessionMakerDep, SettingsDep
+from tunix_rt_backend.deps import PageParamsDep, SessionDep, SessionMakerDep, SettingsDep
 from tunix_rt_backend.errors import (
     BadRequest,
     Conflict,
@@ -22,7 +22,7 @@ from tunix_rt_backend.errors import (
 )
 from tunix_rt_backend.jobs import output
 from tunix_rt_backend.jobs.service import NoWorker
-from tunix_rt_backend.kit.pagination import Page, PageParamsDep
+from tunix_rt_backend.kit.pagination import Page
 from tunix_rt_backend.runs import artifacts, service
 from tunix_rt_backend.runs.artifacts import Artifact
 from tunix_rt_backend.runs.execution import TRAIN

@@ -7,7 +7,7 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from tunix_rt_backend.auth.deps import require_access
-from tunix_rt_backend.deps import SessionDep, SettingsDep
+from tunix_rt_backend.deps import PageParamsDep, SessionDep, SettingsDep
 from tunix_rt_backend.errors import (
     Forbidden,
     NotFound,
@@ -16,7 +16,7 @@ from tunix_rt_backend.errors import (
     responses,
 )
 from tunix_rt_backend.kit.body import json_body_openapi, parse_json_body, read_body_limited
-from tunix_rt_backend.kit.pagination import Page, PageParamsDep
+from tunix_rt_backend.kit.pagination import Page
 from tunix_rt_backend.traces import service
 from tunix_rt_backend.traces.schemas import (
     TRACE_ADAPTER,
