@@ -1,15 +1,18 @@
-"""One Tunix RT queue worker process for bench/run_queue.py: a QueueWorker whose executor
-does nothing but the guarded finish, so what is timed is the queue's own machinery.
+"""One Tunix RT queue worker process for bench/run_queue.py: a QueueWorker whose one job
+kind ("train" on the TunixRun table, as `runs.execution.TRAIN`) has a handler that does
+nothing, so what is timed is the queue's own machinery: the claim, the job's context
+the worker builds (JobOutput, StopWatch) and the guarded finish.
 
 It builds the engine and opens one pooled connection, prints `ready`, and waits for a
 line on stdin before `QueueWorker.run()` (so the parent can start several at one
-instant). Each run it executes: the wall-clock time the executor was entered, then the
-guarded finish (status completed) through the worker's `finish`, as `service.execute`
-ends a run in a worker (finishes that come together are written together). With
---report it prints `start <run_id> <time>` on entering and `end <run_id>` after the
-finish commits. SIGTERM stops it (QueueWorker.stop); it then writes to --results as JSON the runs it
-executed, [run_id, start, end, written], and the CPU seconds it used from `go` to
-the stop.
+instant). Each run it executes: the wall-clock time the handler was entered, then the
+handler returns `{"status": "completed", "exit_code": 0}`, which the worker writes
+under the guard through its Finisher (with completed_at; finishes that come together
+are written together), as it ends any job; the end time is taken in `on_finish`, which
+the worker calls once the end is written. With --report it prints `start <run_id>
+<time>` on entering the handler and `end <run_id>` from `on_finish`. SIGTERM stops it
+(QueueWorker.stop); it then writes to --results as JSON the runs it executed,
+[run_id, start, end, written], and the CPU seconds it used from `go` to the stop.
 """
 
 from __future__ import annotations
@@ -19,16 +22,17 @@ import asyncio
 import signal
 import sys
 import time
+import uuid
 from pathlib import Path
+from typing import Any
 
 import orjson
 from sqlalchemy import text
 from tunix_rt_backend.db.engine import create_engine, create_sessionmaker
 from tunix_rt_backend.db.models import TunixRun
-from tunix_rt_backend.kit.time import utcnow
+from tunix_rt_backend.jobs.kinds import JobContext, JobKind
+from tunix_rt_backend.jobs.worker import Held, QueueWorker
 from tunix_rt_backend.metrics import Metrics
-from tunix_rt_backend.runs.repository import Owner
-from tunix_rt_backend.runs.worker import QueueWorker
 from tunix_rt_backend.settings import Settings
 
 
@@ -41,23 +45,29 @@ async def main(args: argparse.Namespace) -> None:
     )
     engine = create_engine(settings, pre_ping=False)  # as `tunix-rt worker`
     maker = create_sessionmaker(engine)
+    started: dict[uuid.UUID, float] = {}
     executions: list[tuple[str, float, float, bool]] = []
 
-    async def finish_only(run: TunixRun, owner: Owner, stop: asyncio.Event) -> str:
+    async def no_op(ctx: JobContext) -> dict[str, Any]:
         start = time.time()
+        started[ctx.job_id] = start
         if args.report:
-            print(f"start {run.run_id} {start:.6f}", flush=True)
-        values = {"status": "completed", "exit_code": 0, "completed_at": utcnow()}
-        written = await worker.finish(run.run_id, owner, values)
-        executions.append((str(run.run_id), start, time.time(), written))
-        if args.report:
-            print(f"end {run.run_id}", flush=True)
-        return "completed" if written else "superseded"
+            print(f"start {ctx.job_id} {start:.6f}", flush=True)
+        return {"status": "completed", "exit_code": 0}
 
+    def on_finish(held: Held, status: str, seconds: float) -> None:
+        """Called by the worker after the job's end was written (or found superseded)."""
+        end = time.time()
+        start = started.pop(held.job_id, end)
+        executions.append((str(held.job_id), start, end, status == "completed"))
+        if args.report:
+            print(f"end {held.job_id}", flush=True)
+
+    kind = JobKind("train", TunixRun, no_op)
     async with engine.connect() as conn:  # the pool's first connection, before `go`
         await conn.execute(text("SELECT 1"))
     metrics = Metrics()  # as `tunix-rt worker` counts and times what it does
-    worker = QueueWorker(maker, settings, execute=finish_only, metrics=metrics)
+    worker = QueueWorker(maker, settings, [kind], metrics=metrics, on_finish=on_finish)
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, worker.stop)
     print("ready", flush=True)

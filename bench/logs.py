@@ -9,19 +9,20 @@ own port. An SSE client (httpx streaming, a thread of this process) opens
 `GET /api/tunix/runs/{id}/logs` and must have had its first `status` event (so the
 stream's first poll is done) before the producer starts.
 
-The producer is the runner's own path, in this process: `RunLog(maker, run_id)` and
-`executor.run_training(command, on_line=run_log.line)`, as `runs.service.execute`
-wires them, on bench/_log_printer.py: --rate lines a second for --seconds, paced
-(the lines due each millisecond), each line `<seq> <time.time()> <stream> ...`, line
-buffered, every --stderr-every-th line on stderr. When it exits the RunLog is closed
-(its last flush) and then the run's end is written with `repository.finish_run`
-(status completed, guarded by the owner), the order `execute` keeps; the SSE client
-reads on until `end`.
+The producer is a worker's own path, in this process: `JobOutput(maker, run_id)` (the
+output a worker opens for each job) and `jobs.process.run_process(command,
+on_line=TrainerEvents(output, run_id))`, as the train kind (`runs.execution`) wires
+them, so every line is also parsed for a trainer event, on bench/_log_printer.py:
+--rate lines a second for --seconds, paced (the lines due each millisecond), each
+line `<seq> <time.time()> <stream> ...`, line buffered, every --stderr-every-th line
+on stderr. When it exits the JobOutput is closed (its last flush) and then the run's
+end is written with `jobs.repository.finish` (status completed, guarded by the
+owner), the order the worker keeps; the SSE client reads on until `end`.
 
 It reports:
   printed   lines the printer wrote (its own count), and how far it ever fell behind
             its schedule;
-  stored    lines in the run's chunks in tunix_run_log_chunks, read back at the end;
+  stored    lines in the run's chunks in job_log_chunks, read back at the end;
   received  lines in the `log` events the SSE client got;
   lost      printed lines missing from the store / from the stream (target 0; a
             line seen twice also fails the check);
@@ -30,10 +31,11 @@ It reports:
             every event's id is the last seq sent;
   latency   per line, the SSE client's time.time() when the event carrying it was
             complete minus the time printed in the line: p50, p95, p99, max (target
-            p99 <= 500 ms); split, by the chunk's created_at (taken when RunLog's
-            flush takes its batch), into print -> flush and flush -> client;
-  chunks    rows stored, and rows/s over the producer's run; RunLog flushes (count,
-            p50 and max ms: the INSERT and its COMMIT);
+            p99 <= 500 ms); split, by the chunk's created_at (taken when
+            JobOutput's flush takes its batch), into print -> flush and flush ->
+            client;
+  chunks    rows stored, and rows/s over the producer's run; JobOutput flushes
+            (count, p50 and max ms: the INSERT and its COMMIT);
   load      the 1-minute load average before, at most during, and after; CPU
             seconds of the server, the printer and this process (producer and client).
 
@@ -65,16 +67,16 @@ from typing import Any
 
 import httpx
 import orjson
-from _support import REPO_ROOT, pg_database, percentile, print_table, serve_process, write_results
+from _support import REPO_ROOT, percentile, pg_database, print_table, serve_process, write_results
 from sqlalchemy import select
 from tunix_rt_backend.db.engine import create_engine, create_sessionmaker, session_scope
 from tunix_rt_backend.db.migrate import upgrade
-from tunix_rt_backend.db.models import TunixRun
-from tunix_rt_backend.db.models.run import RunLogChunk
+from tunix_rt_backend.db.models import JobLogChunk, TunixRun
+from tunix_rt_backend.jobs import output, process, repository
+from tunix_rt_backend.jobs.output import JobOutput
+from tunix_rt_backend.jobs.repository import Owner
 from tunix_rt_backend.kit.time import utcnow
-from tunix_rt_backend.runs import executor, logs, repository
-from tunix_rt_backend.runs.logs import RunLog
-from tunix_rt_backend.runs.repository import Owner
+from tunix_rt_backend.runs.execution import TRAIN, TrainerEvents
 from tunix_rt_backend.settings import Settings
 
 PRINTER = REPO_ROOT / "bench" / "_log_printer.py"
@@ -138,8 +140,8 @@ class SseClient(threading.Thread):
         return False
 
 
-class TimedRunLog(RunLog):
-    """The runner's RunLog, each flush timed (its INSERT and COMMIT)."""
+class TimedJobOutput(JobOutput):
+    """The worker's JobOutput, each flush timed (its INSERT and COMMIT)."""
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
@@ -199,18 +201,22 @@ async def insert_run(db_url: str, workdir: Path) -> uuid.UUID:
 async def produce(
     db_url: str, workdir: Path, run_id: uuid.UUID, args: argparse.Namespace
 ) -> dict[str, Any]:
-    """The printer run through the runner's RunLog + executor, then the run's end."""
+    """The printer run through a worker's JobOutput + run_process (TrainerEvents on
+    each line, as the train kind reads its trainer), then the run's end."""
     engine, maker = maker_for(db_url, workdir)
     report = workdir / "printer.json"
     command = [sys.executable, str(PRINTER), "--rate", str(args.rate)]
     command += ["--seconds", str(args.seconds), "--stderr-every", str(args.stderr_every)]
     command += ["--report", str(report)]
     try:
-        run_log = TimedRunLog(maker, run_id)
+        run_log = TimedJobOutput(maker, run_id)
         start = time.perf_counter()
         async with run_log:
-            outcome = await executor.run_training(
-                command, timeout_s=args.seconds + 120, env={}, on_line=run_log.line
+            outcome = await process.run_process(
+                command,
+                timeout_s=args.seconds + 120,
+                env={},
+                on_line=TrainerEvents(run_log, run_id),
             )
             exited_s = time.perf_counter() - start
         values = {
@@ -222,7 +228,7 @@ async def produce(
             "duration_seconds": round(time.perf_counter() - start, 3),
         }
         async with session_scope(maker) as session:
-            written = await repository.finish_run(session, run_id, OWNER, values)
+            written = await repository.finish(session, TRAIN, run_id, OWNER, values)
         ended_at = time.time()
     finally:
         await engine.dispose()
@@ -242,10 +248,10 @@ async def stored_chunks(db_url: str, workdir: Path, run_id: uuid.UUID) -> list[A
     try:
         async with session_scope(maker) as session:
             query = (
-                select(RunLogChunk.seq, RunLogChunk.stream, RunLogChunk.chunk)
-                .add_columns(RunLogChunk.created_at)
-                .where(RunLogChunk.run_id == run_id)
-                .order_by(RunLogChunk.seq)
+                select(JobLogChunk.seq, JobLogChunk.stream, JobLogChunk.chunk)
+                .add_columns(JobLogChunk.created_at)
+                .where(JobLogChunk.job_id == run_id)
+                .order_by(JobLogChunk.seq)
             )
             return list((await session.execute(query)).all())
     finally:
@@ -389,9 +395,10 @@ def target_met(r: dict[str, Any]) -> bool:
 def report(r: dict[str, Any], backend: str, args: argparse.Namespace) -> None:
     print(
         f"\nLive run logs on {backend}: {args.rate:,} lines/s for {args.seconds:g} s "
-        f"(1 in {args.stderr_every} on stderr) through RunLog + executor.run_training, "
-        f"streamed by GET /api/tunix/runs/{{id}}/logs (FLUSH_INTERVAL_S "
-        f"{logs.FLUSH_INTERVAL_S:g}, POLL_INTERVAL_S {logs.POLL_INTERVAL_S:g}, PAGE {logs.PAGE})\n"
+        f"(1 in {args.stderr_every} on stderr) through JobOutput + run_process "
+        f"(TrainerEvents), streamed by GET /api/tunix/runs/{{id}}/logs (FLUSH_INTERVAL_S "
+        f"{output.FLUSH_INTERVAL_S:g}, POLL_INTERVAL_S {output.POLL_INTERVAL_S:g}, "
+        f"PAGE {output.PAGE})\n"
     )
     yes = {True: "yes", False: "NO"}
     rows = [["printed", f"{r['printed']:,}", "", "", ""]]
@@ -403,9 +410,9 @@ def report(r: dict[str, Any], backend: str, args: argparse.Namespace) -> None:
     lat = r["latency_ms"]
     rows = [
         ["print -> SSE client", *lat.values()],
-        ["  print -> RunLog flush", *r["print_to_flush_ms"].values()],
+        ["  print -> JobOutput flush", *r["print_to_flush_ms"].values()],
         ["  flush -> SSE client", *r["flush_to_client_ms"].values()],
-        ["RunLog flush (INSERT + COMMIT)", *r["flush_ms"].values()],
+        ["JobOutput flush (INSERT + COMMIT)", *r["flush_ms"].values()],
     ]
     print_table(["ms", "p50", "p95", "p99", "max"], rows)
     met = lat["p99"] <= TARGET_P99_MS
@@ -452,9 +459,9 @@ def main() -> None:
     document = {
         "backend": args.backend,
         **options,
-        "flush_interval_s": logs.FLUSH_INTERVAL_S,
-        "poll_interval_s": logs.POLL_INTERVAL_S,
-        "page": logs.PAGE,
+        "flush_interval_s": output.FLUSH_INTERVAL_S,
+        "poll_interval_s": output.POLL_INTERVAL_S,
+        "page": output.PAGE,
         "target_p99_ms": TARGET_P99_MS,
         "target_met": target_met(results),
         **results,

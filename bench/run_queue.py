@@ -7,22 +7,26 @@ every thread-pool executor import; export.py and traces_ingest.py would break.)
 
 In a throw-away, migrated PostgreSQL database (127.0.0.1:5432, dropped at the end):
 
-Latency. One worker process (bench/_queue_worker.py: a QueueWorker whose executor only
-writes the guarded finish, through the worker's Finisher) with WORKER_POLL_SECONDS=30, so
-only the LISTEN/NOTIFY wake-up can start a run quickly. After it has been idle for a
-second, --latency-runs runs are enqueued one at a time, each by `repository.enqueue`
-(the INSERT and its pg_notify) in its own committed transaction, as `runs.service.submit`
-queues one; the next one only after the worker reported the previous one finished
-and then a --pause. Latency = the wall-clock time the worker entered the executor
-minus the time just before the enqueue's COMMIT (both processes on this machine's
-clock). Target: p50 <= 50 ms.
+Latency. One worker process (bench/_queue_worker.py: a QueueWorker with one job kind,
+"train" on tunix_runs, whose handler does nothing and returns the completed end state,
+which the worker writes under the guard through its Finisher) with
+WORKER_POLL_SECONDS=30, so only the LISTEN/NOTIFY wake-up (channel tunix_jobs_queue)
+can start a run quickly. After it has been idle for a second, --latency-runs runs are
+enqueued one at a time, each by `jobs.repository.enqueue` (the INSERT and its
+pg_notify) in its own committed transaction, as `runs.service.submit` queues one
+(through `jobs.service.enqueue`); the next one only after the worker reported the
+previous one finished and then a --pause. Latency = the wall-clock time the worker
+entered the handler minus the time just before the enqueue's COMMIT (both processes
+on this machine's clock). Target: p50 <= 50 ms.
 
 Throughput. Alternating --rounds times, each on fresh rows, --runs per queue, each
 with 4 consumer processes that may hold 10 jobs at once (and 1, for context):
   tunix-rt          pending runs inserted (one Core INSERT); then 4 worker processes
-                    with default settings but WORKER_CONCURRENCY=10, each executor
-                    the guarded finish through the worker's Finisher, as
-                    `service.execute` ends a run in a worker. Per claim, one UPDATE
+                    with default settings but WORKER_CONCURRENCY=10, each job a
+                    no-op handler whose end state the worker writes under the guard
+                    through its Finisher, as it ends every job (the handler runs
+                    inside the job's JobOutput and StopWatch, as any kind's does).
+                    Per claim, one UPDATE
                     (FOR UPDATE SKIP LOCKED ... RETURNING) of up to the free slots;
                     finishes that come together are one UPDATE over unnested arrays;
                     both on the worker's own connection (DriverQueue, ADR 005).
@@ -82,8 +86,8 @@ from _support import REPO_ROOT, percentile, pg_database, print_table, write_resu
 from sqlalchemy import insert
 from tunix_rt_backend.db.engine import create_engine, create_sessionmaker, session_scope
 from tunix_rt_backend.db.models import TunixRun
+from tunix_rt_backend.jobs import repository
 from tunix_rt_backend.kit.time import utcnow
-from tunix_rt_backend.runs import repository
 from tunix_rt_backend.settings import Settings
 
 DEFAULTS = {"latency_runs": 200, "pause": 0.1, "runs": 5000, "workers": 4, "rounds": 3}
@@ -252,7 +256,7 @@ async def fetchrow(db_url: str, sql: str, *args: Any) -> Any:
 async def enqueue_latencies(
     db_url: str, workdir: Path, proc: subprocess.Popen[str], runs: int, pause_s: float
 ) -> list[float]:
-    """Enqueue `runs` runs one at a time; ms from each COMMIT to the executor."""
+    """Enqueue `runs` runs one at a time; ms from each COMMIT to the handler."""
     stdout = proc.stdout
     assert stdout is not None
     engine = create_engine(Settings(database_url=db_url, data_dir=workdir))
@@ -575,7 +579,7 @@ def report(document: dict[str, Any], args: argparse.Namespace) -> None:
     print(
         f"\nEnqueue-to-start latency, idle worker (WORKER_POLL_SECONDS={IDLE_POLL_S:g}, so a"
         f" wake-up is LISTEN/NOTIFY's): {args.latency_runs} runs, each enqueued by"
-        f" repository.enqueue in its own transaction; COMMIT -> executor entered\n"
+        f" jobs.repository.enqueue in its own transaction; COMMIT -> handler entered\n"
     )
     print_table(
         ["runs", "p50 ms", "p99 ms", "min ms", "max ms", "load avg 1m before/after"],

@@ -3,9 +3,9 @@
 The same SFT run twice, each a fresh subprocess of the venv's Python:
 
   tunix-rt  `python -m tunix_rt_backend.training --manifest M --dataset D --output-dir
-            O --stop-file O/STOP`, the command the service's executor builds
-            (runs/executor.py), its stdout (JSON-line events) read through a pipe
-            as the service reads it;
+            O --stop-file O/STOP`, the command the train job kind builds
+            (`training_command` in runs/execution.py), its stdout (JSON-line
+            events) read through a pipe as a worker reads it;
   bare      bench/_bare_tunix_sft.py: the same model (tunix-rt/tiny-gemma3: Gemma 3,
             2 layers, width 128, random init from the seed), byte tokens and loss
             mask (Tunix RT's ByteTokenizer and data.tokenize), optimizer and
@@ -66,7 +66,7 @@ import yaml
 from _support import REPO_ROOT, print_table, write_results
 from tunix_rt_backend.datasets.formats import tunix_sft_line
 from tunix_rt_backend.generators.arithmetic import generate
-from tunix_rt_backend.runs.executor import training_command
+from tunix_rt_backend.runs.execution import training_command
 from tunix_rt_backend.templates.gemma_reasoning import TEMPLATE_SHA256
 from tunix_rt_backend.training import data
 from tunix_rt_backend.training.tokenizer import ByteTokenizer
@@ -155,7 +155,7 @@ def run_child(command: list[str]) -> dict[str, Any]:
         killer.start()
         try:
             assert proc.stdout is not None
-            for line in proc.stdout:  # read as it comes, as the service's executor does
+            for line in proc.stdout:  # read as it comes, as a worker's run_process does
                 if line.startswith(b"{"):
                     events.append(orjson.loads(line))
             _, status, usage = os.wait4(proc.pid, 0)
