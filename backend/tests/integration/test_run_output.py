@@ -148,6 +148,60 @@ async def test_resume_after_a_disconnect_yields_every_seq_once(
     )
 
 
+def _sent(events: list[dict[str, Any]]) -> tuple[list[int], list[tuple[str, int, float]]]:
+    logs = [e["data"]["seq"] for e in events if e["event"] == "log"]
+    points = [
+        (e["data"]["name"], e["data"]["step"], e["data"]["value"])
+        for e in events
+        if e["event"] == "metric"
+    ]
+    return logs, points
+
+
+async def test_resume_resends_no_line_and_no_metric_point(
+    client: httpx.AsyncClient, sessionmaker: Maker
+) -> None:
+    run_id = await _run_row(sessionmaker)
+    batches = [
+        [
+            ("stdout", _metric(n, "train/loss", 10.0 - n)),
+            ("stdout", _metric(n, "train/learning_rate", 0.1)),
+            ("stderr", f"warning {n}\n".encode()),
+        ]
+        for n in range(6)
+    ]
+    await _write_lines(sessionmaker, run_id, batches)
+    await _finish(sessionmaker, run_id)
+    path = f"/api/tunix/runs/{run_id}/logs"
+    whole = await _sse(client, path)
+    all_logs, all_points = _sent(whole)
+    assert len(all_logs) == 12 and len(all_points) == 12 == len(set(all_points))
+    # Cut the stream after every event in turn, then resume from the id it had.
+    for cut in range(1, len(whole) - 1):
+        first = whole[:cut]
+        resumed = await _sse(client, path, **{"Last-Event-ID": first[-1]["id"]})
+        logs, points = _sent(first + resumed)
+        assert logs == all_logs, cut
+        assert sorted(points) == sorted(all_points), cut
+
+
+async def test_a_step_reported_again_is_sent_again_with_its_new_value(
+    client: httpx.AsyncClient, sessionmaker: Maker
+) -> None:
+    run_id = await _run_row(sessionmaker)
+    await _write_lines(sessionmaker, run_id, [[("stdout", _metric(5, "train/loss", 2.0))]])
+    path = f"/api/tunix/runs/{run_id}/logs"
+    first = await _sse(client, path, stop_after=3)  # status, the line, the point
+    assert [e["event"] for e in first] == ["status", "log", "metric"]
+    # A resumed attempt reports step 5 again, then a new step.
+    lines = [("stdout", _metric(5, "train/loss", 1.5)), ("stdout", _metric(6, "train/loss", 1.0))]
+    await _write_lines(sessionmaker, run_id, [lines])
+    await _finish(sessionmaker, run_id)
+    resumed = await _sse(client, path, **{"Last-Event-ID": first[-1]["id"]})
+    _, points = _sent(resumed)
+    assert sorted(points) == [("train/loss", 5, 1.5), ("train/loss", 6, 1.0)]
+
+
 async def test_a_live_run_streams_as_lines_arrive_then_ends(
     client: httpx.AsyncClient, sessionmaker: Maker, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from tunix_rt_backend.settings import Settings
 if TYPE_CHECKING:
     from tunix_rt_backend.jobs.output import JobOutput
     from tunix_rt_backend.jobs.repository import Owner
-    from tunix_rt_backend.jobs.service import StopWatch
+    from tunix_rt_backend.jobs.service import Stop
 
 Maker = async_sessionmaker[AsyncSession]
 JobTable = type[JobColumns]
@@ -37,7 +38,7 @@ class JobContext:
     kind: JobKind
     row: Any
     owner: Owner
-    stop: StopWatch
+    stop: Stop
     output: JobOutput
 
     @property
@@ -59,13 +60,17 @@ class JobKind:
     table: JobTable
     handler: Handler
 
-    @property
+    @functools.cached_property
     def id_column(self) -> Column[Any]:
         column: Column[Any] = self.table.__table__.primary_key.columns[0]  # type: ignore[attr-defined]
         return column
 
+    @functools.cached_property
+    def _id_key(self) -> str:
+        return self.id_column.key
+
     def id_of(self, row: Any) -> uuid.UUID:
-        value: uuid.UUID = getattr(row, self.id_column.key)
+        value: uuid.UUID = getattr(row, self._id_key)
         return value
 
 

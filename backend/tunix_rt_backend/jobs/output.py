@@ -3,9 +3,8 @@ the kind's own rows in batches while the job goes on; `events` streams them to S
 clients, resumable by `seq`, from short-lived sessions.
 
 Log chunks and metric points share one `seq` per job: each flush numbers its chunks,
-then its points take the next number together. An event's id is the last seq sent in
-full, so a stream that resumes after seq N sends exactly what was written after N: no
-line and no point twice, none missed."""
+then its points. An event's id is its seq, so a stream that resumes after seq N sends
+exactly what was written after N: no line and no point twice, none missed."""
 
 from __future__ import annotations
 
@@ -21,6 +20,7 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tunix_rt_backend.db.engine import session_scope
+from tunix_rt_backend.db.models import JobLogChunk, JobMetric
 from tunix_rt_backend.jobs import repository
 from tunix_rt_backend.jobs.kinds import JobKind
 from tunix_rt_backend.jobs.schemas import TERMINAL_STATES
@@ -59,7 +59,6 @@ class JobOutput:
         self._task: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> JobOutput:
-        self._task = asyncio.create_task(self._flush_loop())
         return self
 
     async def __aexit__(self, *_: object) -> None:
@@ -71,7 +70,14 @@ class JobOutput:
             await self._task
         await self.flush()
 
+    def _started(self) -> None:
+        # The flush loop starts with the first output: a job that writes none (most
+        # dry runs, a no-op) costs no task.
+        if self._task is None and not self._closing:
+            self._task = asyncio.get_running_loop().create_task(self._flush_loop())
+
     def line(self, stream: str, data: bytes) -> None:
+        self._started()
         self._lines.append((stream, data))
         self.lines += 1
         if len(self._lines) >= FLUSH_LINES:
@@ -83,17 +89,20 @@ class JobOutput:
 
     def metric(self, name: str, step: int, value: float) -> None:
         """A scalar at a step; the same (name, step) again replaces it."""
+        self._started()
         self._metrics[(name[:64], step)] = value
 
     def row(self, table: Any, unique: Sequence[str], values: dict[str, Any]) -> None:
         """A row of the kind's own table, written with the next flush (replacing the
         one with the same `unique` values)."""
+        self._started()
         self._rows.setdefault((table, tuple(unique)), []).append(values)
 
     async def _flush_loop(self) -> None:
         while not self._closing:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._full.wait(), FLUSH_INTERVAL_S)
+                async with asyncio.timeout(FLUSH_INTERVAL_S):
+                    await self._full.wait()
             self._full.clear()
             try:
                 await self.flush()
@@ -135,12 +144,17 @@ class JobOutput:
                 self.seq = await repository.last_log_seq(session, self.job_id)
             chunks = self._chunks(lines)
             metric_rows = []
-            if metrics:
+            for (name, step), value in metrics.items():
                 self.seq += 1
-                metric_rows = [
-                    {"job_id": self.job_id, "name": n, "step": s, "value": v, "seq": self.seq}
-                    for (n, s), v in metrics.items()
-                ]
+                metric_rows.append(
+                    {
+                        "job_id": self.job_id,
+                        "name": name,
+                        "step": step,
+                        "value": value,
+                        "seq": self.seq,
+                    }
+                )
             await repository.insert_log_chunks(session, chunks)
             await repository.upsert_metrics(session, metric_rows)
             for (table, unique), values in rows.items():
@@ -209,13 +223,15 @@ async def events(
         if job.status != status:
             status = job.status
             yield _event("status", last_seq, {"status": status, "attempt": job.attempt})
-        for seq, item in _in_seq_order(chunks, points):
-            if isinstance(item, list):  # a flush's points: the seq is whole at the last
-                for n, point in enumerate(item, 1):
-                    yield _metric_event(seq if n == len(item) else seq - 1, point)
+        items: list[JobLogChunk | JobMetric] = sorted([*chunks, *points], key=_seq)
+        for item in items:
+            if isinstance(item, JobMetric):
+                data = {"name": item.name, "step": item.step, "value": item.value}
+                yield _event("metric", item.seq, data)
             else:
-                yield _event("log", seq, {"seq": seq, "stream": item.stream, "text": item.chunk})
-            last_seq = seq
+                data = {"seq": item.seq, "stream": item.stream, "text": item.chunk}
+                yield _event("log", item.seq, data)
+            last_seq = item.seq
         if len(chunks) == PAGE:
             continue  # more is waiting: no sleep
         last_seq = max(last_seq, bound)
@@ -230,16 +246,5 @@ async def events(
         await asyncio.sleep(poll_s)
 
 
-def _in_seq_order(chunks: Sequence[Any], points: Sequence[Any]) -> list[tuple[int, Any]]:
-    """Chunks one by one and points grouped by their flush's seq, by seq."""
-    groups: dict[int, list[Any]] = {}
-    for point in points:
-        groups.setdefault(point.seq, []).append(point)
-    items: list[tuple[int, Any]] = [(c.seq, c) for c in chunks]
-    items.extend(groups.items())
-    return sorted(items, key=lambda item: item[0])
-
-
-def _metric_event(event_id: int, point: Any) -> dict[str, str]:
-    data = {"name": point.name, "step": point.step, "value": point.value}
-    return _event("metric", event_id, data)
+def _seq(item: JobLogChunk | JobMetric) -> int:
+    return item.seq

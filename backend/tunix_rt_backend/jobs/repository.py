@@ -176,6 +176,7 @@ async def finish_many(session: AsyncSession, items: Sequence[Finishing]) -> list
     return [await finish(session, *item) for item in items]
 
 
+@functools.cache
 def _json_columns(kind: JobKind) -> frozenset[str]:
     return frozenset(c.name for c in kind.table.__table__.c if isinstance(c.type, JSON))  # type: ignore[attr-defined]
 
@@ -494,13 +495,21 @@ async def request_cancel(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def cancel_requested_at(
-    session: AsyncSession, kind: JobKind, job_id: uuid.UUID
-) -> datetime | None:
-    stamp: datetime | None = await session.scalar(
-        select(kind.table.cancel_requested_at).where(kind.id_column == job_id)
-    )
-    return stamp
+async def cancel_requests(
+    session: AsyncSession, running: dict[JobKind, list[uuid.UUID]]
+) -> dict[uuid.UUID, datetime]:
+    """Of the jobs in `running`, those flagged for cancel, and when they were."""
+    flagged: dict[uuid.UUID, datetime] = {}
+    for kind, ids in running.items():
+        if ids:
+            table = kind.table
+            rows = await session.execute(
+                select(kind.id_column, table.cancel_requested_at).where(
+                    kind.id_column.in_(ids), table.cancel_requested_at.is_not(None)
+                )
+            )
+            flagged.update((job_id, at) for job_id, at in rows.tuples())
+    return flagged
 
 
 # --- live output ----------------------------------------------------------------------

@@ -6,9 +6,8 @@ minutes to hours, and must be visible while it runs)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -30,8 +29,6 @@ if TYPE_CHECKING:
 
 Maker = async_sessionmaker[AsyncSession]
 
-# How soon a running job notices a cancel request.
-CANCEL_POLL_S = 0.5
 # How often a request waiting for a job's end looks at it.
 WAIT_POLL_S = 0.25
 
@@ -77,9 +74,8 @@ async def execute_inline(maker: Maker, settings: Settings, kind: JobKind, row: A
     start no process and end in moments (a dry run): anything longer goes to a worker,
     which survives this process."""
     owner, job_id = Owner(None, 1), kind.id_of(row)
-    watch = StopWatch(maker, kind, job_id, None)
-    async with JobOutput(maker, job_id) as output, watch.watching():
-        values = await kind.handler(JobContext(maker, settings, kind, row, owner, watch, output))
+    async with JobOutput(maker, job_id) as output:
+        values = await kind.handler(JobContext(maker, settings, kind, row, owner, Stop(), output))
     values.setdefault("completed_at", utcnow())
     async with session_scope(maker) as session:
         written = await repository.finish(session, kind, job_id, owner, values)
@@ -151,54 +147,21 @@ async def wait_for_end(maker: Maker, kind: JobKind, job_id: uuid.UUID, timeout_s
         await asyncio.sleep(min(WAIT_POLL_S, max(deadline - loop.time(), 0)))
 
 
-class StopWatch:
-    """Why a running job is asked to stop: a cancel request (read from its row every
-    CANCEL_POLL_S) or its worker's shutdown. `event` is set then; `reason` says why
-    ("cancel" or "shutdown")."""
+class Stop:
+    """Whether, and why, a running job is asked to stop: "cancel" (its row was flagged;
+    its worker reads the flags of all the jobs it runs every CANCEL_POLL_S) or
+    "shutdown" (its worker is stopping, or no longer holds it). `event` is set then.
+    Passive: a job costs no task and no query of its own to be stoppable."""
 
-    def __init__(
-        self, maker: Maker, kind: JobKind, job_id: uuid.UUID, shutdown: asyncio.Event | None
-    ) -> None:
-        self.maker = maker
-        self.kind = kind
-        self.job_id = job_id
-        self.shutdown = shutdown
+    def __init__(self) -> None:
         self.event = asyncio.Event()
         self.reason: str | None = None
         self.requested_at: datetime | None = None
-        self.stopped_at: datetime | None = None
 
-    @contextlib.asynccontextmanager
-    async def watching(self) -> AsyncIterator[StopWatch]:
-        task = asyncio.create_task(self._watch())
-        try:
-            yield self
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-            self.stopped_at = utcnow()
-
-    async def _watch(self) -> None:
-        # Waits first: a job that ends within CANCEL_POLL_S (most dry runs) costs no
-        # query, and a cancel flagged before the claim is still seen at the first look.
-        while True:
-            if self.shutdown is None:
-                await asyncio.sleep(CANCEL_POLL_S)
-            else:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.shutdown.wait(), CANCEL_POLL_S)
-                if self.shutdown.is_set():
-                    self.reason = "shutdown"
-                    break
-            async with session_scope(self.maker) as session:
-                self.requested_at = await repository.cancel_requested_at(
-                    session, self.kind, self.job_id
-                )
-            if self.requested_at is not None:
-                self.reason = "cancel"
-                break
-        self.event.set()
+    def request(self, reason: str, requested_at: datetime | None = None) -> None:
+        if not self.event.is_set():  # the first reason stands
+            self.reason, self.requested_at = reason, requested_at
+            self.event.set()
 
 
 def add_queue_metrics(metrics: Metrics, kinds: Sequence[JobKind]) -> None:

@@ -40,7 +40,7 @@ from tunix_rt_backend.jobs.repository import (
     Owner,
     SessionQueue,
 )
-from tunix_rt_backend.jobs.service import StopWatch
+from tunix_rt_backend.jobs.service import Stop
 from tunix_rt_backend.kit.time import utcnow
 from tunix_rt_backend.settings import Settings
 
@@ -50,6 +50,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("tunix_rt.worker")
 
 Maker = async_sessionmaker[AsyncSession]
+# How soon a running job notices a cancel request.
+CANCEL_POLL_S = 0.5
 # The most end states one write of a Finisher takes.
 MAX_FINISH_BATCH = 100
 
@@ -109,7 +111,7 @@ class Held:
     kind: JobKind
     row: Any
     owner: Owner
-    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    stop: Stop = field(default_factory=Stop)
     task: asyncio.Task[None] | None = None
 
     @property
@@ -166,14 +168,16 @@ class QueueWorker:
         names = ", ".join(k.name for k in self.kinds)
         log.info("worker %s started (concurrency %d; %s)", self.worker_id, self.concurrency, names)
         beat = asyncio.create_task(self._beat())
+        cancels = asyncio.create_task(self._watch_cancels())
         listener = await self._listen()
         try:
             await self._claim_loop()
             await self._drain()
         finally:
-            beat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await beat
+            for task in (beat, cancels):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             if listener is not None:
                 with contextlib.suppress(Exception):
                     await listener.close()
@@ -259,9 +263,10 @@ class QueueWorker:
         the end state it returns under the owner's guard (or re-queues the job when
         the handler gave it back); the status written, or "superseded"."""
         kind, job_id, owner = held.kind, held.job_id, held.owner
-        watch = StopWatch(self.maker, kind, job_id, held.stop)
-        async with JobOutput(self.maker, job_id) as output, watch.watching():
-            context = JobContext(self.maker, self.settings, kind, held.row, owner, watch, output)
+        async with JobOutput(self.maker, job_id) as output:
+            context = JobContext(
+                self.maker, self.settings, kind, held.row, owner, held.stop, output
+            )
             values = await kind.handler(context)
         if values.get("status") == "pending":
             async with session_scope(self.maker) as session:
@@ -276,13 +281,34 @@ class QueueWorker:
         returns to pending); wait for them within the grace period."""
         tasks = [h.task for h in self.held.values() if h.task is not None]
         for held in self.held.values():
-            held.stop.set()
+            held.stop.request("shutdown")
         if tasks:
             log.info("worker %s: stopping %d running jobs", self.worker_id, len(tasks))
             grace = self.settings.worker_shutdown_grace_seconds + 15
             await asyncio.wait(tasks, timeout=grace)
 
-    # --- heartbeats, ownership and the reaper ------------------------------------------
+    # --- cancel requests, heartbeats, ownership and the reaper ----------------------------
+
+    async def _watch_cancels(self) -> None:
+        """Every CANCEL_POLL_S, one look at the cancel flags of all the jobs it runs;
+        a flagged job is asked to stop."""
+        while True:
+            await asyncio.sleep(CANCEL_POLL_S)
+            running: dict[JobKind, list[uuid.UUID]] = {}
+            for job_id, job in self.held.items():
+                if not job.stop.event.is_set():
+                    running.setdefault(job.kind, []).append(job_id)
+            if not running:
+                continue
+            try:
+                async with session_scope(self.maker) as session:
+                    flagged = await repository.cancel_requests(session, running)
+            except Exception:  # a database hiccup: the next look tries again
+                log.exception("worker %s: reading cancel requests failed", self.worker_id)
+                continue
+            for job_id, requested_at in flagged.items():
+                if (flagged_job := self.held.get(job_id)) is not None:
+                    flagged_job.stop.request("cancel", requested_at)
 
     async def _beat(self) -> None:
         interval = self.settings.worker_heartbeat_seconds
@@ -310,13 +336,13 @@ class QueueWorker:
         # A job that just ended here also reads as not held: act on the second beat.
         suspects, self._suspects = self._suspects, set()
         for job_id, job in list(self.held.items()):
-            if job_id in held or job.stop.is_set():
+            if job_id in held or job.stop.event.is_set():
                 continue
             if job_id in suspects:
                 log.warning(
                     "%s job %s is no longer held by this worker: stopping it", job.kind.name, job_id
                 )
-                job.stop.set()
+                job.stop.request("shutdown")
             else:
                 self._suspects.add(job_id)
         async with session_scope(self.maker) as session:

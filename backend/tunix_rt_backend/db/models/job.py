@@ -74,9 +74,10 @@ class JobLogChunk(Base):
 
 
 class JobMetric(Base):
-    """One scalar of a job at a step (train/loss, eval/loss...). A step reported again
-    (a resumed attempt) replaces its value and takes the `seq` of the flush that wrote
-    it, so a live stream resuming after seq N sends exactly the points written since."""
+    """One scalar of a job at a step (train/loss, eval/loss...), numbered in the job's
+    output `seq` (shared with its log chunks). A step reported again (a resumed attempt)
+    replaces its value and takes a new seq, so a live stream resuming after seq N sends
+    exactly the points written since."""
 
     __tablename__ = "job_metrics"
     __table_args__ = (
