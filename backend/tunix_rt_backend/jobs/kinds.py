@@ -27,7 +27,8 @@ JobTable = type[JobColumns]
 class JobContext:
     """What a handler gets to execute one claimed job.
 
-    `row`: the job's row as claimed (attempt > 1: an earlier attempt was lost, resume).
+    `row`: the job's row as claimed, its columns as attributes, attached to no session
+    (attempt > 1: an earlier attempt was lost, resume).
     `stop`: set when the job should stop (`stop.reason`: "cancel" or "shutdown");
     a handler that stops on "shutdown" returns `{"status": "pending"}` to be re-queued.
     `output`: where its log lines and metric points go (stored as they come, streamed
@@ -51,7 +52,7 @@ class JobContext:
 Handler = Callable[[JobContext], Awaitable[dict[str, Any]]]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one object a kind: compared and hashed by identity
 class JobKind:
     """A kind of job: its name, the table whose rows are its jobs (a table with
     JobColumns: it is the queue) and the handler that executes one."""

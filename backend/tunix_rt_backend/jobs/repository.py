@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import orjson
@@ -274,7 +275,10 @@ class DriverQueue:
                 _statements(kind).claim_postgres, self.engine.dialect
             )
         params = {"worker_id": worker_id, "now": now, "limit": limit}
-        rows = [kind.table(**dict(row)) for row in await self._fetch(statement, params)]
+        # The claimed rows' values as plain attributes, not ORM instances: a detached
+        # TunixRun costs 23 us to build (its instrumented attributes), a sixth of a
+        # no-op job's client CPU, and a handler only reads a claimed row's values.
+        rows = [SimpleNamespace(**row) for row in await self._fetch(statement, params)]
         return _in_queue_order(kind, rows)
 
     async def finish(self, items: Sequence[Finishing]) -> list[bool]:
