@@ -63,7 +63,12 @@ test("dry-run, then train the built-in tiny model on generated sums", async ({ p
   const final = Number(await page.getByTestId("run:final-loss").getAttribute("data-value"));
   expect(initial).toBeGreaterThan(0);
   expect(final).toBeLessThan(initial);
-  await expect(page.getByTestId("run:latest-checkpoint")).toContainText("step 20");
+  await expect(page.getByTestId("run:latest-checkpoint")).toContainText("step 20 · checkpoints/20");
+  // The answers come from the server's stored generations, counted there: the count and
+  // the percentage are of the same (all) answers.
+  const score = page.getByTestId("run:generations-score");
+  await expect(score).toHaveText(/^(0 of 1 correct \(0%\)|1 of 1 correct \(100%\))$/);
+  await expect(page.getByTestId("run:exact-match")).toHaveText((await score.textContent()) ?? "");
   await expect(page.getByTestId("run:generation")).toHaveCount(1);
   await expect(page.getByTestId("run:generation")).toContainText(/What is \d+ \+ \d+\?/);
   await page.getByTestId("run:stdout").locator("summary").click();

@@ -68,10 +68,10 @@ export const LOCAL_STDOUT = [
   { event: "checkpoint", time: 4, step: 20, path: "/data/artifacts/runs/x/checkpoints/20" },
   { event: "generation", time: 5, prompt: PROMPT("What is 9 + 2?"), expected: "11", output: "Answer: 11<end_of_turn>   ", correct: true },
   { event: "generation", time: 6, prompt: PROMPT("What is 3 + 4?"), expected: "7", output: "Answer: 8", correct: false },
-  // Not every line is an event: tolerated and skipped.
-  { event: "generation", time: 7, prompt: 42, expected: null, output: "", correct: "maybe" },
+  { event: "generation", time: 7, prompt: PROMPT("What is 5 + 5?"), expected: null, output: "", correct: null },
 ]
   .map((event) => JSON.stringify(event))
+  // Shown as it came: the page reads nothing from it.
   .concat(["not json {", "[1, 2]", '{"event": "done", "status": "completed"}'])
   .join("\n");
 
@@ -81,6 +81,7 @@ export const LOCAL_SUMMARY = {
   initial_loss: 5.557240009307861,
   final_loss: 2.5100038051605225,
   eval_loss: 5.555627346038818,
+  eval_loss_step: 0,
   exact_match: 0.5,
   train_examples: 27,
   eval_examples: 3,
@@ -91,6 +92,41 @@ export const LOCAL_SUMMARY = {
   peak_rss_mb: 839.2,
   params_sha256: "7db7cab8",
 };
+
+type GenerationRow = { prompt: string; expected: string | null; output: string; correct: boolean | null; step?: number | null };
+
+/** GET .../generations: `rows` in order, counted as the server counts them. */
+export function runGenerations(rows: GenerationRow[], runId: string = RUN_ID) {
+  const scored = rows.filter((row) => row.correct !== null);
+  const correct = scored.filter((row) => row.correct).length;
+  return {
+    run_id: runId,
+    generations: rows.map((row, index) => ({ index, step: 20, ...row })),
+    total: rows.length,
+    correct,
+    exact_match: scored.length > 0 ? correct / scored.length : null,
+  };
+}
+
+/** The answers of LOCAL_STDOUT's run: one right, one wrong, one the trainer could not score. */
+export const LOCAL_GENERATIONS = runGenerations([
+  { prompt: PROMPT("What is 9 + 2?"), expected: "11", output: "Answer: 11<end_of_turn>   ", correct: true },
+  { prompt: PROMPT("What is 3 + 4?"), expected: "7", output: "Answer: 8", correct: false },
+  { prompt: PROMPT("What is 5 + 5?"), expected: null, output: "", correct: null },
+]);
+
+/** `total` sums answered, `correct` of them right (the first ones), as a long run's. */
+export function manyGenerations(total: number, correct: number, runId: string = RUN_ID) {
+  return runGenerations(
+    Array.from({ length: total }, (_, i) => ({
+      prompt: PROMPT(`What is ${i} + 1?`),
+      expected: String(i + 1),
+      output: i < correct ? `Answer: ${i + 1}` : "Answer: 0",
+      correct: i < correct,
+    })),
+    runId,
+  );
+}
 
 export function localRunResult(overrides: Record<string, unknown> = {}) {
   return runResult({
@@ -196,6 +232,7 @@ export function runPageRoutes(streamStatus = "completed", routes: Record<string,
     },
     "GET /api/tunix/runs/:id/metrics": (_request, params) => json(200, runMetrics({}, params.id)),
     "GET /api/tunix/runs/:id/artifacts": () => json(200, []),
+    "GET /api/tunix/runs/:id/generations": (_request, params) => json(200, runGenerations([], params.id)),
     ...routes,
   };
 }
@@ -206,6 +243,7 @@ export function runsPageRoutes(routes: Record<string, RouteHandler> = {}): Recor
     "GET /api/tunix/status": () => json(200, TUNIX_AVAILABLE),
     "GET /api/datasets": () => json(200, datasetPage([1, 2], 0, null)),
     "GET /api/tunix/runs": () => json(200, runListPage([])),
+    "GET /api/tunix/runs/:id/generations": (_request, params) => json(200, runGenerations([], params.id)),
     ...routes,
   };
 }

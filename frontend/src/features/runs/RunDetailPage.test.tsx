@@ -2,7 +2,7 @@ import { act, screen, waitFor, within } from "@testing-library/react";
 import { describe, expect, it, onTestFinished, vi } from "vitest";
 import { apiError, json, mockFetch, type RouteHandler } from "../../test/fetchMock";
 import { renderApp } from "../../test/render";
-import { RUN_ID, runDetail, runId, runPageRoutes, runResult } from "../../test/runs";
+import { LOCAL_SUMMARY, manyGenerations, RUN_ID, runDetail, runId, runPageRoutes, runResult } from "../../test/runs";
 
 const DETAIL = `/api/tunix/runs/${RUN_ID}`;
 
@@ -237,5 +237,74 @@ describe("run detail", () => {
     mockFetch({ [`GET ${DETAIL}`]: () => apiError(403, "Forbidden", "Token scope") });
     renderApp(`/runs/${RUN_ID}`);
     expect(await screen.findByTestId("sys:error")).toHaveTextContent("Could not load the run: Forbidden (HTTP 403) — Token scope");
+  });
+});
+
+describe("run detail: held-out answers", () => {
+  const GENERATIONS = `${DETAIL}/generations`;
+  const asked = (requests: Request[]) => detailRequests(requests, GENERATIONS);
+  const RUNNING = { status: "running", mode: "local", completed_at: null, duration_seconds: null, exit_code: null, summary: null };
+
+  it("shows every answer of an ended training run, and the summary from the summary alone (no stdout)", async () => {
+    mockFetch({
+      ...runPageRoutes(),
+      [`GET ${DETAIL}`]: () =>
+        json(200, runDetail({ mode: "local", stdout: "", summary: { ...LOCAL_SUMMARY, exact_match: 0.9, eval_loss_step: 150 } })),
+      [`GET ${GENERATIONS}`]: () => json(200, manyGenerations(30, 27)),
+    });
+    const { user } = renderApp(`/runs/${RUN_ID}`);
+
+    const score = await screen.findByTestId("run:generations-score");
+    expect(score).toHaveTextContent("27 of 30 correct (90%)");
+    expect(screen.getByTestId("run:exact-match")).toHaveTextContent("27 of 30 correct (90%)");
+    expect(screen.getByTestId("run:exact-match")).toHaveAttribute("data-value", "0.9");
+    expect(screen.getByTestId("run:eval-loss")).toHaveTextContent("5.556 (at step 150)");
+    expect(screen.getByTestId("run:latest-checkpoint")).toHaveTextContent("step 20 · checkpoints/20");
+    expect(within(screen.getByTestId("run:result")).getAllByTestId("run:generation")).toHaveLength(20);
+    await user.click(screen.getByTestId("run:generations-toggle"));
+    expect(screen.getAllByTestId("run:generation")).toHaveLength(30);
+  });
+
+  it("asks for them once the run has ended, not while it runs", async () => {
+    let answer = runDetail(RUNNING);
+    const { requests } = mockFetch({
+      ...runPageRoutes("running"),
+      [`GET ${DETAIL}`]: () => json(200, answer),
+      [`GET ${GENERATIONS}`]: () => json(200, manyGenerations(2, 1)),
+    });
+    const { queryClient } = renderApp(`/runs/${RUN_ID}`);
+
+    expect(await screen.findByTestId("run:state-line")).toHaveTextContent("Running");
+    expect(asked(requests)).toBe(0);
+    expect(screen.queryByTestId("run:result")).not.toBeInTheDocument();
+
+    answer = runDetail({ mode: "local", summary: LOCAL_SUMMARY });
+    await act(() => queryClient.refetchQueries({ queryKey: ["runs", "detail", RUN_ID], exact: true }));
+    expect(await screen.findByTestId("run:generations-score")).toHaveTextContent("1 of 2 correct (50%)");
+    expect(screen.getAllByTestId("run:generation")).toHaveLength(2);
+    expect(screen.queryByTestId("run:generations-toggle")).not.toBeInTheDocument();
+    expect(asked(requests)).toBe(1);
+  });
+
+  it("asks nothing for a dry run, which answers no prompt", async () => {
+    const { requests } = mockFetch({ ...runPageRoutes(), [`GET ${DETAIL}`]: () => json(200, runDetail()) });
+    renderApp(`/runs/${RUN_ID}`);
+
+    expect(await screen.findByTestId("run:status")).toHaveTextContent("completed");
+    expect(asked(requests)).toBe(0);
+    expect(screen.queryByTestId("run:generations")).not.toBeInTheDocument();
+  });
+
+  it("shows why the answers could not be read", async () => {
+    mockFetch({
+      ...runPageRoutes(),
+      [`GET ${DETAIL}`]: () => json(200, runDetail({ mode: "local", summary: LOCAL_SUMMARY })),
+      [`GET ${GENERATIONS}`]: () => apiError(403, "Forbidden", "Token scope"),
+    });
+    renderApp(`/runs/${RUN_ID}`);
+
+    expect(await screen.findByTestId("sys:error")).toHaveTextContent("Could not load the held-out answers: Forbidden (HTTP 403) — Token scope");
+    // The summary's own percentage stays.
+    expect(screen.getByTestId("run:exact-match")).toHaveTextContent("50% of the held-out prompts");
   });
 });

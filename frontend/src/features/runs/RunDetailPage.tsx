@@ -7,12 +7,12 @@ import { datasetPath, flattenBuild } from "../datasets/manifest";
 import { formatLocalTime } from "../traces/payload";
 import { ArtifactList } from "./ArtifactList";
 import { CancelRun } from "./CancelRun";
-import { useRerun, useRun, type RunDetail, type RunResult } from "./queries";
+import { useRerun, useRun, useRunGenerations, type RunDetail, type RunResult } from "./queries";
 import { hasStarted, isLive, RUN_POLL_INTERVAL_MS, runPath, secondsBetween } from "./registry";
 import { RunLiveView } from "./RunLiveView";
-import { Checks, Summary } from "./RunResultView";
+import { Checks, Generations, Summary } from "./RunResultView";
 import { RunStatusBadge } from "./RunStatusBadge";
-import { formatSeconds, readRunEvents } from "./runOutput";
+import { formatSeconds } from "./runOutput";
 
 function Time({ iso, absent = "—" }: { iso: string | null; absent?: string }) {
   if (iso === null) return <span className="muted">{absent}</span>;
@@ -133,16 +133,22 @@ function Config({ config }: { config: Record<string, unknown> }) {
   );
 }
 
-/** The run's checks (a dry run's, or a training run's preflight) and the training summary. */
+/**
+ * The run's checks (a dry run's, or a training run's preflight), the training summary and,
+ * once it has ended, every held-out answer.
+ */
 function Result({ run }: { run: RunDetail }) {
+  const answers = useRunGenerations(run);
   const checks = run.checks ?? [];
   const summary = run.summary ?? null;
-  if (checks.length === 0 && summary === null) return null;
+  const hasAnswers = answers.isError || answers.isLoading || (answers.data?.total ?? 0) > 0;
+  if (checks.length === 0 && summary === null && !hasAnswers) return null;
   return (
     <section className="card run-result" aria-labelledby="run-result-title" data-testid="run:result">
       <h2 id="run-result-title">Result</h2>
       <Checks checks={checks} />
-      {summary && <Summary summary={summary} events={readRunEvents(run.stdout)} />}
+      {summary && <Summary summary={summary} generations={answers.data} />}
+      <Generations answers={answers} />
     </section>
   );
 }

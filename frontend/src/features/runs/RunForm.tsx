@@ -1,5 +1,6 @@
 import { useId, useState, type ChangeEvent, type FormEvent } from "react";
 import { Link, useSearchParams } from "react-router";
+import { isApiError } from "../../api/errors";
 import { ErrorMessage } from "../../ui/ErrorMessage";
 import { controlProps, Field } from "../../ui/Field";
 import { FormErrorSummary, placeFieldErrors } from "../../ui/FieldErrors";
@@ -292,7 +293,7 @@ export function RunForm({ status, statusPending, pending, error, onRun }: RunFor
                 ? "Tunix is not installed on the server: dry runs only."
                 : queued
                   ? "Dry run checks the dataset, model, tokens and output dir. Train now trains on a worker; follow it on the run's page."
-                  : "Dry run checks the dataset, model, tokens and output dir. Train now runs on this server and answers when it ends."}
+                  : "Dry run checks the dataset, model, tokens and output dir. Train now runs on a worker and answers when it ends."}
         </p>
         <div className="actions">
           <button type="submit" disabled={pending !== null || !datasetKey || !ready} data-testid="run:dry-run">
@@ -311,6 +312,11 @@ export function RunForm({ status, statusPending, pending, error, onRun }: RunFor
         </div>
       </div>
       <FormErrorSummary error={error} placed={placed} title="Not run" testId={ERROR_TEST_ID} />
+      {isApiError(error) && error.error === "NoWorker" && !queued && (
+        <p className="hint" data-testid="run:no-worker-hint">
+          Or tick <strong>Run async</strong>: the run is queued, and starts when a worker does.
+        </p>
+      )}
     </form>
   );
 }

@@ -1,10 +1,12 @@
-import type { ReactNode } from "react";
+import { useState, type ReactNode } from "react";
 import { Link } from "react-router";
+import { ErrorMessage } from "../../ui/ErrorMessage";
 import { formatLocalTime } from "../traces/payload";
-import type { RunCheck, RunResult } from "./queries";
+import { useRunGenerations, type RunCheck, type RunGenerations, type RunResult } from "./queries";
 import { runPath } from "./registry";
 import { RunStatusBadge } from "./RunStatusBadge";
 import {
+  checkpointName,
   formatLoss,
   formatNumber,
   formatPercent,
@@ -14,9 +16,7 @@ import {
   numberAt,
   outputText,
   promptText,
-  readRunEvents,
-  type Generation,
-  type RunEvents,
+  scoreLine,
 } from "./runOutput";
 
 function Mark({ ok }: { ok: boolean | null }) {
@@ -57,15 +57,18 @@ function Fact({ name, testId, value, children }: { name: string; testId: string;
   );
 }
 
-/** The training process's summary: steps, losses, accuracy, speed, memory, checkpoint. */
-export function Summary({ summary, events }: { summary: Record<string, unknown>; events: RunEvents }) {
+/**
+ * The training process's summary: steps, losses, accuracy, speed, memory, checkpoint.
+ * The exact match is told from the held-out answers the server stored (`generations`),
+ * once they are loaded: how many of how many, and the percentage of those.
+ */
+export function Summary({ summary, generations }: { summary: Record<string, unknown>; generations?: RunGenerations | undefined }) {
   const steps = numberAt(summary, "steps");
   const startStep = numberAt(summary, "start_step");
   const initial = numberAt(summary, "initial_loss");
   const final = numberAt(summary, "final_loss");
   const evalLoss = numberAt(summary, "eval_loss");
-  // Newer trainers say the step in the summary; older ones only in a metric line of stdout.
-  const evalLossStep = numberAt(summary, "eval_loss_step") ?? events.evalLossStep;
+  const evalLossStep = numberAt(summary, "eval_loss_step");
   const exactMatch = numberAt(summary, "exact_match");
   const stepsPerSecond = numberAt(summary, "steps_per_second");
   const tokensPerSecond = numberAt(summary, "tokens_per_second");
@@ -76,8 +79,7 @@ export function Summary({ summary, events }: { summary: Record<string, unknown>;
   const evalExamples = numberAt(summary, "eval_examples");
   const error = typeof summary.error === "string" ? summary.error : null;
   const others = Object.entries(summary).filter(([key]) => !KNOWN_SUMMARY_KEYS.has(key));
-  const graded = events.generations.filter((g) => g.correct !== null);
-  const correct = graded.filter((g) => g.correct).length;
+  const score = generations ? scoreLine(generations) : null;
 
   return (
     <>
@@ -115,16 +117,17 @@ export function Summary({ summary, events }: { summary: Record<string, unknown>;
             {evalLossStep !== null && <span className="muted"> (at step {evalLossStep})</span>}
           </Fact>
         )}
-        {exactMatch !== null && (
-          <Fact name="Exact match" testId="run:exact-match" value={exactMatch}>
-            {formatPercent(exactMatch)}
-            {graded.length > 0 && (
-              <span className="muted">
-                {" "}
-                ({correct} of {graded.length} held-out prompts)
-              </span>
-            )}
+        {score !== null ? (
+          <Fact name="Exact match" testId="run:exact-match" value={generations?.exact_match ?? undefined}>
+            {score}
           </Fact>
+        ) : (
+          exactMatch !== null && (
+            <Fact name="Exact match" testId="run:exact-match" value={exactMatch}>
+              {formatPercent(exactMatch)}
+              <span className="muted"> of the held-out prompts</span>
+            </Fact>
+          )
         )}
         {stepsPerSecond !== null && (
           <Fact name="Steps/s" testId="run:steps-per-second" value={stepsPerSecond}>
@@ -154,7 +157,10 @@ export function Summary({ summary, events }: { summary: Record<string, unknown>;
         {checkpoint !== null && (
           <Fact name="Latest checkpoint" testId="run:latest-checkpoint" value={checkpoint}>
             step {checkpoint}
-            {events.checkpointPath && <span className="mono path"> {events.checkpointPath}</span>}
+            <span className="muted"> · </span>
+            <span className="mono path" title="Under the run's artifacts">
+              {checkpointName(checkpoint)}
+            </span>
           </Fact>
         )}
         {others.map(([key, value]) => (
@@ -167,11 +173,44 @@ export function Summary({ summary, events }: { summary: Record<string, unknown>;
   );
 }
 
-function Generations({ generations }: { generations: Generation[] }) {
-  if (generations.length === 0) return null;
+/** Rows the answers table shows until "Show all" is clicked. */
+const GENERATION_PREVIEW_ROWS = 20;
+
+type GenerationsQuery = ReturnType<typeof useRunGenerations>;
+
+/**
+ * Every held-out prompt the run answered, as the server stored them: its score line
+ * (from the server's counts) and a table of prompt, expected answer, output and mark,
+ * the first GENERATION_PREVIEW_ROWS rows until asked for all.
+ */
+export function Generations({ answers }: { answers: GenerationsQuery }) {
+  const [showAll, setShowAll] = useState(false);
+  if (answers.isError) {
+    return (
+      <>
+        <h3>Generations</h3>
+        <ErrorMessage error={answers.error} title="Could not load the held-out answers" />
+      </>
+    );
+  }
+  if (answers.isLoading) {
+    return (
+      <p className="muted small" data-testid="run:generations-loading">
+        Loading the held-out answers…
+      </p>
+    );
+  }
+  const data = answers.data;
+  const score = data ? scoreLine(data) : null;
+  if (!data || score === null) return null;
+  const long = data.generations.length > GENERATION_PREVIEW_ROWS;
+  const shown = showAll || !long ? data.generations : data.generations.slice(0, GENERATION_PREVIEW_ROWS);
   return (
     <>
       <h3>Generations</h3>
+      <p data-testid="run:generations-score" data-total={data.total} data-correct={data.correct}>
+        {score}
+      </p>
       <div className="table-wrap">
         <table className="generations" data-testid="run:generations">
           <thead>
@@ -183,10 +222,15 @@ function Generations({ generations }: { generations: Generation[] }) {
             </tr>
           </thead>
           <tbody>
-            {generations.map((generation, index) => (
-              <tr key={index} data-testid="run:generation" data-correct={String(generation.correct)}>
+            {shown.map((generation) => (
+              <tr
+                key={generation.index}
+                data-testid="run:generation"
+                data-index={generation.index}
+                data-correct={String(generation.correct)}
+              >
                 <td title={generation.prompt}>{promptText(generation.prompt)}</td>
-                <td className="mono">{generation.expected}</td>
+                <td className="mono">{generation.expected ?? <span className="muted">—</span>}</td>
                 <td className="mono output">{outputText(generation.output) || <span className="muted">(empty)</span>}</td>
                 <td>
                   <Mark ok={generation.correct} />
@@ -196,6 +240,20 @@ function Generations({ generations }: { generations: Generation[] }) {
           </tbody>
         </table>
       </div>
+      {long && (
+        <p className="muted small" data-testid="run:generations-shown">
+          {showAll ? `All ${data.generations.length} shown.` : `First ${shown.length} of ${data.generations.length} shown.`}{" "}
+          <button
+            type="button"
+            className="link-button"
+            onClick={() => setShowAll(!showAll)}
+            aria-expanded={showAll}
+            data-testid="run:generations-toggle"
+          >
+            {showAll ? `Show the first ${GENERATION_PREVIEW_ROWS}` : `Show all ${data.generations.length}`}
+          </button>
+        </p>
+      )}
     </>
   );
 }
@@ -214,7 +272,7 @@ function Log({ name, text, testId }: { name: string; text: string; testId: strin
 
 /** What POST /api/tunix/run answered: status, message, checks, summary, generations, output. */
 export function RunResultView({ result }: { result: RunResult }) {
-  const events = readRunEvents(result.stdout);
+  const answers = useRunGenerations(result);
   const succeeded = result.status === "completed";
   return (
     <section className="card run-result" aria-labelledby="run-result-title" data-testid="run:result">
@@ -226,8 +284,8 @@ export function RunResultView({ result }: { result: RunResult }) {
         {result.message}
       </p>
       <Checks checks={result.checks ?? []} />
-      {result.summary && <Summary summary={result.summary} events={events} />}
-      <Generations generations={events.generations} />
+      {result.summary && <Summary summary={result.summary} generations={answers.data} />}
+      <Generations answers={answers} />
       <h3>Run</h3>
       <dl className="facts">
         <Fact name="Run id" testId="run:run-id">

@@ -5,8 +5,10 @@ import { manifest } from "../../test/datasets";
 import { renderApp } from "../../test/render";
 import {
   CHECKS,
+  LOCAL_GENERATIONS,
   LOCAL_STDOUT,
   localRunResult,
+  manyGenerations,
   RUN_ID,
   runDetail,
   runListPage,
@@ -369,8 +371,11 @@ describe("runs page: train now", () => {
 
   it("waits for the run with the buttons disabled, then shows the summary and the generations", async () => {
     let finish: (response: Response) => void = () => undefined;
-    const { requests } = mockFetch(
-      runsPageRoutes({ "POST /api/tunix/run": () => new Promise<Response>((resolve) => (finish = resolve)) }),
+    const { requests, pathsCalled } = mockFetch(
+      runsPageRoutes({
+        "POST /api/tunix/run": () => new Promise<Response>((resolve) => (finish = resolve)),
+        [`GET /api/tunix/runs/${RUN_ID}/generations`]: () => json(200, LOCAL_GENERATIONS),
+      }),
     );
     const { user } = renderApp("/runs");
 
@@ -385,6 +390,8 @@ describe("runs page: train now", () => {
     expect(screen.getByTestId("run:train")).toHaveTextContent("Training…");
     expect(screen.getByTestId("run:dry-run")).toBeDisabled();
     expect(await runBodies(requests)).toEqual([{ ...DEMO_BODY, dry_run: false }]);
+    // The answers are asked for once the run has ended, not while it trains.
+    expect(pathsCalled()).not.toContain(`GET /api/tunix/runs/${RUN_ID}/generations`);
 
     act(() => finish(json(202, localRunResult())));
 
@@ -398,22 +405,27 @@ describe("runs page: train now", () => {
     expect(screen.getByTestId("run:initial-loss")).toHaveAttribute("data-value", "5.557240009307861");
     expect(screen.getByTestId("run:final-loss")).toHaveAttribute("data-value", "2.5100038051605225");
     expect(screen.getByTestId("run:eval-loss")).toHaveTextContent("5.556 (at step 0)");
-    expect(screen.getByTestId("run:exact-match")).toHaveTextContent("50% (1 of 2 held-out prompts)");
+    // The server's counts: one of the three answers could not be scored.
+    await waitFor(() => expect(screen.getByTestId("run:exact-match")).toHaveTextContent("1 of 2 scored correct (50%); 1 not scored"));
+    expect(screen.getByTestId("run:exact-match")).toHaveAttribute("data-value", "0.5");
     expect(screen.getByTestId("run:steps-per-second")).toHaveTextContent("0.406");
     expect(screen.getByTestId("run:tokens-per-second")).toHaveTextContent("850");
     expect(screen.getByTestId("run:peak-rss")).toHaveTextContent("839 MB");
     expect(screen.getByTestId("run:wall-time")).toHaveTextContent("59 s");
     expect(screen.getByTestId("run:examples")).toHaveTextContent("train 27 · eval 3");
-    expect(screen.getByTestId("run:latest-checkpoint")).toHaveTextContent("step 20 /data/artifacts/runs/x/checkpoints/20");
+    expect(screen.getByTestId("run:latest-checkpoint")).toHaveTextContent("step 20 · checkpoints/20");
     expect(screen.getByTestId("run:summary-params_sha256")).toHaveTextContent("7db7cab8");
     expect(screen.getByTestId("run:started")).toHaveTextContent("took 1 min 8 s · exit code 0");
 
+    expect(screen.getByTestId("run:generations-score")).toHaveTextContent("1 of 2 scored correct (50%); 1 not scored");
     const rows = screen.getAllByTestId("run:generation");
     expect(rows).toHaveLength(3);
     expect(within(rows[0]!).getAllByRole("cell").map((c) => c.textContent)).toEqual(["What is 9 + 2?", "11", "Answer: 11", "✓"]);
     expect(within(rows[1]!).getAllByRole("cell").map((c) => c.textContent)).toEqual(["What is 3 + 4?", "7", "Answer: 8", "✗"]);
-    expect(within(rows[2]!).getAllByRole("cell").map((c) => c.textContent)).toEqual(["42", "", "(empty)", "?"]);
+    expect(within(rows[2]!).getAllByRole("cell").map((c) => c.textContent)).toEqual(["What is 5 + 5?", "—", "(empty)", "?"]);
     expect(rows[0]).toHaveAttribute("data-correct", "true");
+    expect(rows[2]).toHaveAttribute("data-correct", "null");
+    expect(screen.queryByTestId("run:generations-toggle")).not.toBeInTheDocument();
 
     const stdout = screen.getByTestId("run:stdout");
     expect(stdout.tagName).toBe("DETAILS");
@@ -421,6 +433,88 @@ describe("runs page: train now", () => {
     expect(within(stdout).getByText(/"event":"generation"/).tagName).toBe("PRE");
     expect(within(stdout).getByText(/"event":"generation"/).textContent).toBe(LOCAL_STDOUT);
     expect(screen.getByTestId("run:stderr")).toHaveTextContent("stderr (1 line)W0301 warning from XLA");
+  });
+
+  it("shows every held-out answer the server stored, counted by the server, not what the stdout tail kept", async () => {
+    // The tail kept the last 25 answers (22 right); the run answered 100 (77 right).
+    const tail = manyGenerations(25, 22).generations.map((g) => JSON.stringify({ event: "generation", ...g }));
+    mockFetch(
+      runsPageRoutes({
+        "POST /api/tunix/run": () =>
+          json(202, localRunResult({ stdout: tail.join("\n"), summary: { steps: 300, exact_match: 0.77, eval_examples: 100 } })),
+        [`GET /api/tunix/runs/${RUN_ID}/generations`]: () => json(200, manyGenerations(100, 77)),
+      }),
+    );
+    const { user } = renderApp("/runs");
+
+    await waitFor(() => expect(screen.getByTestId("run:dataset")).toHaveValue("duels-v1"));
+    await user.click(screen.getByTestId("run:train"));
+
+    const score = await screen.findByTestId("run:generations-score");
+    expect(score).toHaveTextContent("77 of 100 correct (77%)");
+    expect(score).toHaveAttribute("data-total", "100");
+    expect(screen.getByTestId("run:exact-match")).toHaveTextContent("77 of 100 correct (77%)");
+    expect(screen.getByTestId("run:exact-match")).not.toHaveTextContent("22");
+
+    // A long list: the first 20, then all 100 on request.
+    expect(screen.getAllByTestId("run:generation")).toHaveLength(20);
+    expect(screen.getByTestId("run:generations-shown")).toHaveTextContent("First 20 of 100 shown.");
+    const toggle = screen.getByTestId("run:generations-toggle");
+    expect(toggle).toHaveTextContent("Show all 100");
+    expect(toggle).toHaveAttribute("aria-expanded", "false");
+    await user.click(toggle);
+    const rows = screen.getAllByTestId("run:generation");
+    expect(rows).toHaveLength(100);
+    expect(rows.map((row) => row.getAttribute("data-index"))).toEqual(Array.from({ length: 100 }, (_, i) => String(i)));
+    expect(rows.filter((row) => row.getAttribute("data-correct") === "true")).toHaveLength(77);
+    expect(within(rows[99]!).getAllByRole("cell").map((c) => c.textContent)).toEqual(["What is 99 + 1?", "100", "Answer: 0", "✗"]);
+    expect(toggle).toHaveTextContent("Show the first 20");
+    await user.click(toggle);
+    expect(screen.getAllByTestId("run:generation")).toHaveLength(20);
+  });
+
+  it("shows the summary's exact match alone when no answer was stored, and why the answers could not be read", async () => {
+    let answers = () => json(200, { run_id: RUN_ID, generations: [], total: 0, correct: 0, exact_match: null });
+    mockFetch(
+      runsPageRoutes({
+        "POST /api/tunix/run": () => json(202, localRunResult()),
+        [`GET /api/tunix/runs/${RUN_ID}/generations`]: () => answers(),
+      }),
+    );
+    const { user, queryClient } = renderApp("/runs");
+
+    await waitFor(() => expect(screen.getByTestId("run:dataset")).toHaveValue("duels-v1"));
+    await user.click(screen.getByTestId("run:train"));
+    expect(await screen.findByTestId("run:exact-match")).toHaveTextContent("50% of the held-out prompts");
+    await waitFor(() => expect(screen.queryByTestId("run:generations-loading")).not.toBeInTheDocument());
+    expect(screen.queryByTestId("run:generations")).not.toBeInTheDocument();
+
+    answers = () => apiError(503, "Unavailable", "restarting");
+    await act(() => queryClient.resetQueries({ queryKey: ["runs", "detail", RUN_ID, "generations"] }));
+    expect(await screen.findByTestId("sys:error")).toHaveTextContent(
+      "Could not load the held-out answers: Unavailable (HTTP 503) — restarting",
+    );
+  });
+
+  it("shows the 503 NoWorker's detail when no worker would train a sync run, and how to queue it instead", async () => {
+    const detail =
+      "No worker is running, so this training run would wait forever. Start one with `tunix-rt worker` " +
+      "(or run `tunix-rt serve` with its embedded worker), or queue it with ?mode=async to start when a worker comes.";
+    mockFetch(runsPageRoutes({ "POST /api/tunix/run": () => apiError(503, "NoWorker", detail) }));
+    const { user } = renderApp("/runs");
+
+    await waitFor(() => expect(screen.getByTestId("run:dataset")).toHaveValue("duels-v1"));
+    await user.click(screen.getByTestId("run:train"));
+
+    const error = await screen.findByTestId("sys:error");
+    expect(error).toHaveTextContent(`Not run: NoWorker (HTTP 503) — ${detail}`);
+    expect(screen.getByTestId("run:no-worker-hint")).toHaveTextContent("Or tick Run async: the run is queued, and starts when a worker does.");
+    expect(screen.queryByTestId("run:pending")).not.toBeInTheDocument();
+    expect(screen.queryByTestId("run:result")).not.toBeInTheDocument();
+    expect(screen.getByTestId("run:train")).toBeEnabled();
+
+    await user.click(screen.getByTestId("run:async"));
+    expect(screen.queryByTestId("run:no-worker-hint")).not.toBeInTheDocument();
   });
 
   it("shows a failed run's error and a timeout without a summary", async () => {

@@ -68,8 +68,8 @@ export function RunsPage() {
         <h1 id="runs-title">Run with Tunix</h1>
         <p className="muted small">
           Fine-tune a model on a dataset with Tunix (SFT). A dry run checks everything a run needs without training;
-          Train now trains on this server and answers when the run ends. With Run async, a worker executes the run
-          and you follow it on its page. Every run is kept in the history below.
+          Train now has a worker train it and answers when the run ends. With Run async, the run is queued for a
+          worker and you follow it on its page. Every run is kept in the history below.
         </p>
         <TunixStatusLine status={status} />
       </section>

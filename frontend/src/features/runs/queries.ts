@@ -13,6 +13,7 @@ export type RunCheck = Schemas["Check"];
 export type RunSummary = Schemas["RunSummary"];
 export type RunDetail = Schemas["RunDetail"];
 export type RunArtifact = Schemas["Artifact"];
+export type RunGenerations = Schemas["RunGenerations"];
 
 /**
  * What the form sends: the dataset, the model and dry_run, and only the training
@@ -38,6 +39,7 @@ export const runKeys = {
   detail: (runId: string) => [...runKeys.details(), runId] as const,
   metrics: (runId: string) => [...runKeys.detail(runId), "metrics"] as const,
   artifacts: (runId: string) => [...runKeys.detail(runId), "artifacts"] as const,
+  generations: (runId: string) => [...runKeys.detail(runId), "generations"] as const,
 };
 
 /** The most points a chart asks for a series (the server downsamples, keeping the last). */
@@ -168,6 +170,20 @@ export function useRunArtifacts(runId: string) {
   return useQuery({
     queryKey: runKeys.artifacts(runId),
     queryFn: () => unwrap(api.GET("/api/tunix/runs/{run_id}/artifacts", { params: { path: { run_id: runId } } })),
+  });
+}
+
+/**
+ * Every held-out prompt the trainer answered at the end of a run, with the counts the
+ * server scored them by. Asked for only once the run has ended (a dry run answers none):
+ * they are stored before it ends and do not change after, so they are never refetched.
+ */
+export function useRunGenerations(run: Pick<RunResult, "run_id" | "status" | "mode">) {
+  return useQuery({
+    queryKey: runKeys.generations(run.run_id),
+    enabled: run.mode !== "dry-run" && !isLive(run.status),
+    queryFn: () => unwrap(api.GET("/api/tunix/runs/{run_id}/generations", { params: { path: { run_id: run.run_id } } })),
+    staleTime: Infinity,
   });
 }
 

@@ -1,58 +1,7 @@
-// A local run's stdout is the training process's events, one JSON object a line
-// (`log`, `metric`, `checkpoint`, `generation`, `done`); a dry run's is plain text.
-// Its `summary` is typed as a free-form object. Both are read defensively here.
+// How a run's summary (typed as a free-form object) and its held-out answers are shown.
+// Nothing here reads the run's stdout: the server stores each training event it needs.
 
-export type Generation = { prompt: string; expected: string; output: string; correct: boolean | null };
-
-export type RunEvents = {
-  generations: Generation[];
-  /** The step of the last `eval/loss` metric (the summary's eval loss), if any. */
-  evalLossStep: number | null;
-  /** The path of the last committed checkpoint, if any. */
-  checkpointPath: string | null;
-};
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function parseLine(line: string): Record<string, unknown> | null {
-  const trimmed = line.trim();
-  if (!trimmed.startsWith("{")) return null;
-  try {
-    const value: unknown = JSON.parse(trimmed);
-    return isRecord(value) ? value : null;
-  } catch {
-    return null;
-  }
-}
-
-function text(value: unknown): string {
-  if (typeof value === "string") return value;
-  return value === null || value === undefined ? "" : JSON.stringify(value);
-}
-
-/** The events of interest in a run's stdout; lines that are not JSON objects are skipped. */
-export function readRunEvents(stdout: string): RunEvents {
-  const events: RunEvents = { generations: [], evalLossStep: null, checkpointPath: null };
-  for (const line of stdout.split("\n")) {
-    const event = parseLine(line);
-    if (!event) continue;
-    if (event.event === "generation") {
-      events.generations.push({
-        prompt: text(event.prompt),
-        expected: text(event.expected),
-        output: text(event.output),
-        correct: typeof event.correct === "boolean" ? event.correct : null,
-      });
-    } else if (event.event === "metric" && event.name === "eval/loss" && typeof event.step === "number") {
-      events.evalLossStep = event.step;
-    } else if (event.event === "checkpoint" && typeof event.path === "string") {
-      events.checkpointPath = event.path;
-    }
-  }
-  return events;
-}
+import type { RunGenerations } from "./queries";
 
 const TURN_MARKERS = /<start_of_turn>(user|model)\n?|<end_of_turn>\n?/g;
 
@@ -96,6 +45,24 @@ export function formatLoss(value: number): string {
 
 export function formatPercent(ratio: number): string {
   return `${Number((ratio * 100).toFixed(1))}%`;
+}
+
+/**
+ * What the held-out answers scored, from the server's own counts, so the count and the
+ * percentage always describe the same answers: "77 of 100 correct (77%)". Null when no
+ * prompt was answered.
+ */
+export function scoreLine({ generations, total, correct, exact_match: exactMatch }: RunGenerations): string | null {
+  if (total === 0) return null;
+  if (exactMatch === null) return `${total} answered, none scored`;
+  const scored = generations.filter((generation) => generation.correct !== null).length;
+  if (scored === total) return `${correct} of ${total} correct (${formatPercent(exactMatch)})`;
+  return `${correct} of ${scored} scored correct (${formatPercent(exactMatch)}); ${total - scored} not scored`;
+}
+
+/** Where the trainer writes the checkpoint of `step`, among the run's artifacts. */
+export function checkpointName(step: number): string {
+  return `checkpoints/${step}`;
 }
 
 export function formatNumber(value: number, digits = 2): string {
