@@ -2,7 +2,7 @@ import { useCallback, useState } from "react";
 import { ErrorMessage } from "../../ui/ErrorMessage";
 import { useRetryAfterToken } from "../auth/hooks";
 import { useCancelRun, type RunDetail } from "./queries";
-import { isLive } from "./registry";
+import { isLive } from "./history";
 
 /**
  * Cancel, after a second click that says what happens. A running run stops at its next

@@ -1,7 +1,7 @@
 import { memo, useId, useLayoutEffect, useRef, useState } from "react";
 import { ErrorMessage } from "../../ui/ErrorMessage";
 import { describeMetric, MAX_LOG_LINES, type LogBuffer, type LogLine } from "./logLines";
-import type { RunState } from "./registry";
+import type { RunState } from "./history";
 import type { StreamConnection } from "./runStream";
 
 /** Within this many pixels of the bottom counts as "at the bottom": following resumes. */

@@ -6,7 +6,7 @@ import type { ChartLine } from "../../ui/LineChart";
 import { COMPARE_COLORS, configDiff, MAX_COMPARE, MIN_COMPARE, readCompareIds } from "./compare";
 import { alignSeries, EMPTY_SERIES, EVAL_LOSS, mergeMetrics, seriesUpdates, TRAIN_LOSS, type MetricPoint, type MetricsAnswer } from "./metricSeries";
 import { useRuns, useRunsMetrics, type RunDetail } from "./queries";
-import { runPath, shortRunId } from "./registry";
+import { runPath, shortRunId } from "./history";
 import { RunStatusBadge } from "./RunStatusBadge";
 import { formatLoss, formatPercent, formatSeconds, numberAt } from "./runOutput";
 

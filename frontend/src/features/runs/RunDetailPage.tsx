@@ -8,7 +8,7 @@ import { formatLocalTime } from "../traces/payload";
 import { ArtifactList } from "./ArtifactList";
 import { CancelRun } from "./CancelRun";
 import { useRerun, useRun, useRunGenerations, type RunDetail, type RunResult } from "./queries";
-import { hasStarted, isLive, RUN_POLL_INTERVAL_MS, runPath, secondsBetween } from "./registry";
+import { hasStarted, isLive, RUN_POLL_INTERVAL_MS, runPath, secondsBetween } from "./history";
 import { RunLiveView } from "./RunLiveView";
 import { Checks, Generations, Summary } from "./RunResultView";
 import { RunStatusBadge } from "./RunStatusBadge";
@@ -234,7 +234,7 @@ function Overview({ run, refreshError, streaming }: { run: RunDetail; refreshErr
 }
 
 /**
- * One run from the registry: state, live log and loss curve, checks and summary,
+ * One run from the history: state, live log and loss curve, checks and summary,
  * artifacts, configuration, timings, attempts; cancel and rerun. The stream keeps it
  * current while open; the page polls only while it is not.
  */

@@ -4,7 +4,7 @@ import { isApiError } from "../../api/errors";
 import { ErrorMessage } from "../../ui/ErrorMessage";
 import { controlProps, Field } from "../../ui/Field";
 import { FormErrorSummary, placeFieldErrors } from "../../ui/FieldErrors";
-import { useRunDatasets, type RunRequestBody, type RunSubmitMode, type TunixStatus } from "./queries";
+import { useRunDatasets, type RunRequestBody, type TunixStatus } from "./queries";
 import {
   BODY_FIELDS,
   DEMO_DEFAULTS,
@@ -26,7 +26,8 @@ type RunFormProps = {
   /** Which button's request is open, if any. */
   pending: "dry-run" | "train" | null;
   error: unknown;
-  onRun: (body: RunRequestBody, mode: RunSubmitMode) => void;
+  /** `wait`: answer at the run's end (sync), or at once with the run queued. */
+  onRun: (body: RunRequestBody, wait: boolean) => void;
 };
 
 function testIdOf(field: string): string {
@@ -65,7 +66,7 @@ export function RunForm({ status, statusPending, pending, error, onRun }: RunFor
   const fieldId = (field: string) => `${id}-${field}`;
 
   function run(dryRun: boolean) {
-    onRun(toRunRequest(values, { datasetKey, modelId, dryRun }), queued ? "async" : "sync");
+    onRun(toRunRequest(values, { datasetKey, modelId, dryRun }), !queued);
   }
 
   function chooseDataset(key: string) {

@@ -18,7 +18,7 @@ import {
   shortRunId,
   withListQuery,
   type RunListQuery,
-} from "./registry";
+} from "./history";
 import { RunStatusBadge } from "./RunStatusBadge";
 import { formatSeconds } from "./runOutput";
 

@@ -4,7 +4,7 @@ import { LogViewer } from "./LogViewer";
 import { LossChart } from "./LossChart";
 import { seriesUpdates } from "./metricSeries";
 import { runKeys, useRunMetrics, type RunDetail } from "./queries";
-import { isLive, type RunState } from "./registry";
+import { isLive, type RunState } from "./history";
 import { useRunStream } from "./useRunStream";
 
 /** Cache updates driven by the stream: the run's state, its files, the history's rows. */

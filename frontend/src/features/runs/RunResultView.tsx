@@ -3,7 +3,7 @@ import { Link } from "react-router";
 import { ErrorMessage } from "../../ui/ErrorMessage";
 import { formatLocalTime } from "../traces/payload";
 import { useRunGenerations, type RunCheck, type RunGenerations, type RunResult } from "./queries";
-import { runPath } from "./registry";
+import { runPath } from "./history";
 import { RunStatusBadge } from "./RunStatusBadge";
 import {
   checkpointName,

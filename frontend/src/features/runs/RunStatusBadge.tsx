@@ -1,4 +1,4 @@
-import type { RunState } from "./registry";
+import type { RunState } from "./history";
 
 /**
  * A run's state as a coloured pill. The word is always written out (colour is never the

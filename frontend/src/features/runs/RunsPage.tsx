@@ -2,7 +2,7 @@ import { useCallback, useEffect, useRef } from "react";
 import { useNavigate } from "react-router";
 import { useRetryAfterToken } from "../auth/hooks";
 import { useRunTunix, useTunixStatus, type RunResult, type RunSubmission } from "./queries";
-import { runPath } from "./registry";
+import { runPath } from "./history";
 import { RunForm } from "./RunForm";
 import { RunHistory } from "./RunHistory";
 import { RunResultView } from "./RunResultView";
@@ -42,7 +42,7 @@ export function RunsPage() {
       mutate(submission, {
         // A queued run is followed on its own page; a sync run's result is shown here.
         onSuccess: (result: RunResult) => {
-          if (submission.mode === "async") navigate(runPath(result.run_id));
+          if (!submission.wait) navigate(runPath(result.run_id));
         },
       }),
     [mutate, navigate],
@@ -55,7 +55,7 @@ export function RunsPage() {
   // The buttons are at the form's end, the progress and the result beside its top:
   // bring them into view when a run starts and when it answers (a queued run opens its page instead).
   const panel = useRef<HTMLDivElement>(null);
-  const inline = variables?.mode === "sync";
+  const inline = variables?.wait === true;
   useEffect(() => {
     if (inline && (run.status === "pending" || run.status === "success")) {
       panel.current?.scrollIntoView?.({ block: "start", behavior: "smooth" });
@@ -79,7 +79,7 @@ export function RunsPage() {
           statusPending={status.isPending}
           pending={run.isPending ? (variables?.body.dry_run ? "dry-run" : "train") : null}
           error={run.error}
-          onRun={(body, mode) => submit({ body, mode })}
+          onRun={(body, wait) => submit({ body, wait })}
         />
         <div className="stack run-panel" ref={panel}>
           {run.isPending && inline && (

@@ -4,7 +4,7 @@ import { attachmentName } from "../../ui/saveBlob";
 import { useDatasetList } from "../datasets/queries";
 import { artifactPathSerializer } from "./artifacts";
 import { CHARTED_METRICS } from "./metricSeries";
-import { isLive, pollDelay, type RunListQuery } from "./registry";
+import { isLive, pollDelay, type RunListQuery } from "./history";
 
 export type TunixStatus = Schemas["TunixStatus"];
 export type RunRequest = Schemas["RunRequest"];
@@ -60,23 +60,26 @@ export function useRunDatasets() {
   return useDatasetList(0, RUN_DATASET_LIMIT);
 }
 
-/** How POST /api/tunix/run executes: `sync` answers at the end, `async` queues for a worker. */
-export type RunSubmitMode = "sync" | "async";
-export type RunSubmission = { body: RunRequestBody; mode: RunSubmitMode };
+/**
+ * `wait`: the request answers at the run's end (the API's `mode=sync`, its default), or
+ * at once with the run queued (`mode=async`). The API's word `mode` also names the
+ * run's kind (`dry-run` / `local`), so here the choice is called what it is.
+ */
+export type RunSubmission = { body: RunRequestBody; wait: boolean };
 
 /**
- * A dry run (checks only) or a local run. Sync (the default): the server runs it before
- * it answers, so the request stays open for the whole run. Async: the answer is the run,
- * `pending`, at once, and a worker executes it.
+ * A dry run (checks only) or a local run. Waiting (the default): a dry run is checked in
+ * the request, a training run is queued for a worker and the request stays open until
+ * it ends. Not waiting: the answer is the run, `pending`, at once.
  */
 export function useRunTunix() {
   const queryClient = useQueryClient();
   return useMutation({
-    mutationFn: ({ body, mode }: RunSubmission) =>
+    mutationFn: ({ body, wait }: RunSubmission) =>
       unwrap(
         api.POST("/api/tunix/run", {
-          // Sync is the server's default: the request stays exactly what it was before async existed.
-          params: mode === "async" ? { query: { mode } } : {},
+          // Waiting is the server's default: the request stays exactly what it was before async existed.
+          params: wait ? {} : { query: { mode: "async" } },
           body: body as RunRequest,
         }),
       ),

@@ -7,7 +7,7 @@ import { api, unwrap } from "../../api/client";
 import { isApiError } from "../../api/errors";
 import { subscribeToken } from "../../api/token";
 import { openTokenPrompt } from "../auth/promptStore";
-import { RUN_STATES, type RunState } from "./registry";
+import { RUN_STATES, type RunState } from "./history";
 import { readSse, type SseMessage } from "./sse";
 
 export type LogStream = "stdout" | "stderr";

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { appendLines, chunkLines, EMPTY_LOG, type LogBuffer, type LogLine } from "./logLines";
 import { EMPTY_SERIES, mergeMetrics, type MetricUpdate, type SeriesMap } from "./metricSeries";
-import type { RunState } from "./registry";
+import type { RunState } from "./history";
 import { followRunStream, type StreamConnection } from "./runStream";
 
 /**

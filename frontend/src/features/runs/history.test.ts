@@ -10,9 +10,9 @@ import {
   secondsBetween,
   shortRunId,
   withListQuery,
-} from "./registry";
+} from "./history";
 
-describe("run registry helpers", () => {
+describe("run history helpers", () => {
   it("calls only pending and running live", () => {
     expect(["pending", "running"].every((s) => isLive(s as "pending"))).toBe(true);
     expect((["completed", "failed", "timeout", "cancelled"] as const).some(isLive)).toBe(false);

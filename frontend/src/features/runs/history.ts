@@ -1,4 +1,4 @@
-// The run registry's pure parts: which states are live, how often to poll, the
+// The run history's pure parts: which states are live, how often to poll, the
 // history's filters as URL search parameters, and the timings of one run.
 
 import type { Schemas } from "../../api/client";
