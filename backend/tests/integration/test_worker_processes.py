@@ -209,6 +209,19 @@ def _run(client: httpx.Client, run_id: str) -> dict[str, Any]:
     return detail
 
 
+def _finished_by(worker: WorkerProcess, client: httpx.Client, run_id: str) -> dict[str, Any]:
+    """The run, once it has ended on `worker` (then stopped)."""
+    try:
+        _wait_for(
+            lambda: _run(client, run_id)["status"] not in ("pending", "running"),
+            240,
+            "the run did not finish",
+        )
+    finally:
+        assert worker.stop() == 0
+    return _run(client, run_id)
+
+
 @pytest.mark.training
 def test_lost_and_stopped_workers_hand_the_run_on_and_it_resumes(
     pg_env: dict[str, str], tmp_path: Path
@@ -253,15 +266,7 @@ def test_lost_and_stopped_workers_hand_the_run_on_and_it_resumes(
         assert stopped_at > lost_at
 
         third = WorkerProcess(pg_env, tmp_path / "third.log")
-        try:
-            _wait_for(
-                lambda: _run(client, run_id)["status"] not in ("pending", "running"),
-                240,
-                "the run did not finish",
-            )
-        finally:
-            assert third.stop() == 0
-        detail = _run(client, run_id)
+        detail = _finished_by(third, client, run_id)
         assert (detail["status"], detail["attempt"]) == ("completed", 3), detail["stderr"]
         done = orjson.loads(detail["stdout"].strip().splitlines()[-1])
         assert done["event"] == "done"
@@ -321,16 +326,7 @@ def test_a_sync_run_outlives_the_server_that_accepted_it(
             server.wait()
     with _server(pg_env, tmp_path / "after.log", "--no-worker") as client:
         assert _run(client, run_id)["status"] == "running"  # held by a dead worker
-        rescuer = WorkerProcess(pg_env, tmp_path / "rescuer.log")
-        try:
-            _wait_for(
-                lambda: _run(client, run_id)["status"] not in ("pending", "running"),
-                240,
-                "the run did not finish",
-            )
-        finally:
-            assert rescuer.stop() == 0
-        detail = _run(client, run_id)
+        detail = _finished_by(WorkerProcess(pg_env, tmp_path / "rescuer.log"), client, run_id)
         assert (detail["status"], detail["attempt"]) == ("completed", 2), detail["stderr"]
         assert detail["error"] is None or detail["error"].startswith("worker lost")
         done = orjson.loads(detail["stdout"].strip().splitlines()[-1])
