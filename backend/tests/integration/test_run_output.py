@@ -190,13 +190,14 @@ async def test_a_step_reported_again_is_sent_again_with_its_new_value(
 ) -> None:
     run_id = await _run_row(sessionmaker)
     await _write_lines(sessionmaker, run_id, [[("stdout", _metric(5, "train/loss", 2.0))]])
+    # Ended first: a stream of a live run only ends with it (the test client would wait).
+    await _finish(sessionmaker, run_id)
     path = f"/api/tunix/runs/{run_id}/logs"
     first = await _sse(client, path, stop_after=3)  # status, the line, the point
     assert [e["event"] for e in first] == ["status", "log", "metric"]
-    # A resumed attempt reports step 5 again, then a new step.
+    # Then a resumed attempt reports step 5 again, and a new step.
     lines = [("stdout", _metric(5, "train/loss", 1.5)), ("stdout", _metric(6, "train/loss", 1.0))]
     await _write_lines(sessionmaker, run_id, [lines])
-    await _finish(sessionmaker, run_id)
     resumed = await _sse(client, path, **{"Last-Event-ID": first[-1]["id"]})
     _, points = _sent(resumed)
     assert sorted(points) == [("train/loss", 5, 1.5), ("train/loss", 6, 1.0)]
