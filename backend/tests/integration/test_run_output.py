@@ -124,6 +124,35 @@ async def test_a_finished_run_replays_its_log_then_ends(
     assert events[0]["data"] == {"status": "completed", "attempt": 1}
 
 
+async def test_log_events_carry_the_trainers_events_line_by_line(
+    client: httpx.AsyncClient, sessionmaker: Maker
+) -> None:
+    run_id = await _run_row(sessionmaker)
+    generation = {
+        "event": "generation",
+        "index": 0,
+        "step": 20,
+        "prompt": "p",
+        "expected": "4",
+        "output": "Answer: 4",
+        "correct": True,
+    }
+    stdout = [_metric(1, "train/loss", 3.0), b"a plain print\n", orjson.dumps(generation) + b"\n"]
+    stderr = [b'{"event": "metric", "step": 1, "name": "x", "value": 1}\n']
+    await _write_lines(
+        sessionmaker, run_id, [[("stdout", line) for line in stdout], [("stderr", stderr[0])]]
+    )
+    await _finish(sessionmaker, run_id)
+    events = await _sse(client, f"/api/tunix/runs/{run_id}/logs")
+    out, err = [e["data"] for e in events if e["event"] == "log"]
+    assert out["events"] == [
+        {"kind": "metric", "step": 1, "name": "train/loss", "value": 3.0},
+        None,
+        {"kind": "generation", **{k: v for k, v in generation.items() if k != "event"}},
+    ]
+    assert err["events"] == [None]  # stderr is text, whatever it looks like
+
+
 async def test_resume_after_a_disconnect_yields_every_seq_once(
     client: httpx.AsyncClient, sessionmaker: Maker
 ) -> None:

@@ -13,7 +13,7 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from typing import Any
 
 import orjson
@@ -188,19 +188,25 @@ def _event(kind: str, last_seq: int, data: Any) -> dict[str, str]:
     return {"event": kind, "id": str(last_seq), "data": orjson.dumps(data).decode()}
 
 
+# What each line of a stdout chunk is, in the kind's own terms (None: plain text).
+DescribeLines = Callable[[str], list[dict[str, Any] | None]]
+
+
 async def events(
     maker: Maker,
     kind: JobKind,
     job_id: uuid.UUID,
     after_seq: int,
     *,
+    describe: DescribeLines | None = None,
     poll_s: float = POLL_INTERVAL_S,
     heartbeat_s: float = HEARTBEAT_S,
 ) -> AsyncGenerator[dict[str, str], None]:
     """SSE events of a job from `after_seq` on: `status` first and when it changes,
-    `log` ({seq, stream, text}) and `metric` ({name, step, value}) in the order they
-    were written, `heartbeat` when idle, and `end` once the job is over and everything
-    was sent. Every event's id is the last seq sent, so a client resuming from
+    `log` ({seq, stream, text, events}: `events` one entry per line, what `describe`
+    makes of a stdout line, else None) and `metric` ({name, step, value}) in the order
+    they were written, `heartbeat` when idle, and `end` once the job is over and
+    everything was sent. Every event's id is the last seq sent, so a client resuming from
     Last-Event-ID misses nothing and is sent nothing twice."""
     last_seq, status = after_seq, None
     beat = time.monotonic()
@@ -229,8 +235,7 @@ async def events(
                 data = {"name": item.name, "step": item.step, "value": item.value}
                 yield _event("metric", item.seq, data)
             else:
-                data = {"seq": item.seq, "stream": item.stream, "text": item.chunk}
-                yield _event("log", item.seq, data)
+                yield _event("log", item.seq, _log_data(item, describe))
             last_seq = item.seq
         if len(chunks) == PAGE:
             continue  # more is waiting: no sleep
@@ -244,6 +249,18 @@ async def events(
             beat = time.monotonic()
             yield _event("heartbeat", last_seq, {"time": utcnow().isoformat()})
         await asyncio.sleep(poll_s)
+
+
+def _log_data(chunk: JobLogChunk, describe: DescribeLines | None) -> dict[str, Any]:
+    if describe is not None and chunk.stream == "stdout":
+        described = describe(chunk.chunk)
+    else:
+        described = [None] * _line_count(chunk.chunk)
+    return {"seq": chunk.seq, "stream": chunk.stream, "text": chunk.chunk, "events": described}
+
+
+def _line_count(text: str) -> int:
+    return text.count("\n") + (0 if text.endswith("\n") or not text else 1)
 
 
 def _seq(item: JobLogChunk | JobMetric) -> int:

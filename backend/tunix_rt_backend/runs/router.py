@@ -40,6 +40,7 @@ from tunix_rt_backend.runs.schemas import (
     RunSummary,
     TunixStatus,
 )
+from tunix_rt_backend.training import events
 
 router = APIRouter(
     prefix="/api/tunix",
@@ -164,7 +165,9 @@ async def stream_logs(
     since_seq: Annotated[int, Query(ge=0, description="Send chunks after this seq")] = 0,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
 ) -> EventSourceResponse:
-    """The run's output as server-sent events: `log` ({seq, stream, text}, id = seq),
+    """The run's output as server-sent events: `log` ({seq, stream, text, events}, id =
+    seq; `events` has one entry per line of `text`: the trainer's event on that line,
+    as `{kind, ...its fields}`, or null for a plain line),
     `status`, `metric` ({name, step, value}), `heartbeat` (when idle, at most 10 s
     apart) and, once the run has ended and everything was sent, `end`. Every event's
     id is the last seq sent in full: reconnect with Last-Event-ID (or `since_seq`) to
@@ -178,7 +181,8 @@ async def stream_logs(
                 ("header", "Last-Event-ID"), "must be a seq", "value_error"
             )
         after = int(last_event_id)
-    return EventSourceResponse(output.events(maker, TRAIN, run_id, after), ping=15)
+    stream = output.events(maker, TRAIN, run_id, after, describe=events.describe_lines)
+    return EventSourceResponse(stream, ping=15)
 
 
 @router.get(

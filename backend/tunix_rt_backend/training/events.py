@@ -141,6 +141,20 @@ def _decode(kind: Any, data: dict[str, Any]) -> Event | None:
     return None
 
 
+def as_dict(event: Event) -> dict[str, Any]:
+    """An event as plain data, named by `kind` (what the live log sends a browser)."""
+    return {"kind": event.kind, **dataclasses.asdict(event)}
+
+
+def describe_lines(text: str) -> list[dict[str, Any] | None]:
+    """For each line of stdout `text` (the last one cut at its final newline), its
+    event as `as_dict` gives it, or None for a plain line."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [None if (e := parse(line)) is None else as_dict(e) for line in lines]
+
+
 def parse(line: bytes | str) -> Event | None:
     """The event on a stdout line; None for anything else (a stray print, a line cut
     short, an unknown event, a field of the wrong type)."""

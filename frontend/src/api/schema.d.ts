@@ -599,7 +599,9 @@ export interface paths {
         };
         /**
          * Stream Logs
-         * @description The run's output as server-sent events: `log` ({seq, stream, text}, id = seq),
+         * @description The run's output as server-sent events: `log` ({seq, stream, text, events}, id =
+         *     seq; `events` has one entry per line of `text`: the trainer's event on that line,
+         *     as `{kind, ...its fields}`, or null for a plain line),
          *     `status`, `metric` ({name, step, value}), `heartbeat` (when idle, at most 10 s
          *     apart) and, once the run has ended and everything was sent, `end`. Every event's
          *     id is the last seq sent in full: reconnect with Last-Event-ID (or `since_seq`) to

@@ -1,13 +1,20 @@
 // Server-sent event answers for the fetch mock: a whole stream at once, or one a test
 // feeds event by event (and can close or break).
 
+import { chunkOf, plainEvents, type ChunkLine } from "./logChunks";
+
 /** One SSE message as sse-starlette writes it. */
 export function sse(event: string, id: number, data: unknown): string {
   return `id: ${id}\r\nevent: ${event}\r\ndata: ${JSON.stringify(data)}\r\n\r\n`;
 }
 
 export const status = (status: string, attempt = 1, id = 0) => sse("status", id, { status, attempt });
-export const log = (seq: number, text: string, stream = "stdout") => sse("log", seq, { seq, stream, text });
+/** A `log` event of plain lines (`events` all null), as the server sends stderr, a dry run's checks, a print. */
+export const log = (seq: number, text: string, stream = "stdout") => sse("log", seq, { seq, stream, text, events: plainEvents(text) });
+/** A `log` event of `lines`, each plain or a trainer's event line the server read. */
+export const logChunk = (seq: number, lines: ChunkLine[], stream = "stdout") => sse("log", seq, { seq, stream, ...chunkOf(lines) });
+/** A `log` event as a server from before `events` sends it. */
+export const legacyLog = (seq: number, text: string, stream = "stdout") => sse("log", seq, { seq, stream, text });
 export const metric = (name: string, step: number, value: number, id = 0) => sse("metric", id, { name, step, value });
 export const end = (status: string | null, id = 0) => sse("end", id, { status });
 

@@ -1,14 +1,21 @@
 import { fireEvent, render, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
+import { checkpointLine, chunkOf, doneLine, generationLine, logLine, metricLine, type ChunkLine } from "../../test/logChunks";
 import { appendLines, chunkLines, EMPTY_LOG, MAX_LOG_LINES, type LogBuffer } from "./logLines";
 import { LogViewer } from "./LogViewer";
 import type { StreamConnection } from "./runStream";
 
-const METRIC = (step: number) => `{"event":"metric","time":1,"step":${step},"name":"train/loss","value":${5 - step / 10}}`;
+const METRIC = (step: number) => metricLine(step, "train/loss", 5 - step / 10);
 
-function buffer(...chunks: [number, "stdout" | "stderr", string][]): LogBuffer {
-  return chunks.reduce((log, [seq, stream, text]) => appendLines(log, chunkLines(seq, stream, text)), EMPTY_LOG);
+/** A chunk's lines as the server sends them: its text, and the server's reading of each line. */
+function lines(seq: number, stream: "stdout" | "stderr", chunk: ChunkLine[]) {
+  const { text, events } = chunkOf(chunk);
+  return chunkLines(seq, stream, text, events);
+}
+
+function buffer(...chunks: [number, "stdout" | "stderr", ChunkLine[]][]): LogBuffer {
+  return chunks.reduce((log, [seq, stream, chunk]) => appendLines(log, lines(seq, stream, chunk)), EMPTY_LOG);
 }
 
 type Props = { log: LogBuffer; connection?: StreamConnection; ended?: { status: "completed" | null } | null; error?: unknown };
@@ -42,10 +49,11 @@ const visibleTexts = () => screen.queryAllByTestId("run:log-line").map((line) =>
 describe("log viewer", () => {
   it("shows log messages as text, checkpoints and the end readably, and marks stderr lines", () => {
     const log = buffer(
-      [1, "stdout", '{"event":"log","time":1,"message":"model tunix-rt/tiny-gemma3 (full)"}\n[ok] a plain line\n'],
-      [2, "stderr", "W0301 warning from XLA\n"],
-      [3, "stdout", `${METRIC(1)}\n{"event":"checkpoint","time":2,"step":20,"path":"/runs/x/checkpoints/20"}\n`],
-      [4, "stdout", '{"event":"generation","expected":"11","output":"Answer: 11<end_of_turn>","correct":true}\n{"event":"done","status":"completed","summary":{}}\n'],
+      [1, "stdout", [logLine("model tunix-rt/tiny-gemma3 (full)"), "[ok] a plain line"]],
+      [2, "stderr", ["W0301 warning from XLA"]],
+      [3, "stdout", [METRIC(1), checkpointLine(20, "/runs/x/checkpoints/20")]],
+      [4, "stdout", [generationLine({ expected: "11", output: "Answer: 11<end_of_turn>", correct: true }), doneLine("completed")]],
+      [5, "stdout", [generationLine({ expected: "7", output: "Answer: 8", correct: false })]],
     );
     renderViewer({ log, connection: "ended", ended: { status: "completed" } });
 
@@ -56,6 +64,16 @@ describe("log viewer", () => {
       "checkpoint step 20 saved /runs/x/checkpoints/20",
       'generation expected 11, answered "Answer: 11" ✓',
       "done completed",
+      'generation expected 7, answered "Answer: 8" ✗',
+    ]);
+    expect(screen.getAllByTestId("run:log-line").map((line) => line.dataset.kind)).toEqual([
+      "log",
+      "text",
+      "text",
+      "checkpoint",
+      "generation",
+      "done",
+      "generation",
     ]);
     const stderr = screen.getAllByTestId("run:log-line")[2]!;
     expect(stderr).toHaveAttribute("data-stream", "stderr");
@@ -66,8 +84,19 @@ describe("log viewer", () => {
     expect(screen.getByTestId("run:log-state")).toHaveTextContent("stream ended");
   });
 
+  it("shows a JSON-looking line the server sent no reading for as it came: the browser parses nothing", () => {
+    const raw = '{"event":"metric","time":1,"step":1,"name":"train/loss","value":4.9}';
+    const log = appendLines(EMPTY_LOG, chunkLines(1, "stdout", `${raw}\n{"event":"log","message":"hi"}\n`, [null, null]));
+    renderViewer({ log });
+    expect(visibleTexts()).toEqual([raw, '{"event":"log","message":"hi"}']);
+    expect(screen.getAllByTestId("run:log-line")[0]).toHaveAttribute("data-kind", "text");
+    expect(screen.getAllByTestId("run:log-line")[0]).not.toHaveAttribute("title");
+    // Not a metric line: nothing hidden, no toggle.
+    expect(screen.queryByTestId("run:log-show-metrics")).not.toBeInTheDocument();
+  });
+
   it("hides metric lines until asked for, and counts them", async () => {
-    const log = buffer([1, "stdout", `${METRIC(1)}\n${METRIC(2)}\nplain\n`]);
+    const log = buffer([1, "stdout", [METRIC(1), METRIC(2), "plain"]]);
     const { user } = renderViewer({ log });
     expect(visibleTexts()).toEqual(["plain"]);
     const toggle = screen.getByTestId("run:log-show-metrics");
@@ -78,13 +107,13 @@ describe("log viewer", () => {
   });
 
   it("follows new lines, pauses when scrolled up (holding what it shows), and jumps back to the latest", async () => {
-    let log = buffer([1, "stdout", "one\ntwo\n"]);
+    let log = buffer([1, "stdout", ["one", "two"]]);
     const { rerender, user } = renderViewer({ log });
     const view = screen.getByTestId("run:log-view");
     const geometry = layOut(view, { scrollHeight: 1000, clientHeight: 200 });
 
     // Following: each update scrolls to the bottom.
-    log = appendLines(log, chunkLines(2, "stdout", "three\n"));
+    log = appendLines(log, lines(2, "stdout", ["three"]));
     rerender({ log });
     expect(geometry.top).toBe(1000);
     expect(view).toHaveAttribute("data-following", "true");
@@ -93,7 +122,7 @@ describe("log viewer", () => {
     // Scrolled up: paused; new lines are counted, not drawn, and the position holds.
     geometry.scrollTo(300);
     expect(view).toHaveAttribute("data-following", "false");
-    log = appendLines(log, chunkLines(3, "stdout", "four\nfive\n"));
+    log = appendLines(log, lines(3, "stdout", ["four", "five"]));
     rerender({ log });
     expect(geometry.top).toBe(300);
     expect(visibleTexts()).toEqual(["one", "two", "three"]);
@@ -107,14 +136,14 @@ describe("log viewer", () => {
   });
 
   it("resumes following when scrolled back to the bottom", () => {
-    let log = buffer([1, "stdout", "one\n"]);
+    let log = buffer([1, "stdout", ["one"]]);
     const { rerender } = renderViewer({ log });
     const view = screen.getByTestId("run:log-view");
     const geometry = layOut(view, { scrollHeight: 1000, clientHeight: 200 });
 
     geometry.scrollTo(100);
     expect(view).toHaveAttribute("data-following", "false");
-    log = appendLines(log, chunkLines(2, "stdout", "two\n"));
+    log = appendLines(log, lines(2, "stdout", ["two"]));
     rerender({ log });
     expect(screen.getByTestId("run:log-jump")).toHaveTextContent("Jump to latest (1 new line)");
 
@@ -124,7 +153,7 @@ describe("log viewer", () => {
   });
 
   it("says it keeps only the newest lines once a run printed more", () => {
-    const many = Array.from({ length: MAX_LOG_LINES + 250 }, (_, i) => `line ${i}`).join("\n") + "\n";
+    const many = Array.from({ length: MAX_LOG_LINES + 250 }, (_, i) => `line ${i}`);
     renderViewer({ log: buffer([1, "stdout", many]) });
     expect(screen.getAllByTestId("run:log-line")).toHaveLength(MAX_LOG_LINES);
     expect(screen.getByTestId("run:log-dropped")).toHaveTextContent("Showing the last 5,000 of 5,250 lines.");

@@ -43,8 +43,6 @@ function LineBody({ line }: { line: LogLine }) {
           <span className="log-tag">done</span> {event.status}
         </>
       );
-    case "other":
-      return <>{line.text}</>;
   }
 }
 

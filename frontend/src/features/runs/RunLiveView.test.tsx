@@ -4,7 +4,8 @@ import { setToken } from "../../api/token";
 import { apiError, json, mockFetch, type RouteHandler } from "../../test/fetchMock";
 import { renderApp } from "../../test/render";
 import { CHECKS, LOCAL_SUMMARY, RUN_ARTIFACTS, RUN_ID, runDetail, runMetrics, runPageRoutes } from "../../test/runs";
-import { end, liveSse, log, metric, status, type LiveSse } from "../../test/sse";
+import { checkpointLine, logLine, metricLine } from "../../test/logChunks";
+import { end, legacyLog, liveSse, log, logChunk, metric, status, type LiveSse } from "../../test/sse";
 import { FakeUPlot } from "../../test/uplot";
 import { STREAM_FLUSH_MS } from "./useRunStream";
 
@@ -78,7 +79,7 @@ describe("run page: live stream", () => {
     let detail = runDetail(RUNNING);
     const { stream, requests } = runningRun({}, () => detail);
     renderApp(`/runs/${RUN_ID}`);
-    await opened(stream, log(1, '{"event":"log","message":"training"}\n'));
+    await opened(stream, logChunk(1, [logLine("training")]));
     expect(await screen.findByText("training")).toBeInTheDocument();
     const artifactLists = () => requests.filter((r) => new URL(r.url).pathname.endsWith("/artifacts")).length;
     expect(artifactLists()).toBe(1);
@@ -101,7 +102,7 @@ describe("run page: live stream", () => {
     expect(await screen.findByTestId("run:artifacts-empty")).toHaveTextContent("No files yet: checkpoints appear here as they are saved.");
 
     artifacts = RUN_ARTIFACTS.slice(0, 2);
-    stream.send(log(1, '{"event":"checkpoint","step":20,"path":"/runs/x/checkpoints/20"}\n'));
+    stream.send(logChunk(1, [checkpointLine(20, "/runs/x/checkpoints/20")]));
     await waitFor(() => expect(screen.getAllByTestId("run:artifact")).toHaveLength(1));
     expect(screen.getByTestId("run:artifact")).toHaveAttribute("data-name", "checkpoints/20");
   });
@@ -151,6 +152,47 @@ describe("run page: live stream", () => {
     renderApp(`/runs/${RUN_ID}`);
     await screen.findByTestId("run:logs");
     expect(screen.queryByTestId("run:curve")).not.toBeInTheDocument();
+  });
+
+  it("shows each line as the server read it, and a line it sent no reading for as it came", async () => {
+    const { stream } = runningRun();
+    const { user } = renderApp(`/runs/${RUN_ID}`);
+    const raw = '{"event":"log","time":1,"message":"looks like an event"}';
+    await opened(
+      stream,
+      logChunk(1, [logLine("model loaded"), metricLine(1, "train/loss", 5.5), "[ok] plain"]),
+      // The server read this line as nothing (a stray print): the page does not parse it.
+      log(2, `${raw}\n`),
+      log(3, "W0301 warning from XLA\n", "stderr"),
+    );
+    await waitFor(() => expect(screen.getAllByTestId("run:log-line")).toHaveLength(4));
+    const texts = () => screen.getAllByTestId("run:log-line").map((line) => line.textContent);
+    expect(texts()).toEqual(["model loaded", "[ok] plain", raw, "stderrW0301 warning from XLA"]);
+    await user.click(screen.getByTestId("run:log-show-metrics"));
+    expect(texts()).toEqual(["model loaded", "step 1 · train/loss = 5.5", "[ok] plain", raw, "stderrW0301 warning from XLA"]);
+  });
+
+  it("shows every line as plain text from a server that sends no line readings", async () => {
+    let artifacts = 0;
+    const { stream } = runningRun({
+      "GET /api/tunix/runs/:id/artifacts": () => {
+        artifacts += 1;
+        return json(200, []);
+      },
+    });
+    renderApp(`/runs/${RUN_ID}`);
+    const checkpoint = '{"event":"checkpoint","time":2,"step":20,"path":"/runs/x/checkpoints/20"}';
+    const metricText = '{"event":"metric","time":1,"step":1,"name":"train/loss","value":5.5}';
+    await opened(stream, legacyLog(1, `${metricText}\n${checkpoint}\n[ok] plain\n`));
+    await waitFor(() => expect(screen.getAllByTestId("run:log-line")).toHaveLength(3));
+    expect(screen.getAllByTestId("run:log-line").map((line) => [line.textContent, line.dataset.kind])).toEqual([
+      [metricText, "text"],
+      [checkpoint, "text"],
+      ["[ok] plain", "text"],
+    ]);
+    expect(screen.queryByTestId("run:log-show-metrics")).not.toBeInTheDocument();
+    // Not read as a checkpoint: the file list is not asked again.
+    expect(artifacts).toBe(1);
   });
 
   it("batches a burst of lines into one update", async () => {

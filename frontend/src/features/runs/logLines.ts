@@ -1,77 +1,71 @@
-// The live log's lines: each `log` chunk split into lines, each line read as one of the
-// training process's JSON events where it is one, and a buffer that keeps only the
-// newest lines so a long run cannot grow the page without bound.
+// The live log's lines: each `log` chunk split into lines, each line paired with what the
+// server made of it (the training process's event on it, or nothing: a plain line), and a
+// buffer that keeps only the newest lines so a long run cannot grow the page without bound.
+// Nothing here parses the trainer's output: the server reads each line (training/events.py)
+// and sends its reading along with the text; a line it sent no reading for is plain text.
 
-import type { LogStream } from "./runStream";
+import type { LineEventData, LogStream } from "./runStream";
 
 /** The most lines the viewer keeps (and renders); older ones are dropped, and it says so. */
 export const MAX_LOG_LINES = 5_000;
 
-/** What a line of the training process's stdout is, when it is a JSON event. */
+/** What a line of the training process's stdout is, as the server read it: how the log shows it. */
 export type LineEvent =
   | { kind: "metric"; name: string; step: number | null; value: number | null }
   | { kind: "log"; message: string }
   | { kind: "checkpoint"; step: number | null; path: string }
-  | { kind: "generation"; expected: string; output: string; correct: boolean | null }
-  | { kind: "done"; status: string }
-  | { kind: "other"; name: string };
+  | { kind: "generation"; expected: string | null; output: string; correct: boolean | null }
+  | { kind: "done"; status: string };
 
 export type LogLine = {
   /** Unique and stable: `<seq>:<line in chunk>`. */
   key: string;
   seq: number;
   stream: LogStream;
+  /** The line as the process wrote it. */
   text: string;
-  /** Set for a JSON event line; plain text otherwise. */
+  /** Set for a line the server read as an event; plain text otherwise. */
   event: LineEvent | null;
 };
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 const numberOrNull = (value: unknown) => (typeof value === "number" && Number.isFinite(value) ? value : null);
 const textOf = (value: unknown) => (typeof value === "string" ? value : value == null ? "" : JSON.stringify(value));
 
-/** The event a line holds, or null for plain text (dry-run checks, warnings, tracebacks). */
-export function readLineEvent(text: string): LineEvent | null {
-  if (!text.trimStart().startsWith("{")) return null;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return null;
-  }
-  if (!isRecord(value) || typeof value.event !== "string") return null;
-  switch (value.event) {
+/** The server's reading of a line as the log shows it; null (plain text) for none or a kind it does not know. */
+export function toLineEvent(data: LineEventData | null | undefined): LineEvent | null {
+  if (!data) return null;
+  switch (data.kind) {
     case "metric":
-      return { kind: "metric", name: textOf(value.name), step: numberOrNull(value.step), value: numberOrNull(value.value) };
+      return { kind: "metric", name: textOf(data.name), step: numberOrNull(data.step), value: numberOrNull(data.value) };
     case "log":
-      return { kind: "log", message: textOf(value.message) };
+      return { kind: "log", message: textOf(data.message) };
     case "checkpoint":
-      return { kind: "checkpoint", step: numberOrNull(value.step), path: textOf(value.path) };
+      return { kind: "checkpoint", step: numberOrNull(data.step), path: textOf(data.path) };
     case "generation":
       return {
         kind: "generation",
-        expected: textOf(value.expected),
-        output: textOf(value.output),
-        correct: typeof value.correct === "boolean" ? value.correct : null,
+        expected: typeof data.expected === "string" ? data.expected : null,
+        output: textOf(data.output),
+        correct: typeof data.correct === "boolean" ? data.correct : null,
       };
     case "done":
-      return { kind: "done", status: textOf(value.status) };
+      return { kind: "done", status: textOf(data.status) };
     default:
-      return { kind: "other", name: value.event };
+      return null;
   }
 }
 
-/** A `log` chunk's lines: its text holds one or more lines, each ending "\n". */
-export function chunkLines(seq: number, stream: LogStream, text: string): LogLine[] {
+/**
+ * A `log` chunk's lines: its text holds one or more lines, each ending "\n"; `events`
+ * holds the server's reading of each, in order (a missing entry: a plain line).
+ */
+export function chunkLines(seq: number, stream: LogStream, text: string, events: readonly (LineEventData | null)[]): LogLine[] {
   const parts = text.split("\n");
   // The last part is what follows the final "\n": empty unless the process ended mid-line.
   if (parts[parts.length - 1] === "") parts.pop();
   return parts.map((line, index) => {
     const clean = line.endsWith("\r") ? line.slice(0, -1) : line;
-    return { key: `${seq}:${index}`, seq, stream, text: clean, event: stream === "stdout" ? readLineEvent(clean) : null };
+    return { key: `${seq}:${index}`, seq, stream, text: clean, event: toLineEvent(events[index]) };
   });
 }
 

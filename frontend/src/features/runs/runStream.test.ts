@@ -68,7 +68,7 @@ describe("following a run's log stream", () => {
 
     expect(events).toEqual([
       { type: "status", status: "running", attempt: 1 },
-      { type: "log", seq: 1, stream: "stdout", text: "line one\n" },
+      { type: "log", seq: 1, stream: "stdout", text: "line one\n", events: [null] },
       { type: "metric", name: "train/loss", step: 1, value: 3.2 },
       { type: "end", status: "completed" },
     ]);
@@ -197,6 +197,42 @@ describe("following a run's log stream", () => {
     await done;
     expect(open.cancelled).toBe(true);
     expect(states).toEqual(["connecting", "open"]);
+  });
+
+  it("passes on the server's reading of each line of a log chunk", async () => {
+    const text = '{"event":"metric","time":1,"step":3,"name":"train/loss","value":2.5}\n[ok] plain\n';
+    mockFetch({
+      [LOGS]: () =>
+        sseResponse(
+          sse("log", 1, { seq: 1, stream: "stdout", text, events: [{ kind: "metric", step: 3, name: "train/loss", value: 2.5 }, null] }),
+          end("completed", 1),
+        ),
+    });
+    const { events, done } = follow();
+    await done;
+    expect(events[0]).toEqual({
+      type: "log",
+      seq: 1,
+      stream: "stdout",
+      text,
+      events: [{ kind: "metric", step: 3, name: "train/loss", value: 2.5 }, null],
+    });
+  });
+
+  it("reads a log event's line readings defensively", () => {
+    const read = (events: unknown) => {
+      const event = toRunStreamEvent({ event: "log", id: "1", data: JSON.stringify({ seq: 1, stream: "stdout", text: "a\nb\n", events }) });
+      return event?.type === "log" ? event.events : "not a log event";
+    };
+    // A server from before `events`: no readings, every line plain.
+    expect(read(undefined)).toEqual([]);
+    expect(read("metric")).toEqual([]);
+    expect(read({ kind: "log" })).toEqual([]);
+    // Each entry an object with a string `kind`, or null.
+    expect(read([{ kind: "log", message: "a" }, null])).toEqual([{ kind: "log", message: "a" }, null]);
+    expect(read([{ kind: 1 }, { message: "a" }, "log", 3, [], true])).toEqual([null, null, null, null, null, null]);
+    // The length is the server's: chunkLines counts a missing entry as a plain line.
+    expect(read([null])).toEqual([null]);
   });
 
   it("ignores events it cannot read", () => {

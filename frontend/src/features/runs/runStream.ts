@@ -12,9 +12,27 @@ import { readSse, type SseMessage } from "./sse";
 
 export type LogStream = "stdout" | "stderr";
 
+/**
+ * The server's reading of one line of a `log` chunk: the training process's event on
+ * it, as `{kind, ...its fields}` (training/events.py on the server is the one place that
+ * reads the trainer's output). Its fields are checked where they are shown.
+ */
+export type LineEventData = { kind: string } & Record<string, unknown>;
+
 export type RunStreamEvent =
   | { type: "status"; status: RunState; attempt: number }
-  | { type: "log"; seq: number; stream: LogStream; text: string }
+  | {
+      type: "log";
+      seq: number;
+      stream: LogStream;
+      text: string;
+      /**
+       * One entry a line of `text` (null: a plain line), as the server sent them. A
+       * server that sends none (an older one) gives [] here: every line is plain. An
+       * entry missing at the end counts as null.
+       */
+      events: (LineEventData | null)[];
+    }
   | { type: "metric"; name: string; step: number; value: number }
   | { type: "end"; status: RunState | null };
 
@@ -46,6 +64,15 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+function lineEvent(value: unknown): LineEventData | null {
+  return isRecord(value) && typeof value.kind === "string" ? (value as LineEventData) : null;
+}
+
+/** A `log` event's `events`: each entry the server's reading of a line, or null. */
+function lineEvents(value: unknown): (LineEventData | null)[] {
+  return Array.isArray(value) ? value.map(lineEvent) : [];
+}
+
 function runState(value: unknown): RunState | null {
   return RUN_STATES.find((state) => state === value) ?? null;
 }
@@ -66,7 +93,13 @@ export function toRunStreamEvent(message: SseMessage): RunStreamEvent | null {
     }
     case "log":
       if (typeof data.seq !== "number" || typeof data.text !== "string") return null;
-      return { type: "log", seq: data.seq, stream: data.stream === "stderr" ? "stderr" : "stdout", text: data.text };
+      return {
+        type: "log",
+        seq: data.seq,
+        stream: data.stream === "stderr" ? "stderr" : "stdout",
+        text: data.text,
+        events: lineEvents(data.events),
+      };
     case "metric":
       if (typeof data.name !== "string" || typeof data.step !== "number" || typeof data.value !== "number") return null;
       return { type: "metric", name: data.name, step: data.step, value: data.value };

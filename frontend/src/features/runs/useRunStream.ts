@@ -88,7 +88,7 @@ export function useRunStream(runId: string, handlers: RunStreamHandlers = {}) {
         const on = latestHandlers.current;
         switch (event.type) {
           case "log": {
-            const lines = chunkLines(event.seq, event.stream, event.text);
+            const lines = chunkLines(event.seq, event.stream, event.text, event.events);
             pending.current.lines.push(...lines);
             if (lines.some((line) => line.event?.kind === "checkpoint")) on.onCheckpoint?.();
             schedule();
