@@ -20,7 +20,7 @@ from tunix_rt_backend.app import create_app
 from tunix_rt_backend.db.engine import session_scope
 from tunix_rt_backend.db.models import TunixRun, Worker
 from tunix_rt_backend.job_kinds import job_kinds
-from tunix_rt_backend.jobs import repository
+from tunix_rt_backend.jobs import queues, repository
 from tunix_rt_backend.jobs.kinds import JobContext, JobKind
 from tunix_rt_backend.jobs.repository import Owner
 from tunix_rt_backend.jobs.worker import Finisher, Held, QueueWorker
@@ -72,7 +72,7 @@ async def _register(maker: Maker, worker_id: str, heartbeat_age_s: float = 0) ->
 
 async def _claim_many(maker: Maker, worker_id: str, limit: int) -> list[TunixRun]:
     """A claim as a worker makes it (on PostgreSQL, its DriverQueue's)."""
-    queue = repository.queue_for(maker)
+    queue = queues.queue_for(maker)
     try:
         return await queue.claim(TRAIN, worker_id, utcnow(), limit)
     finally:
@@ -286,7 +286,7 @@ async def test_finishes_that_come_together_commit_together_under_their_guards(
     event.listen(engine, "before_cursor_execute", executed)
     event.listen(engine, "commit", committed)
     driver_writes: list[str] = []
-    queue = repository.queue_for(sessionmaker, lambda verb, _: driver_writes.append(verb))
+    queue = queues.queue_for(sessionmaker, lambda verb, _: driver_writes.append(verb))
     finish = Finisher(queue)
     owners = [Owner("w1", r.attempt) for r in claimed]
     owners[-1] = Owner("w1", 2)  # a superseded attempt: refused, the others written
@@ -335,7 +335,7 @@ async def test_a_bad_finish_fails_alone(client: httpx.AsyncClient, sessionmaker:
     for _ in range(3):
         await _queue(client)
     claimed = await _claim_many(sessionmaker, "w1", 3)
-    queue = repository.queue_for(sessionmaker)
+    queue = queues.queue_for(sessionmaker)
     finish = Finisher(queue)
     bad = {"status": None}  # NOT NULL: the database refuses it
     values: list[dict[str, Any]] = [{"status": "completed"}, bad, {"status": "failed"}]
@@ -531,8 +531,8 @@ async def test_the_driver_queue_starts_afresh_after_losing_its_connection(
 ) -> None:
     app = create_app(make_settings(postgres_url, tmp_path))
     maker: Maker = app.state.sessionmaker
-    queue = repository.queue_for(maker)
-    assert isinstance(queue, repository.DriverQueue)
+    queue = queues.queue_for(maker)
+    assert isinstance(queue, queues.DriverQueue)
     transport = httpx.ASGITransport(app=app)
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:

@@ -33,13 +33,8 @@ from tunix_rt_backend.db.models import Worker
 from tunix_rt_backend.jobs import repository
 from tunix_rt_backend.jobs.kinds import JobContext, JobKind, by_name
 from tunix_rt_backend.jobs.output import JobOutput
-from tunix_rt_backend.jobs.repository import (
-    NOTIFY_CHANNEL,
-    DriverQueue,
-    Finishing,
-    Owner,
-    SessionQueue,
-)
+from tunix_rt_backend.jobs.queues import DriverQueue, SessionQueue, queue_for
+from tunix_rt_backend.jobs.repository import NOTIFY_CHANNEL, Finishing, Owner
 from tunix_rt_backend.jobs.service import Stop
 from tunix_rt_backend.kit.time import utcnow
 from tunix_rt_backend.settings import Settings
@@ -140,7 +135,7 @@ class QueueWorker:
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.metrics = metrics
         self._on_finish = on_finish
-        self.queue = repository.queue_for(maker, metrics.observe_write if metrics else None)
+        self.queue = queue_for(maker, metrics.observe_write if metrics else None)
         self.finish = Finisher(self.queue)
         self.held: dict[uuid.UUID, Held] = {}
         self._suspects: set[uuid.UUID] = set()
