@@ -148,15 +148,8 @@ async def worker(
     app = app_and_client[0]
     queue_worker = QueueWorker(app.state.sessionmaker, settings, job_kinds())  # type: ignore[attr-defined]
     app.state.worker = queue_worker  # type: ignore[attr-defined]  # the API's nudges reach it
-    task = asyncio.create_task(queue_worker.run())
-    await asyncio.wait(
-        {task, asyncio.ensure_future(queue_worker.started.wait())}, return_when="FIRST_COMPLETED"
-    )
-    try:
+    async with queue_worker.running():
         yield queue_worker
-    finally:
-        queue_worker.stop()
-        await task
 
 
 async def _empty_tables(maker: async_sessionmaker[AsyncSession]) -> None:

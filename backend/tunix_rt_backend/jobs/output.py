@@ -46,9 +46,8 @@ class JobOutput:
     def __init__(self, maker: Maker, job_id: uuid.UUID) -> None:
         self.maker = maker
         self.job_id = job_id
-        self.seq: int | None = (
-            None  # read at the first flush: a job that writes nothing costs nothing
-        )
+        # Read at the first flush: a job that writes nothing costs no query.
+        self.seq: int | None = None
         self.lines = 0
         self._lines: list[tuple[str, bytes]] = []
         self._metrics: dict[tuple[str, int], float] = {}

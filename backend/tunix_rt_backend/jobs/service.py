@@ -1,5 +1,6 @@
-"""Business rules of jobs that every kind shares: cancel, waiting for a job's end,
-whether any worker is alive, and the watch that tells a running job to stop. Raises
+"""Business rules of jobs that every kind shares: running a kind's handler, cancel,
+waiting for a job's end, whether any worker is alive, and the stop a running job is
+asked for. Raises
 AppError; commits through `session_scope`, one unit of work at a time (a job spans
 minutes to hours, and must be visible while it runs)."""
 
@@ -74,15 +75,24 @@ async def execute_inline(maker: Maker, settings: Settings, kind: JobKind, row: A
     start no process and end in moments (a dry run): anything longer goes to a worker,
     which survives this process."""
     owner, job_id = Owner(None, 1), kind.id_of(row)
-    async with JobOutput(maker, job_id) as output:
-        values = await kind.handler(JobContext(maker, settings, kind, row, owner, Stop(), output))
-    values.setdefault("completed_at", utcnow())
+    values = await run_handler(maker, settings, kind, row, owner, Stop())
     async with session_scope(maker) as session:
         written = await repository.finish(session, kind, job_id, owner, values)
     if written:
         for name, value in values.items():
             setattr(row, name, value)
     return row
+
+
+async def run_handler(
+    maker: Maker, settings: Settings, kind: JobKind, row: Any, owner: Owner, stop: Stop
+) -> dict[str, Any]:
+    """The kind's handler on a job `owner` holds, its output all stored when it returns;
+    the values of the job's end (`completed_at` now, unless the handler set it)."""
+    async with JobOutput(maker, kind.id_of(row)) as output:
+        values = await kind.handler(JobContext(maker, settings, kind, row, owner, stop, output))
+    values.setdefault("completed_at", utcnow())
+    return values
 
 
 async def metric_points(

@@ -20,7 +20,7 @@ import signal
 import socket
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -31,11 +31,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tunix_rt_backend.db.engine import session_scope
 from tunix_rt_backend.db.models import Worker
 from tunix_rt_backend.jobs import repository
-from tunix_rt_backend.jobs.kinds import JobContext, JobKind, by_name
-from tunix_rt_backend.jobs.output import JobOutput
+from tunix_rt_backend.jobs.kinds import JobKind, by_name
 from tunix_rt_backend.jobs.queues import DriverQueue, SessionQueue, queue_for
 from tunix_rt_backend.jobs.repository import NOTIFY_CHANNEL, Finishing, Owner
-from tunix_rt_backend.jobs.service import Stop
+from tunix_rt_backend.jobs.service import Stop, run_handler
 from tunix_rt_backend.kit.time import utcnow
 from tunix_rt_backend.settings import Settings
 
@@ -155,6 +154,22 @@ class QueueWorker:
         self._stopping.set()
         self._wakeup.set()
 
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[QueueWorker]:
+        """The worker, run in this process's loop until the block ends (then a clean
+        stop); registered, so live to other processes, when the block starts."""
+        task = asyncio.create_task(self.run())
+        started = asyncio.create_task(self.started.wait())
+        try:
+            await asyncio.wait({task, started}, return_when="FIRST_COMPLETED")
+            if task.done():
+                task.result()  # it failed to start: say why
+            yield self
+        finally:
+            started.cancel()
+            self.stop()
+            await task
+
     # --- the loop --------------------------------------------------------------------
 
     async def run(self) -> None:
@@ -258,16 +273,11 @@ class QueueWorker:
         the end state it returns under the owner's guard (or re-queues the job when
         the handler gave it back); the status written, or "superseded"."""
         kind, job_id, owner = held.kind, held.job_id, held.owner
-        async with JobOutput(self.maker, job_id) as output:
-            context = JobContext(
-                self.maker, self.settings, kind, held.row, owner, held.stop, output
-            )
-            values = await kind.handler(context)
+        values = await run_handler(self.maker, self.settings, kind, held.row, owner, held.stop)
         if values.get("status") == "pending":
             async with session_scope(self.maker) as session:
                 requeued = await repository.requeue(session, kind, job_id, owner, utcnow())
             return "pending" if requeued else "superseded"
-        values.setdefault("completed_at", utcnow())
         written = await self.finish(kind, job_id, owner, values)
         return str(values["status"]) if written else "superseded"
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -76,7 +74,9 @@ async def _demo(maker: Maker, settings: Settings, args: argparse.Namespace) -> N
     print("training tunix-rt/tiny-gemma3 (about a minute on 2 idle CPUs)...")
     training = {**DEMO_TRAINING, "max_steps": args.steps}
     request = RunRequest(dataset_key=dataset.dataset_key, dry_run=False, **training)
-    async with _worker(maker, settings) as worker:
+    # Runs are always executed by a worker: this one lives as long as the command (another
+    # on the same database may take the run instead).
+    async with QueueWorker(maker, settings, [TRAIN], concurrency=1).running() as worker:
         result = await service.submit(maker, settings, request, wake=worker.wake)
     print(result.message)
     summary = result.summary or {}
@@ -87,19 +87,3 @@ async def _demo(maker: Maker, settings: Settings, args: argparse.Namespace) -> N
             f"(chance ~47%); {summary.get('steps_per_second')} steps/s; "
             f"artifacts in {settings.artifacts_root / result.output_dir}"
         )
-
-
-@contextlib.asynccontextmanager
-async def _worker(maker: Maker, settings: Settings) -> AsyncIterator[QueueWorker]:
-    """A training worker in this process for as long as the command runs: runs are
-    always executed by a worker (another one, on the same database, may take it)."""
-    worker = QueueWorker(maker, settings, [TRAIN], concurrency=1)
-    task = asyncio.create_task(worker.run())
-    try:
-        await asyncio.wait(
-            {task, asyncio.ensure_future(worker.started.wait())}, return_when="FIRST_COMPLETED"
-        )
-        yield worker
-    finally:
-        worker.stop()
-        await task

@@ -36,7 +36,6 @@ async def execute(ctx: JobContext) -> dict[str, Any]:
         checks, dataset = await _checks(ctx, request)
     except AppError as exc:  # the dataset went away after the run was queued
         return _ended({"status": "failed", "exit_code": 1, "error": exc.detail}, clock, [], None)
-    summary: dict[str, Any] | None = None
     if request.dry_run or not all(c.ok for c in checks):
         values = _checked(checks, request.dry_run)
         ctx.output.text("stdout", values["stdout"] + "\n")
