@@ -55,6 +55,7 @@ async def nap(ctx: JobContext) -> dict[str, Any]:
         if words[:1] == [b"metric"]:
             ctx.output.metric("nap/depth", int(words[1]), float(words[2]))
 
+    assert ctx.job_id == ctx.row.id
     steps = int(ctx.row.note or "0")
     outcome = await process.run_process(
         [sys.executable, "-c", _NAPPER, str(steps)],

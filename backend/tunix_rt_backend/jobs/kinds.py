@@ -42,6 +42,10 @@ class JobContext:
     stop: Stop
     output: JobOutput
 
+    @property
+    def job_id(self) -> uuid.UUID:
+        return self.kind.id_of(self.row)
+
 
 # Executes a claimed job; returns the values of its end state (at least "status"),
 # which `jobs/` writes under the owner's guard, with completed_at.
