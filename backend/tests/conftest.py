@@ -96,6 +96,9 @@ def make_settings(db_url: str, data_dir: Path, **overrides: Any) -> Settings:
         "database_url": db_url,
         "data_dir": data_dir,
         "rediai_mode": "mock",
+        # A completed run queues no evaluation unless a test asks (test_evaluations.py
+        # does): most tests that train are about something else.
+        "eval_auto": False,
         **overrides,
     }
     return Settings(_env_file=None, **values)

@@ -22,6 +22,8 @@ from tunix_rt_backend.datasets.router import sft_router
 from tunix_rt_backend.db.engine import create_engine, create_sessionmaker, session_scope
 from tunix_rt_backend.deps import SessionMakerDep
 from tunix_rt_backend.error_handlers import install_error_handlers
+from tunix_rt_backend.evaluation.router import router as evaluations_router
+from tunix_rt_backend.evaluation.router import run_router as run_evaluations_router
 from tunix_rt_backend.generators.router import router as generators_router
 from tunix_rt_backend.health.rediai import RediHealthProbe
 from tunix_rt_backend.health.router import router as health_router
@@ -90,6 +92,8 @@ def create_app(settings: Settings | None = None, *, worker: bool = False) -> Fas
     app.include_router(sft_router)
     app.include_router(generators_router)
     app.include_router(runs_router)
+    app.include_router(run_evaluations_router)
+    app.include_router(evaluations_router)
     _install_metrics(app, metrics)
     mount_ui(app, settings.ui_dir)
     _install_openapi(app)

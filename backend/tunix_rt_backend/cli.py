@@ -14,6 +14,7 @@ from typing import TypeVar
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from tunix_rt_backend import demo
 from tunix_rt_backend.auth import service as auth_service
 from tunix_rt_backend.auth.schemas import Scope
 from tunix_rt_backend.datasets import cli as datasets_cli
@@ -21,7 +22,6 @@ from tunix_rt_backend.db import migrate
 from tunix_rt_backend.db.engine import create_engine, create_sessionmaker, session_scope
 from tunix_rt_backend.errors import AppError, ValidationFailed
 from tunix_rt_backend.generators import cli as generators_cli
-from tunix_rt_backend.runs import cli as runs_cli
 from tunix_rt_backend.settings import Settings, SettingsError, load_settings
 
 T = TypeVar("T")
@@ -101,7 +101,7 @@ def _parser() -> argparse.ArgumentParser:
 
     datasets_cli.add_commands(sub, _with_sessionmaker)
     generators_cli.add_commands(sub, _with_sessionmaker)
-    runs_cli.add_commands(sub, _with_sessionmaker)
+    demo.add_commands(sub, _with_sessionmaker)
     return parser
 
 

@@ -7,6 +7,10 @@ from tunix_rt_backend.jobs.kinds import JobKind
 
 
 def job_kinds() -> list[JobKind]:
+    from tunix_rt_backend.evaluation.execution import EVALUATE
+    from tunix_rt_backend.evaluation.service import after_training
     from tunix_rt_backend.runs.execution import TRAIN
 
-    return [TRAIN]
+    # A completed training run queues its evaluation (EVAL_AUTO): runs/ knows nothing
+    # of evaluations, which build on it.
+    return [TRAIN.followed_by(after_training), EVALUATE]

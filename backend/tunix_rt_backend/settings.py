@@ -11,7 +11,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, ValidationInfo, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SUPPORTED_DB_SCHEMES = ("sqlite+aiosqlite", "postgresql+asyncpg")
@@ -49,6 +49,18 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = Field(2.0, gt=0, le=60)
     worker_shutdown_grace_seconds: float = Field(30.0, ge=0, le=3600)
     run_max_attempts: int = Field(3, ge=1, le=100)
+    # Evaluation: a completed training run is evaluated on its dataset's eval split with
+    # EVAL_DEFAULT_JUDGE when EVAL_AUTO is on; answers are generated EVAL_BATCH_SIZE at a time.
+    eval_auto: bool = True
+    eval_default_judge: Literal["exact_match", "llm_judge", "gemma-judge", "mock"] = "exact_match"
+    eval_batch_size: int = Field(32, ge=1, le=1024)
+    # The LLM judge: an OpenAI-compatible chat endpoint (vLLM, Ollama, ...).
+    judge_base_url: str | None = None
+    judge_model: str = Field("judge", min_length=1, max_length=256)
+    judge_api_key: SecretStr | None = None
+    judge_timeout_seconds: float = Field(30.0, gt=0, le=600)
+    judge_concurrency: int = Field(4, ge=1, le=256)
+    judge_max_retries: int = Field(2, ge=0, le=10)
     frontend_port: int = 5173
     ui_dir: Path = DEFAULT_UI_DIR
     rediai_mode: Literal["mock", "real"] = "mock"
@@ -56,6 +68,11 @@ class Settings(BaseSettings):
     rediai_health_path: str = "/health"
     rediai_health_cache_ttl_seconds: int = Field(30, ge=0, le=300)
     rediai_timeout_seconds: float = Field(5.0, gt=0, le=60)
+
+    @field_validator("judge_base_url")
+    @classmethod
+    def _optional_http_url(cls, value: str | None) -> str | None:
+        return None if value is None or value == "" else cls._http_url(value)
 
     @field_validator("rediai_base_url")
     @classmethod

@@ -178,9 +178,12 @@ def test_demo_generates_builds_trains_and_scores(sqlite_env: dict[str, str]) -> 
     lines = done.stdout.splitlines()
     assert lines[0] == "built hcd_demo-v1: 1440 train, 160 eval"
     assert any(line.startswith("Training completed: 4 steps, loss ") for line in lines)
+    [where] = [line for line in lines if " steps/s; artifacts in " in line]
+    run_dir = Path(where.rsplit("artifacts in ", 1)[1])
+    # The run's evaluation: every held-out game, with its interval and the baseline.
     [score] = [line for line in lines if line.startswith("held-out exact match: ")]
-    assert " of 100 prompts (chance ~47%); " in score
-    run_dir = Path(score.rsplit("artifacts in ", 1)[1])
+    assert " of 160 eval games (95% interval " in score, score
+    assert "always answering the commonest winner" in score
     assert (run_dir / "manifest.yaml").is_file()
     manifest = (run_dir / "manifest.yaml").read_text()
     assert "learning_rate: 0.005" in manifest and "warmup_steps: 50" in manifest

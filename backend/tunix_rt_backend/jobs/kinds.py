@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -52,14 +53,25 @@ class JobContext:
 Handler = Callable[[JobContext], Awaitable[dict[str, Any]]]
 
 
+# Told of a job's end once it is written: (maker, settings, the job's row as claimed,
+# the values written). What follows a job (a completed run's evaluation) goes here.
+AfterEnd = Callable[[Maker, Settings, Any, dict[str, Any]], Awaitable[None]]
+
+
 @dataclass(frozen=True, eq=False)  # one object a kind: compared and hashed by identity
 class JobKind:
     """A kind of job: its name, the table whose rows are its jobs (a table with
-    JobColumns: it is the queue) and the handler that executes one."""
+    JobColumns: it is the queue), the handler that executes one and, optionally, what
+    follows the end of one (`after_end`, called once its end state is written; a
+    failure there is logged and changes nothing of the job)."""
 
     name: str
     table: JobTable
     handler: Handler
+    after_end: AfterEnd | None = None
+
+    def followed_by(self, after_end: AfterEnd) -> JobKind:
+        return dataclasses.replace(self, after_end=after_end)
 
     @functools.cached_property
     def id_column(self) -> Column[Any]:

@@ -7,6 +7,7 @@ minutes to hours, and must be visible while it runs)."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from tunix_rt_backend.metrics import Metrics
 
 Maker = async_sessionmaker[AsyncSession]
+log = logging.getLogger("tunix_rt.jobs")
 
 # How often a request waiting for a job's end looks at it.
 WAIT_POLL_S = 0.25
@@ -81,7 +83,21 @@ async def execute_inline(maker: Maker, settings: Settings, kind: JobKind, row: A
     if written:
         for name, value in values.items():
             setattr(row, name, value)
+        await after_end(maker, settings, kind, row, values)
     return row
+
+
+async def after_end(
+    maker: Maker, settings: Settings, kind: JobKind, row: Any, values: dict[str, Any]
+) -> None:
+    """The kind's `after_end`, once a job's end state is written; its failure is
+    logged: the job has ended either way."""
+    if kind.after_end is None:
+        return
+    try:
+        await kind.after_end(maker, settings, row, values)
+    except Exception:
+        log.exception("%s job %s: what follows its end failed", kind.name, kind.id_of(row))
 
 
 async def run_handler(

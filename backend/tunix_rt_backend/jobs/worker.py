@@ -34,7 +34,7 @@ from tunix_rt_backend.jobs import repository
 from tunix_rt_backend.jobs.kinds import JobKind, by_name
 from tunix_rt_backend.jobs.queues import DriverQueue, SessionQueue, queue_for
 from tunix_rt_backend.jobs.repository import NOTIFY_CHANNEL, Finishing, Owner
-from tunix_rt_backend.jobs.service import Stop, run_handler
+from tunix_rt_backend.jobs.service import Stop, after_end, run_handler
 from tunix_rt_backend.kit.time import utcnow
 from tunix_rt_backend.settings import Settings
 
@@ -279,7 +279,10 @@ class QueueWorker:
                 requeued = await repository.requeue(session, kind, job_id, owner, utcnow())
             return "pending" if requeued else "superseded"
         written = await self.finish(kind, job_id, owner, values)
-        return str(values["status"]) if written else "superseded"
+        if not written:
+            return "superseded"
+        await after_end(self.maker, self.settings, kind, held.row, values)
+        return str(values["status"])
 
     async def _drain(self) -> None:
         """Stop claiming; ask running jobs to stop (a trainer checkpoints, and its run

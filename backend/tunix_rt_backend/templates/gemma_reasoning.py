@@ -93,6 +93,34 @@ def parse_final_answer(text: str) -> str | None:
     return ("\n" + text)[at + len(marker) :].strip()
 
 
+class Completion(NamedTuple):
+    """What a model wrote, read with the template: its reasoning block (the text
+    between `Reasoning:` and the answer line), how many numbered steps it holds, and
+    its final answer. `format_ok`: both a `Reasoning:` block and an `Answer:` line."""
+
+    reasoning: str | None
+    steps: int
+    answer: str | None
+    format_ok: bool
+
+
+def parse_completion(text: str) -> Completion:
+    text = text.split(END_TURN, 1)[0]
+    answer = parse_final_answer(text)
+    body = ("\n" + text).rsplit("\n" + ANSWER_PREFIX, 1)[0] if answer is not None else text
+    body = body.lstrip("\n")
+    reasoning = body[len(REASONING_HEADER) :] if body.startswith(REASONING_HEADER) else None
+    steps = 0
+    if reasoning is not None:
+        steps = sum(1 for line in reasoning.splitlines() if _is_step(line))
+    return Completion(reasoning, steps, answer, reasoning is not None and answer is not None)
+
+
+def _is_step(line: str) -> bool:
+    number, dot, _ = line.partition(". ")
+    return bool(dot) and number.isdigit()
+
+
 def normalize_answer(answer: str) -> str:
     """Answers compare without case and surrounding or repeated whitespace."""
     return " ".join(answer.split()).casefold()

@@ -8,6 +8,8 @@ browser reads the stored rows, never the lines).
     {"event": "checkpoint", "time": ..., "step": 60, "path": ".../checkpoints/60"}
     {"event": "generation", "time": ..., "index": 0, "step": 60, "prompt": ...,
      "expected": ..., "output": ..., "correct": true}
+    {"event": "answer", "time": ..., "index": 3, "output": ..., "output_tokens": 41,
+     "reasoning_tokens": 30, "latency_ms": 12.5}
     {"event": "done", "time": ..., "status": "completed", "summary": {...}}
 
 Imports nothing heavy: the server parses with it, the trainer emits with it.
@@ -59,13 +61,27 @@ class Generation:
 
 
 @dataclass(frozen=True)
+class Answer:
+    """An evaluation's answer to the item at `index` of its dataset split: the tokens
+    it wrote (`reasoning_tokens`: those before its answer line) and its share of its
+    batch's wall time."""
+
+    kind: ClassVar[str] = "answer"
+    index: int
+    output: str
+    output_tokens: int
+    reasoning_tokens: int
+    latency_ms: float
+
+
+@dataclass(frozen=True)
 class Done:
     kind: ClassVar[str] = "done"
     status: str
     summary: dict[str, Any]
 
 
-Event = Log | Metric | Checkpoint | Generation | Done
+Event = Log | Metric | Checkpoint | Generation | Answer | Done
 
 
 def encode(event: Event) -> bytes:
@@ -135,6 +151,14 @@ def _decode(kind: Any, data: dict[str, Any]) -> Event | None:
             expected=_opt_str(data.get("expected")),
             output=_str(data["output"]),
             correct=_opt_bool(data.get("correct")),
+        )
+    if kind == "answer":
+        return Answer(
+            index=_int(data["index"]),
+            output=_str(data["output"]),
+            output_tokens=_int(data["output_tokens"]),
+            reasoning_tokens=_int(data["reasoning_tokens"]),
+            latency_ms=_float(data["latency_ms"]),
         )
     if kind == "done":
         return Done(_str(data["status"]), _dict(data.get("summary") or {}))

@@ -140,3 +140,20 @@ def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 
 
 _ManifestDumper.add_representer(str, _represent_str)
+
+
+class EvaluationSpec(BaseModel):
+    """What the evaluation process answers with (`python -m
+    tunix_rt_backend.training.evaluate --spec S.json`): the model, and for a run, its
+    training settings (method, LoRA, seed, sequence length) and checkpoints; the
+    decoding settings. Written by the server, read by the process."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model_id: str = Field(min_length=1, max_length=256)
+    training: TrainingSection | None = Field(None, description="The run's; None: a base model")
+    checkpoint_root: str | None = Field(None, description="Restore the latest checkpoint here")
+    batch_size: int = Field(32, ge=1, le=1024)
+    max_new_tokens: int | None = Field(
+        None, ge=1, le=32_768, description="None: the longest expected answer in the data + 16"
+    )

@@ -702,6 +702,177 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tunix/runs/{run_id}/evaluate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Evaluate Run
+         * @description Score the run's final checkpoint on its dataset's `eval` split (never `train`
+         *     unless `split` says so) with a judge (`judge_override`, default
+         *     EVAL_DEFAULT_JUDGE). `mode=sync` waits and answers 201 with the result (202 if it
+         *     is still going when the wait ends; 503 `NoWorker` with no worker alive);
+         *     `mode=async` answers 202 `pending`. 409 for a dry run, a run that did not complete
+         *     or has no checkpoint; 422 for an unknown or unavailable judge.
+         */
+        post: operations["evaluate_run_api_tunix_runs__run_id__evaluate_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tunix/runs/{run_id}/evaluation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Run Evaluation
+         * @description The run's newest evaluation (any status: a running one has `progress`).
+         */
+        get: operations["get_run_evaluation_api_tunix_runs__run_id__evaluation_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tunix/evaluations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Leaderboard
+         * @description The leaderboard: the newest completed evaluation of each run (or base model)
+         *     per dataset, split and judge, best `primary_score` first, with its 95% interval
+         *     and `n_scored`. Mock-judged evaluations are never listed.
+         */
+        get: operations["leaderboard_api_tunix_evaluations_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/evaluations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Evaluate Model
+         * @description Score a model as it is, without a run (a built-in model or a local checkpoint
+         *     under MODEL_DIR): the baseline a fine-tune must beat. 404 unknown model or
+         *     dataset; otherwise as `POST /api/tunix/runs/{id}/evaluate`.
+         */
+        post: operations["evaluate_model_api_evaluations_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/evaluations/{evaluation_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Evaluation
+         * @description One evaluation: its score, interval, verdict, judge, dataset hash, decoding
+         *     settings, reasoning metrics (`details`) and progress.
+         */
+        get: operations["get_evaluation_api_evaluations__evaluation_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/evaluations/{evaluation_id}/items": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Items
+         * @description The scored items, wrong answers first, then unscored, then right ones.
+         */
+        get: operations["get_items_api_evaluations__evaluation_id__items_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/evaluations/{evaluation_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel Evaluation
+         * @description Cancel a pending (at once) or running evaluation (its process is stopped).
+         */
+        post: operations["cancel_evaluation_api_evaluations__evaluation_id__cancel_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/judges": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Judges
+         * @description Every judge: name, version, kind, description, config and its hash, and whether
+         *     this installation can use it (and why not).
+         */
+        get: operations["list_judges_api_judges_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/metrics": {
         parameters: {
             query?: never;
@@ -753,6 +924,32 @@ export interface components {
              * @enum {string}
              */
             kind: "checkpoint" | "config" | "log" | "other";
+        };
+        /**
+         * BaseModelEvaluationRequest
+         * @description `POST /api/evaluations`: a model as it is (no run), e.g. the baseline a
+         *     fine-tune must beat.
+         */
+        BaseModelEvaluationRequest: {
+            /** Model Id */
+            model_id: string;
+            /** Dataset Key */
+            dataset_key: string;
+            /**
+             * Judge
+             * @description Default EVAL_DEFAULT_JUDGE
+             */
+            judge?: string | null;
+            /**
+             * Split
+             * @default eval
+             * @enum {string}
+             */
+            split: "train" | "eval";
+            /** Batch Size */
+            batch_size?: number | null;
+            /** Max New Tokens */
+            max_new_tokens?: number | null;
         };
         /** Check */
         Check: {
@@ -948,6 +1145,116 @@ export interface components {
             /** Detail */
             detail: string;
         };
+        /**
+         * EvaluateRequest
+         * @description `POST /api/tunix/runs/{id}/evaluate`.
+         */
+        EvaluateRequest: {
+            /**
+             * Judge Override
+             * @description Default EVAL_DEFAULT_JUDGE
+             */
+            judge_override?: string | null;
+            /**
+             * Split
+             * @description The dataset split answered; `train` only when asked for
+             * @default eval
+             * @enum {string}
+             */
+            split: "train" | "eval";
+            /**
+             * Batch Size
+             * @description Default EVAL_BATCH_SIZE
+             */
+            batch_size?: number | null;
+            /**
+             * Max New Tokens
+             * @description Default: the longest expected answer + 16 tokens
+             */
+            max_new_tokens?: number | null;
+        };
+        /** EvaluationDetail */
+        EvaluationDetail: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Run Id
+             * @description None: a base model scored without a run
+             */
+            run_id: string | null;
+            /** Model Id */
+            model_id: string;
+            /** Dataset Key */
+            dataset_key: string;
+            /** Dataset Sha256 */
+            dataset_sha256: string | null;
+            /**
+             * Split
+             * @enum {string}
+             */
+            split: "train" | "eval";
+            judge: components["schemas"]["JudgeRef"];
+            /**
+             * Checkpoint Step
+             * @description The run's checkpoint that answered
+             */
+            checkpoint_step: number | null;
+            /** Decoding */
+            decoding: {
+                [key: string]: unknown;
+            };
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "running" | "completed" | "failed" | "timeout" | "cancelled";
+            /**
+             * Score
+             * @description primary_score x 100 (the seed's 0-100 score)
+             */
+            score: number | null;
+            /**
+             * Primary Score
+             * @description Mean item score, 0-1 (accuracy)
+             */
+            primary_score: number | null;
+            /** @description 95% interval of primary_score */
+            interval: components["schemas"]["Interval"] | null;
+            /** Verdict */
+            verdict: ("pass" | "fail") | null;
+            /** N Items */
+            n_items: number;
+            /** N Scored */
+            n_scored: number;
+            /** N Unscored */
+            n_unscored: number;
+            /** Details */
+            details: {
+                [key: string]: unknown;
+            };
+            progress: components["schemas"]["Progress"];
+            /** Message */
+            message: string;
+            /** Error */
+            error: string | null;
+            /** Attempt */
+            attempt: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Started At
+             * Format: date-time
+             */
+            started_at: string;
+            /** Completed At */
+            completed_at: string | null;
+        };
         /** GenerateRequest */
         GenerateRequest: {
             /**
@@ -1049,6 +1356,149 @@ export interface components {
              */
             persist: boolean;
         };
+        /** Interval */
+        Interval: {
+            /** Low */
+            low: number;
+            /** High */
+            high: number;
+            /**
+             * Method
+             * @description Wilson for right/wrong scores, normal approximation for graded ones
+             * @enum {string}
+             */
+            method: "wilson" | "normal";
+        };
+        /** ItemResult */
+        ItemResult: {
+            /**
+             * Index
+             * @description The item's place in the split (export order)
+             */
+            index: number;
+            /** Trace Id */
+            trace_id: string | null;
+            /** Prompt */
+            prompt: string;
+            /** Expected */
+            expected: string | null;
+            /** Output */
+            output: string;
+            /**
+             * Extracted
+             * @description The final answer read from the output
+             */
+            extracted: string | null;
+            /** Correct */
+            correct: boolean | null;
+            /** Score */
+            score: number | null;
+            /** Format Ok */
+            format_ok: boolean;
+            /** Reasoning Steps */
+            reasoning_steps: number;
+            /** Reasoning Tokens */
+            reasoning_tokens: number;
+            /** Output Tokens */
+            output_tokens: number;
+            /** Latency Ms */
+            latency_ms: number;
+            /** Judge Reasoning */
+            judge_reasoning: string | null;
+            /** Judge Raw */
+            judge_raw: string | null;
+            /** Judge Attempts */
+            judge_attempts: number;
+            /** Unscored Reason */
+            unscored_reason: string | null;
+        };
+        /** JudgeInfo */
+        JudgeInfo: {
+            /** Name */
+            name: string;
+            /** Version */
+            version: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "rule" | "llm" | "mock";
+            /** Description */
+            description: string;
+            /** Config */
+            config: {
+                [key: string]: unknown;
+            };
+            /** Config Hash */
+            config_hash: string;
+            /** Mock */
+            mock: boolean;
+            /** Available */
+            available: boolean;
+            /** Unavailable Reason */
+            unavailable_reason: string | null;
+            /**
+             * Default
+             * @description The judge EVAL_DEFAULT_JUDGE names
+             */
+            default: boolean;
+        };
+        /** JudgeRef */
+        JudgeRef: {
+            /** Name */
+            name: string;
+            /** Version */
+            version: string;
+            /** Config Hash */
+            config_hash: string;
+            /**
+             * Mock
+             * @description A mock judge: no model graded these answers
+             */
+            mock: boolean;
+        };
+        /** LeaderboardRow */
+        LeaderboardRow: {
+            /**
+             * Evaluation Id
+             * Format: uuid
+             */
+            evaluation_id: string;
+            /** Run Id */
+            run_id: string | null;
+            /** Model Id */
+            model_id: string;
+            /** Dataset Key */
+            dataset_key: string;
+            /**
+             * Split
+             * @enum {string}
+             */
+            split: "train" | "eval";
+            /** Judge */
+            judge: string;
+            /** Judge Version */
+            judge_version: string;
+            /**
+             * Score
+             * @description 0-100
+             */
+            score: number;
+            /** Primary Score */
+            primary_score: number;
+            interval: components["schemas"]["Interval"] | null;
+            /** N Scored */
+            n_scored: number;
+            /** N Unscored */
+            n_unscored: number;
+            /** Verdict */
+            verdict: ("pass" | "fail") | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
         /** MetricSeries */
         MetricSeries: {
             /** Name */
@@ -1071,6 +1521,18 @@ export interface components {
         Page_DatasetSummary_: {
             /** Data */
             data: components["schemas"]["DatasetSummary"][];
+            pagination: components["schemas"]["Pagination"];
+        };
+        /** Page[ItemResult] */
+        Page_ItemResult_: {
+            /** Data */
+            data: components["schemas"]["ItemResult"][];
+            pagination: components["schemas"]["Pagination"];
+        };
+        /** Page[LeaderboardRow] */
+        Page_LeaderboardRow_: {
+            /** Data */
+            data: components["schemas"]["LeaderboardRow"][];
             pagination: components["schemas"]["Pagination"];
         };
         /** Page[RunSummary] */
@@ -1101,6 +1563,13 @@ export interface components {
              * @description Opaque cursor of the next page (any depth at the same cost).
              */
             next_cursor?: string | null;
+        };
+        /** Progress */
+        Progress: {
+            /** Done */
+            done: number;
+            /** Total */
+            total: number;
         };
         /**
          * ReasoningTrace
@@ -3855,6 +4324,530 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+        };
+    };
+    evaluate_run_api_tunix_runs__run_id__evaluate_post: {
+        parameters: {
+            query?: {
+                /** @description sync: wait for the end (201); async: queue for a worker, answer at once (202) */
+                mode?: "sync" | "async";
+            };
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["EvaluateRequest"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvaluationDetail"];
+                };
+            };
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvaluationDetail"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NotFound */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+            /** @description NoWorker */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_run_evaluation_api_tunix_runs__run_id__evaluation_get: {
+        parameters: {
+            query?: {
+                /** @description Only this judge's */
+                judge?: string | null;
+            };
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvaluationDetail"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NotFound */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+        };
+    };
+    leaderboard_api_tunix_evaluations_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+                dataset_key?: string | null;
+                model_id?: string | null;
+                judge?: string | null;
+                date_from?: string | null;
+                date_to?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_LeaderboardRow_"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+        };
+    };
+    evaluate_model_api_evaluations_post: {
+        parameters: {
+            query?: {
+                /** @description sync: wait for the end (201); async: queue for a worker, answer at once (202) */
+                mode?: "sync" | "async";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BaseModelEvaluationRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvaluationDetail"];
+                };
+            };
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvaluationDetail"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NotFound */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+            /** @description NoWorker */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_evaluation_api_evaluations__evaluation_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                evaluation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvaluationDetail"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NotFound */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+        };
+    };
+    get_items_api_evaluations__evaluation_id__items_get: {
+        parameters: {
+            query?: {
+                /** @description Only these items */
+                outcome?: ("correct" | "wrong" | "unscored") | null;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                evaluation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_ItemResult_"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NotFound */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+        };
+    };
+    cancel_evaluation_api_evaluations__evaluation_id__cancel_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                evaluation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvaluationDetail"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NotFound */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+        };
+    };
+    list_judges_api_judges_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JudgeInfo"][];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };

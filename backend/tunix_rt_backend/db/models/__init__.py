@@ -2,6 +2,7 @@
 
 from tunix_rt_backend.db.models.api_token import ApiToken
 from tunix_rt_backend.db.models.dataset import Dataset, DatasetTrace
+from tunix_rt_backend.db.models.evaluation import Evaluation, EvaluationItem
 from tunix_rt_backend.db.models.job import JobLogChunk, JobMetric, Worker
 from tunix_rt_backend.db.models.run import RunGeneration, TunixRun
 from tunix_rt_backend.db.models.score import Score
@@ -11,6 +12,8 @@ __all__ = [
     "ApiToken",
     "Dataset",
     "DatasetTrace",
+    "Evaluation",
+    "EvaluationItem",
     "JobLogChunk",
     "JobMetric",
     "RunGeneration",
