@@ -37,8 +37,9 @@ _RowId = BigInteger().with_variant(Integer(), "sqlite")
 
 class RunGeneration(Base):
     """One held-out prompt the trainer answered greedily at the end of a run (its
-    `generation` event): what the run page shows, and what evaluations build on. A
-    resumed attempt that answers again replaces its rows (unique by run and index)."""
+    `generation` event): the trainer's own quick check, shown on the run page (the
+    run's evaluation, in evaluation/, scores the whole held-out split). A resumed
+    attempt that answers again replaces its rows (unique by run and index)."""
 
     __tablename__ = "tunix_run_generations"
     __table_args__ = (
