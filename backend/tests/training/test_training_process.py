@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,24 +15,10 @@ import orjson
 import pytest
 import yaml
 
-from tunix_rt_backend.datasets.formats import tunix_sft_line
-from tunix_rt_backend.generators.arithmetic import generate
 from tunix_rt_backend.templates.gemma_reasoning import TEMPLATE_SHA256
 
 pytestmark = pytest.mark.training
 TRAIN = [sys.executable, "-m", "tunix_rt_backend.training"]
-
-
-@pytest.fixture(scope="module")
-def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("data") / "sums.jsonl"
-    traces = generate(96, seed=0, difficulty=1)
-    lines = [
-        tunix_sft_line(uuid.UUID(int=n), "eval" if n % 12 == 0 else "train", dict(t))
-        for n, t in enumerate(traces)
-    ]
-    path.write_bytes(b"".join(lines))
-    return path
 
 
 def _manifest(path: Path, **training: Any) -> Path:
