@@ -348,3 +348,27 @@ async def test_judges_are_listed_with_what_they_need(client: httpx.AsyncClient) 
     assert "REDIAI_MODE=real" in judges["gemma-judge"]["unavailable_reason"]
     assert judges["mock"]["mock"] and judges["mock"]["available"]
     assert len({j["config_hash"] for j in judges.values()}) == 4
+
+
+async def test_a_running_evaluation_is_cancelled_and_keeps_no_score(
+    client: httpx.AsyncClient, worker: QueueWorker, sessionmaker: Maker
+) -> None:
+    dataset = await _hcd_dataset(client, games=400)
+    body = {"model_id": TINY, "dataset_key": dataset["dataset_key"], "batch_size": 1}
+    queued = await client.post("/api/evaluations?mode=async", json={**body, "max_new_tokens": 64})
+    evaluation_id = queued.json()["id"]
+    deadline = time.monotonic() + 300
+    while (await client.get(f"/api/evaluations/{evaluation_id}")).json()["progress"]["done"] < 2:
+        assert time.monotonic() < deadline, "no progress"
+        await asyncio.sleep(0.2)
+    asked = await client.post(f"/api/evaluations/{evaluation_id}/cancel")
+    assert asked.status_code == 202, asked.text
+    ended = await _wait(client, f"/api/evaluations/{evaluation_id}", timeout_s=120)
+    assert ended["status"] == "cancelled"
+    assert ended["score"] is None and ended["primary_score"] is None
+    assert 2 <= ended["progress"]["done"] < ended["n_items"]
+    board = await client.get("/api/tunix/evaluations")
+    assert board.json()["data"] == []
+    async with sessionmaker() as session:
+        row = await session.get(Evaluation, uuid.UUID(evaluation_id))
+    assert row is not None and row.worker_id is not None  # a worker ran it, then stopped it
