@@ -55,3 +55,33 @@ export async function buildSumsDataset(request: APIRequestContext, count: number
   expect(built.status()).toBe(201);
   return ((await built.json()) as { dataset_key: string }).dataset_key;
 }
+
+type LiveEvaluation = { id: string; status: string };
+
+const EVALUATION_SETTLE_MS = 90_000;
+
+/**
+ * Cancels the evaluations that completed training runs queued by themselves and waits for
+ * them to end. The embedded worker runs one job at a time: a spec that trains leaves its
+ * run's evaluation holding it, and the specs after it expect it free.
+ */
+export async function settleEvaluations(request: APIRequestContext): Promise<void> {
+  const runs = await request.get("/api/tunix/runs", { params: { mode: "local", status: "completed", limit: 100 } });
+  if (!runs.ok()) return;
+  const live: string[] = [];
+  for (const run of ((await runs.json()) as { data: { run_id: string }[] }).data) {
+    const answer = await request.get(`/api/tunix/runs/${run.run_id}/evaluation`);
+    if (!answer.ok()) continue;
+    const evaluation = (await answer.json()) as LiveEvaluation;
+    if (evaluation.status !== "pending" && evaluation.status !== "running") continue;
+    await request.post(`/api/evaluations/${evaluation.id}/cancel`);
+    live.push(evaluation.id);
+  }
+  for (const id of live) {
+    await expect
+      .poll(async () => ((await (await request.get(`/api/evaluations/${id}`)).json()) as LiveEvaluation).status, {
+        timeout: EVALUATION_SETTLE_MS,
+      })
+      .toMatch(/^(completed|failed|timeout|cancelled)$/);
+  }
+}

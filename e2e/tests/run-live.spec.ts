@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
-import { buildSumsDataset, shot, shotOf } from "./helpers";
+import { buildSumsDataset, settleEvaluations, shot, shotOf } from "./helpers";
 
 // The run's database is shared by the spec files: this one's runs are on datasets of
 // its own ("live", "live-compare").
@@ -22,6 +22,8 @@ async function chartPoints(page: Page): Promise<number> {
 const started: string[] = [];
 test.afterEach(async ({ request }) => {
   for (const id of started.splice(0)) await request.post(`/api/tunix/runs/${id}/cancel`);
+  // A completed run queues an evaluation of its own: the specs after this one need the worker.
+  await settleEvaluations(request);
 });
 
 test("a training run followed live: log lines and loss points arrive, cancel stops it, its checkpoint downloads", async ({

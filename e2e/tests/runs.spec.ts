@@ -1,9 +1,14 @@
 import { expect, test } from "@playwright/test";
-import { shot } from "./helpers";
+import { settleEvaluations, shot } from "./helpers";
 
 // The run's database is shared by the spec files: "sums" takes the newest 48
 // arithmetic traces, the ones generated here.
 const SUMS = 48;
+
+// The trained run queues an evaluation of its own: the specs after this one need the worker.
+test.afterEach(async ({ request }) => {
+  await settleEvaluations(request);
+});
 
 test("dry-run, then train the built-in tiny model on generated sums", async ({ page, request }) => {
   test.setTimeout(300_000);

@@ -1,6 +1,8 @@
 import { Link, Navigate, Route, Routes } from "react-router";
 import { DatasetDetailPage } from "../features/datasets/DatasetDetailPage";
 import { DatasetsPage } from "../features/datasets/DatasetsPage";
+import { EvaluationPage } from "../features/evaluation/EvaluationPage";
+import { LeaderboardPage } from "../features/evaluation/LeaderboardPage";
 import { NotBuiltPage } from "../features/not-built/NotBuiltPage";
 import { RunComparePage } from "../features/runs/RunComparePage";
 import { RunDetailPage } from "../features/runs/RunDetailPage";
@@ -34,7 +36,8 @@ export function AppRoutes() {
         <Route path="runs" element={<RunsPage />} />
         <Route path="runs/compare" element={<RunComparePage />} />
         <Route path="runs/:runId" element={<RunDetailPage />} />
-        <Route path="leaderboard" element={<NotBuiltPage area="leaderboard" />} />
+        <Route path="leaderboard" element={<LeaderboardPage />} />
+        <Route path="evaluations/:evaluationId" element={<EvaluationPage />} />
         <Route path="tuning" element={<NotBuiltPage area="tuning" />} />
         <Route path="models" element={<NotBuiltPage area="models" />} />
         <Route path="*" element={<NotFoundPage />} />

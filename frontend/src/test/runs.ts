@@ -1,5 +1,6 @@
 import { datasetPage } from "./datasets";
-import { json, type RouteHandler } from "./fetchMock";
+import { apiError, json, type RouteHandler } from "./fetchMock";
+import { JUDGES } from "./judges";
 import { end, liveSse, sseResponse, status } from "./sse";
 
 export const BUILTIN_MODELS = {
@@ -233,6 +234,9 @@ export function runPageRoutes(streamStatus = "completed", routes: Record<string,
     "GET /api/tunix/runs/:id/metrics": (_request, params) => json(200, runMetrics({}, params.id)),
     "GET /api/tunix/runs/:id/artifacts": () => json(200, []),
     "GET /api/tunix/runs/:id/generations": (_request, params) => json(200, runGenerations([], params.id)),
+    // Not evaluated (yet); the judges an Evaluate button offers.
+    "GET /api/tunix/runs/:id/evaluation": (_request, params) => apiError(404, "EvaluationNotFound", `run ${params.id} has no evaluation yet`),
+    "GET /api/judges": () => json(200, JUDGES),
     ...routes,
   };
 }

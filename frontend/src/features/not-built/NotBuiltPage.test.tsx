@@ -23,9 +23,9 @@ describe("areas not built yet", () => {
     mockFetch({ "GET /api/traces": () => json(200, page([], 0, null)) });
     const { user } = renderApp("/traces");
 
-    await user.click(screen.getByTestId("sys:nav-leaderboard"));
-    expect(await screen.findByText(NOT_BUILT_AREAS.leaderboard.message)).toBeInTheDocument();
-    expect(screen.getByTestId("sys:nav-leaderboard")).toHaveAttribute("aria-current", "page");
+    await user.click(screen.getByTestId("sys:nav-tuning"));
+    expect(await screen.findByText(NOT_BUILT_AREAS.tuning.message)).toBeInTheDocument();
+    expect(screen.getByTestId("sys:nav-tuning")).toHaveAttribute("aria-current", "page");
 
     await user.click(screen.getByTestId("sys:nav-traces"));
     expect(await screen.findByTestId("trace:json-input")).toBeInTheDocument();

@@ -1,9 +1,5 @@
 /** Product areas whose backend does not exist yet; their pages say so plainly. */
 export const NOT_BUILT_AREAS = {
-  leaderboard: {
-    title: "Leaderboard",
-    message: "The leaderboard is not built yet — coming with the evaluation milestone.",
-  },
   tuning: {
     title: "Tuning",
     message: "Tuning is not built yet — coming with the tuning milestone.",

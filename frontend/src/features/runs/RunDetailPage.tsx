@@ -2,6 +2,7 @@ import { useCallback, useState, type ReactNode } from "react";
 import { Link, useNavigate, useParams } from "react-router";
 import { isApiError } from "../../api/errors";
 import { ErrorMessage } from "../../ui/ErrorMessage";
+import { RunEvaluation } from "../evaluation/RunEvaluation";
 import { useRetryAfterToken } from "../auth/hooks";
 import { datasetPath, flattenBuild } from "../datasets/manifest";
 import { formatLocalTime } from "../traces/payload";
@@ -234,8 +235,8 @@ function Overview({ run, refreshError, streaming }: { run: RunDetail; refreshErr
 }
 
 /**
- * One run from the history: state, live log and loss curve, checks and summary,
- * artifacts, configuration, timings, attempts; cancel and rerun. The stream keeps it
+ * One run from the history: state, live log and loss curve, its evaluation, checks and
+ * summary, artifacts, configuration, timings, attempts; cancel and rerun. The stream keeps it
  * current while open; the page polls only while it is not.
  */
 export function RunDetailPage() {
@@ -268,6 +269,7 @@ export function RunDetailPage() {
       {/* Keyed: a rerun's state (its error) belongs to the run it was asked from. */}
       <Overview key={detail.run_id} run={detail} refreshError={run.isError ? run.error : null} streaming={streaming} />
       <RunLiveView key={`live-${detail.run_id}`} run={detail} onStreaming={setStreaming} />
+      <RunEvaluation key={`evaluation-${detail.run_id}`} run={detail} />
       <div className="detail-grid run-detail-grid">
         <div className="stack">
           <Result run={detail} />

@@ -26,12 +26,18 @@ type PolledState = { status: "pending" | "error" | "success"; dataUpdatedAt: num
  * While the last poll failed, the delay is the time since the last success (at least the
  * base interval, at most the cap), so it doubles with each failure in a row and needs no
  * counter of its own: the interval restarts from every change of the query's state.
+ * `baseMs`: the delay while all is well (a live view may poll faster than a list).
  */
-export function pollDelay(live: boolean, state: PolledState, now: number = Date.now()): number | false {
+export function pollDelay(
+  live: boolean,
+  state: PolledState,
+  now: number = Date.now(),
+  baseMs: number = RUN_POLL_INTERVAL_MS,
+): number | false {
   if (!live) return false;
-  if (state.status !== "error") return RUN_POLL_INTERVAL_MS;
+  if (state.status !== "error") return baseMs;
   const sinceSuccess = now - state.dataUpdatedAt;
-  return Math.min(RUN_POLL_MAX_INTERVAL_MS, Math.max(RUN_POLL_INTERVAL_MS, sinceSuccess));
+  return Math.min(RUN_POLL_MAX_INTERVAL_MS, Math.max(baseMs, sinceSuccess));
 }
 
 /** The history's filters and page, as the /runs URL holds them. */
