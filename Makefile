@@ -84,6 +84,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/logs.py
 	$(BIN)/python bench/run_queue.py
 	$(BIN)/python bench/training_overhead.py
+	$(BIN)/python bench/evaluation.py
 
 clean:
 	rm -rf $(VENV) .tunix-rt $(FRONTEND)/node_modules $(FRONTEND)/dist $(E2E)/node_modules \
