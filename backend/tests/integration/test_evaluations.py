@@ -363,6 +363,7 @@ async def test_a_running_evaluation_is_cancelled_and_keeps_no_score(
         await asyncio.sleep(0.2)
     asked = await client.post(f"/api/evaluations/{evaluation_id}/cancel")
     assert asked.status_code == 202, asked.text
+    assert asked.json()["cancel_requested_at"] is not None
     ended = await _wait(client, f"/api/evaluations/{evaluation_id}", timeout_s=120)
     assert ended["status"] == "cancelled"
     assert ended["score"] is None and ended["primary_score"] is None

@@ -86,6 +86,9 @@ class EvaluationDetail(BaseModel):
     message: str
     error: str | None
     attempt: int
+    cancel_requested_at: datetime | None = Field(
+        None, description="When a cancel was asked for (a running one stops at its next batch)"
+    )
     created_at: datetime
     started_at: datetime
     completed_at: datetime | None

@@ -311,6 +311,7 @@ async def _detail(session: AsyncSession, row: Evaluation) -> EvaluationDetail:
         message=row.message or row.error or _waiting_message(row),
         error=row.error,
         attempt=row.attempt,
+        cancel_requested_at=row.cancel_requested_at,
         created_at=row.created_at,
         started_at=row.started_at,
         completed_at=row.completed_at,

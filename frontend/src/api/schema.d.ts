@@ -1243,6 +1243,11 @@ export interface components {
             /** Attempt */
             attempt: number;
             /**
+             * Cancel Requested At
+             * @description When a cancel was asked for (a running one stops at its next batch)
+             */
+            cancel_requested_at?: string | null;
+            /**
              * Created At
              * Format: date-time
              */

@@ -17,9 +17,9 @@ export function CancelEvaluation({ evaluation }: { evaluation: Evaluation }) {
 
   const live = isEvaluationLive(evaluation.status);
   if (!live && !cancel.isError) return null;
-  // A running evaluation stops within seconds of the answer (its process is stopped); it
-  // stays `running` until then, and the answer says nothing more.
-  const requested = live && cancel.isSuccess;
+  // A running evaluation stops at its next batch (its process is asked to stop); it stays
+  // `running` until then, with `cancel_requested_at` set (so a reload still says so).
+  const requested = live && (cancel.isSuccess || evaluation.cancel_requested_at != null);
   return (
     <div className="cancel-run">
       {requested ? (

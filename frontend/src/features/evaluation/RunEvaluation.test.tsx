@@ -258,6 +258,15 @@ describe("a run's evaluation", () => {
     expect(screen.getByTestId("eval:items-tab-unscored")).toHaveTextContent(/^Unscored$/);
   });
 
+  it("says a cancel was requested when the server says so (after a reload too)", async () => {
+    const answer = liveEvaluation("running", 5, 40, { cancel_requested_at: "2026-11-30T08:00:00Z" });
+    trainedRun(() => json(200, answer));
+    renderApp(`/runs/${RUN_ID}`);
+
+    expect(await screen.findByTestId("eval:cancel-requested")).toBeDisabled();
+    expect(screen.queryByTestId("eval:cancel")).not.toBeInTheDocument();
+  });
+
   it("shows a 409 from cancel (it had ended)", async () => {
     trainedRun(() => json(200, liveEvaluation("running", 5)), {
       [`POST /api/evaluations/${EVALUATION_ID}/cancel`]: () => apiError(409, "EvaluationNotCancellable", "evaluation has already ended"),
