@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
@@ -35,6 +35,15 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 # For streamed responses, which outlive the request's session and open their own.
 SessionMakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)]
+
+
+def get_wake(request: Request) -> Callable[[], None] | None:
+    """Nudges this process's embedded worker (if it has one) to look at the queue now."""
+    worker = getattr(request.app.state, "worker", None)
+    return worker.wake if worker is not None else None
+
+
+WakeDep = Annotated[Callable[[], None] | None, Depends(get_wake)]
 
 
 def page_params(

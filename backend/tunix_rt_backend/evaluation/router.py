@@ -1,14 +1,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
 from tunix_rt_backend.auth.deps import require_access
-from tunix_rt_backend.deps import SessionDep, SessionMakerDep, SettingsDep
+from tunix_rt_backend.deps import SessionDep, SessionMakerDep, SettingsDep, WakeDep
 from tunix_rt_backend.errors import Conflict, Forbidden, NotFound, Unauthorized, responses
 from tunix_rt_backend.evaluation import service
 from tunix_rt_backend.evaluation.schemas import (
@@ -48,11 +47,6 @@ Submission = Annotated[
 ]
 
 
-def _wake(request: Request) -> Callable[[], None] | None:
-    worker = getattr(request.app.state, "worker", None)
-    return worker.wake if worker is not None else None
-
-
 def _status_code(response: Response, evaluation: EvaluationDetail) -> EvaluationDetail:
     ended = evaluation.status not in ("pending", "running")
     response.status_code = status.HTTP_201_CREATED if ended else status.HTTP_202_ACCEPTED
@@ -69,7 +63,7 @@ def _status_code(response: Response, evaluation: EvaluationDetail) -> Evaluation
     },
 )
 async def evaluate_run(
-    request: Request,
+    wake: WakeDep,
     response: Response,
     maker: SessionMakerDep,
     settings: SettingsDep,
@@ -89,7 +83,7 @@ async def evaluate_run(
         run_id,
         body or EvaluateRequest(),
         wait=submission == "sync",
-        wake=_wake(request),
+        wake=wake,
     )
     return _status_code(response, evaluation)
 
@@ -144,7 +138,7 @@ async def leaderboard(
     },
 )
 async def evaluate_model(
-    request: Request,
+    wake: WakeDep,
     response: Response,
     maker: SessionMakerDep,
     settings: SettingsDep,
@@ -155,7 +149,7 @@ async def evaluate_model(
     under MODEL_DIR): the baseline a fine-tune must beat. 404 unknown model or
     dataset; otherwise as `POST /api/tunix/runs/{id}/evaluate`."""
     evaluation = await service.evaluate_model(
-        maker, settings, body, wait=submission == "sync", wake=_wake(request)
+        maker, settings, body, wait=submission == "sync", wake=wake
     )
     return _status_code(response, evaluation)
 

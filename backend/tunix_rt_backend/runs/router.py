@@ -1,15 +1,20 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Request, status
+from fastapi import APIRouter, Depends, Header, Query, status
 from fastapi.responses import StreamingResponse
 from sse_starlette import EventSourceResponse
 
 from tunix_rt_backend.auth.deps import require_access
-from tunix_rt_backend.deps import PageParamsDep, SessionDep, SessionMakerDep, SettingsDep
+from tunix_rt_backend.deps import (
+    PageParamsDep,
+    SessionDep,
+    SessionMakerDep,
+    SettingsDep,
+    WakeDep,
+)
 from tunix_rt_backend.errors import (
     BadRequest,
     Conflict,
@@ -50,12 +55,6 @@ router = APIRouter(
 )
 
 
-def _wake(request: Request) -> Callable[[], None] | None:
-    """Nudges this process's embedded worker, if it has one."""
-    worker = getattr(request.app.state, "worker", None)
-    return worker.wake if worker is not None else None
-
-
 @router.get("/status", response_model=TunixStatus)
 async def get_tunix_status() -> TunixStatus:
     """Whether the Tunix runtime is installed, its version, JAX's devices and the
@@ -70,7 +69,7 @@ async def get_tunix_status() -> TunixStatus:
     responses=responses(NotFound, NotAvailable, NoWorker, validation=True),
 )
 async def run_tunix(
-    request: Request,
+    wake: WakeDep,
     maker: SessionMakerDep,
     settings: SettingsDep,
     body: RunRequest,
@@ -89,7 +88,7 @@ async def run_tunix(
     recorded either way, and goes on if the request is dropped. 501 when training is
     asked for and Tunix is not installed."""
     wait = submission == "sync"
-    return await service.submit(maker, settings, body, wait=wait, wake=_wake(request))
+    return await service.submit(maker, settings, body, wait=wait, wake=wake)
 
 
 @router.get("/runs", response_model=Page[RunSummary], responses=responses(validation=True))
@@ -131,10 +130,10 @@ async def get_run_status(session: SessionDep, run_id: uuid.UUID) -> RunStatus:
     responses=responses(NotFound, NotAvailable, validation=True),
 )
 async def rerun(
-    request: Request, maker: SessionMakerDep, settings: SettingsDep, run_id: uuid.UUID
+    wake: WakeDep, maker: SessionMakerDep, settings: SettingsDep, run_id: uuid.UUID
 ) -> RunResult:
     """A new run with the same configuration, queued for a worker."""
-    return await service.rerun(maker, settings, run_id, _wake(request))
+    return await service.rerun(maker, settings, run_id, wake)
 
 
 @router.post(
