@@ -96,9 +96,8 @@ def answer_all(
     loaded: Any, records: list[dict[str, Any]], spec: EvaluationSpec, stop: Any
 ) -> dict[str, Any]:
     """Answers every record (an `answer` event each); the decoding settings used."""
-    from tunix.generate import sampler as sampler_lib
-
-    from tunix_rt_backend.templates.gemma_reasoning import ANSWER_PREFIX, END_TURN
+    from tunix_rt_backend.templates.gemma_reasoning import ANSWER_PREFIX
+    from tunix_rt_backend.training.trainer import greedy_sampler, stop_tokens
 
     tok = loaded.tokenizer
     lengths = [len(tok.encode(r["prompt"])) + 1 for r in records]  # + <bos>
@@ -109,20 +108,8 @@ def answer_all(
     batch_size = min(spec.batch_size, len(records))
     batches = plan_batches(lengths, batch_size)
     longest = max(size for size, _ in batches)
-    sampler = sampler_lib.Sampler(
-        transformer=loaded.model,
-        tokenizer=tok,
-        cache_config=sampler_lib.CacheConfig(
-            cache_size=longest + max_new,
-            num_layers=loaded.num_layers,
-            num_kv_heads=loaded.num_kv_heads,
-            head_dim=loaded.head_dim,
-        ),
-    )
-    # The turn's end stops an answer: one token in Gemma's vocabulary (and the byte
-    # tokenizer's); elsewhere the end-of-sequence id does.
-    end_turn = tok.encode(END_TURN)
-    eos = [tok.eos_id(), *(end_turn if len(end_turn) == 1 else [])]
+    sampler = greedy_sampler(loaded, longest + max_new)
+    eos = stop_tokens(tok)
     log(
         f"answering {len(records)} prompts in {len(batches)} batches of {batch_size} "
         f"(prompt buckets {sorted({size for size, _ in batches})}, up to {max_new} new tokens)"

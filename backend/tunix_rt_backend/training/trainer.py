@@ -196,6 +196,29 @@ def generation_steps(tok: data.Tokenizer, records: list[dict[str, Any]], max_len
     return max(1, min(longest + GENERATION_MARGIN, max_len))
 
 
+def greedy_sampler(loaded: LoadedModel, cache_size: int) -> Any:
+    """Tunix's Sampler over the model as it is now (it snapshots the weights), with a
+    KV cache of `cache_size` tokens (prompt and answer)."""
+    return sampler_lib.Sampler(
+        transformer=loaded.model,
+        tokenizer=loaded.tokenizer,
+        cache_config=sampler_lib.CacheConfig(
+            cache_size=cache_size,
+            num_layers=loaded.num_layers,
+            num_kv_heads=loaded.num_kv_heads,
+            head_dim=loaded.head_dim,
+        ),
+    )
+
+
+def stop_tokens(tok: Any) -> list[int]:
+    """What ends an answer: the turn's end, a token of its own in Gemma's vocabulary
+    (and the byte tokenizer's); elsewhere it is several pieces, and the end-of-sequence
+    id stops it."""
+    end_turn = tok.encode(END_TURN)
+    return [tok.eos_id(), *(end_turn if len(end_turn) == 1 else [])]
+
+
 def _generate(
     loaded: LoadedModel, records: list[dict[str, Any]], gen_steps: int, step: int
 ) -> float | None:
@@ -205,26 +228,12 @@ def _generate(
         return None
     tok = loaded.tokenizer
     prompt_len = max(len(tok.encode(r["prompt"])) for r in records) + 1
-    sampler = sampler_lib.Sampler(
-        transformer=loaded.model,
-        tokenizer=tok,
-        cache_config=sampler_lib.CacheConfig(
-            cache_size=prompt_len + gen_steps,
-            num_layers=loaded.num_layers,
-            num_kv_heads=loaded.num_kv_heads,
-            head_dim=loaded.head_dim,
-        ),
-    )
-    # Stop at the turn's end: a token of its own in Gemma's vocabulary (and the byte
-    # tokenizer's); elsewhere it is several pieces, and the end-of-sequence id stops it.
-    end_turn = tok.encode(END_TURN)
-    eos = [tok.eos_id(), *(end_turn if len(end_turn) == 1 else [])]
-    out = sampler(
+    out = greedy_sampler(loaded, prompt_len + gen_steps)(
         [r["prompt"] for r in records],
         max_generation_steps=gen_steps,
         max_prompt_length=prompt_len,
         temperature=0.0,
-        eos_tokens=eos,
+        eos_tokens=stop_tokens(tok),
     )
     correct = 0
     for index, (record, text) in enumerate(zip(records, out.text, strict=True)):
