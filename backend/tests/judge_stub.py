@@ -21,8 +21,9 @@ class StubJudge(BaseHTTPRequestHandler):
     `valid` -> valid JSON; `invalid` -> prose every time; `repair` -> prose, then valid
     JSON to the repair request; `slow` -> no reply within the client's timeout;
     `flaky` -> HTTP 500 once, then valid JSON; `fenced` -> valid JSON in a code fence;
-    `range` -> a score out of range; `wrong` -> valid JSON failing the answer; anything
-    else -> valid JSON passing it."""
+    `range` -> a score out of range; `wrong` -> valid JSON failing the answer;
+    `contradict` -> a verdict its score contradicts; anything else -> valid JSON passing
+    it."""
 
     script: ClassVar[dict[str, Callable[[str], str]]] = {}
     calls: ClassVar[Counter[str]] = Counter()
@@ -51,6 +52,8 @@ class StubJudge(BaseHTTPRequestHandler):
             return self._reply("I think the answer is right.")
         if question == "fenced":
             return self._reply("```json\n" + json.dumps(VALID) + "\n```")
+        if question == "contradict":  # a pass scored 0.1, every time
+            return self._reply({"score": 0.1, "verdict": "pass", "reasoning": "hm"})
         if question == "wrong":
             return self._reply({"score": 0, "verdict": "fail", "reasoning": "wrong winner"})
         if question == "range":

@@ -29,6 +29,7 @@ RunWithMaker = Callable[[Settings, Callable[[Maker], Awaitable[Any]]], Any]
 # after 300 steps, about a minute on 2 idle CPUs (see README, "The demo"). The score is
 # the run's evaluation (every held-out game, exact_match), not the trainer's own check.
 DEMO_GAMES = 1600
+EVALUATION_QUEUED_WITHIN_S = 30.0
 DEMO_TRAINING: dict[str, Any] = {
     "model_id": "tunix-rt/tiny-gemma3",
     "max_steps": 300,
@@ -85,7 +86,9 @@ async def _demo(maker: Maker, settings: Settings, args: argparse.Namespace) -> N
         result = await service.submit(maker, settings, request, wake=worker.wake)
         print(result.message)
         evaluation = (
-            await _evaluation(maker, result.run_id) if result.status == "completed" else None
+            await _evaluation(maker, settings, result.run_id)
+            if result.status == "completed"
+            else None
         )
     summary = result.summary or {}
     print(
@@ -96,15 +99,20 @@ async def _demo(maker: Maker, settings: Settings, args: argparse.Namespace) -> N
         print(_score_line(evaluation))
 
 
-async def _evaluation(maker: Maker, run_id: Any) -> EvaluationDetail | None:
-    """The run's evaluation, once it has ended (the worker runs it after the run)."""
+async def _evaluation(maker: Maker, settings: Settings, run_id: Any) -> EvaluationDetail | None:
+    """The run's evaluation, once it has ended. The worker queues it just after it
+    writes the run's end, which the request may see first: a moment's grace for that."""
+    queued_by = asyncio.get_running_loop().time() + EVALUATION_QUEUED_WITHIN_S
     while True:
         async with session_scope(maker) as session:
             try:
                 evaluation = await evaluations_service.latest_for_run(session, run_id, None)
             except evaluations_service.EvaluationNotFound:
                 evaluation = None
-        if evaluation is None or evaluation.status not in ("pending", "running"):
+        if evaluation is None:
+            if not settings.eval_auto or asyncio.get_running_loop().time() > queued_by:
+                return None
+        elif evaluation.status not in ("pending", "running"):
             return evaluation
         await asyncio.sleep(0.5)
 

@@ -11,7 +11,14 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SUPPORTED_DB_SCHEMES = ("sqlite+aiosqlite", "postgresql+asyncpg")
@@ -91,6 +98,20 @@ class Settings(BaseSettings):
             raise ValueError('must start with "/"')
         return value
 
+    @model_validator(mode="after")
+    def _usable_default_judge(self) -> Settings:
+        # The rules of evaluation/judges.py's unavailable_reason, checked at start-up.
+        judge, needs = self.eval_default_judge, None
+        if judge == "llm_judge" and not self.judge_base_url:
+            needs = "JUDGE_BASE_URL"
+        elif judge == "gemma-judge" and self.rediai_mode != "real":
+            needs = "REDIAI_MODE=real"
+        elif judge == "mock" and self.rediai_mode != "mock":
+            needs = "REDIAI_MODE=mock"
+        if needs is not None:
+            raise ValueError(f"EVAL_DEFAULT_JUDGE={judge} needs {needs}")
+        return self
+
     @field_validator("worker_stale_seconds")
     @classmethod
     def _stale_after_heartbeats(cls, value: float, info: ValidationInfo) -> float:
@@ -143,6 +164,9 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
-            name = str(err["loc"][0]).upper() if err["loc"] else "?"
+            if not err["loc"]:  # a rule across settings: its message names them
+                lines.append(f"  {err['msg'].removeprefix('Value error, ')}")
+                continue
+            name = str(err["loc"][0]).upper()
             lines.append(f"  {name}: {err['msg']} (got {err.get('input')!r})")
         raise SettingsError("Invalid configuration:\n" + "\n".join(lines)) from None

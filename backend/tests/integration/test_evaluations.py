@@ -301,6 +301,8 @@ async def test_bad_requests_and_conflicts_write_nothing(
         ("GET", "/api/tunix/evaluations?limit=0", None, 422, "ValidationError"),
         ("GET", "/api/tunix/evaluations?limit=101", None, 422, "ValidationError"),
         ("GET", "/api/tunix/evaluations?date_from=yesterday", None, 422, "ValidationError"),
+        ("GET", "/api/tunix/evaluations?date_from=2026-01-01T00:00:00", None, 422, invalid),
+        ("GET", "/api/tunix/evaluations?split=test", None, 422, invalid),
     ]  # fmt: skip
     for method, path, body, status, error in cases:
         response = await client.request(method, path, json=body)

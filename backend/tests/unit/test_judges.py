@@ -46,7 +46,9 @@ async def test_the_llm_judge_scores_retries_and_counts_unscored_exactly(stub_url
     judge = _judge(stub_url)
     try:
         verdicts = {q: await judge.judge(_item(q)) for q in ("valid", "invalid", "repair", "slow")}
-        verdicts |= {q: await judge.judge(_item(q)) for q in ("flaky", "fenced", "range")}
+        verdicts |= {
+            q: await judge.judge(_item(q)) for q in ("flaky", "fenced", "range", "contradict")
+        }
     finally:
         await judge.aclose()
 
@@ -68,9 +70,14 @@ async def test_the_llm_judge_scores_retries_and_counts_unscored_exactly(stub_url
     assert (verdicts["flaky"].score, verdicts["flaky"].attempts) == (0.75, 2)
     assert (verdicts["fenced"].score, verdicts["fenced"].attempts) == (0.75, 1)
     assert verdicts["range"].score is None and verdicts["range"].attempts == 2
+    # "pass" with a score of 0.1 says two things: asked again, then unscored.
+    contradict = verdicts["contradict"]
+    assert (contradict.score, contradict.attempts) == (None, 2)
+    assert "contradicts score 0.1" in (contradict.unscored_reason or "")
     # Every call the server saw, per question.
     assert StubJudge.calls == {
         "valid": 1, "invalid": 2, "repair": 2, "slow": 3, "flaky": 2, "fenced": 1, "range": 2,
+        "contradict": 2,
     }  # fmt: skip
 
 
@@ -162,3 +169,21 @@ def test_accuracy_by_reasoning_length_covers_every_scored_item_once() -> None:
     assert buckets[-1]["max_tokens"] == 40
     same = by_reasoning_length([_scored(1.0, tokens=7)] * 5)
     assert same == [{"min_tokens": 7, "max_tokens": 7, "n": 5, "accuracy": 1.0}]
+
+
+def test_a_worker_refuses_a_judge_it_cannot_run_as_queued(tmp_path: Any) -> None:
+    from types import SimpleNamespace
+
+    from tunix_rt_backend.evaluation.execution import _judge_problem
+
+    here = Settings(_env_file=None, data_dir=tmp_path, judge_base_url="http://a/v1")
+    judge = make_judge(here, "llm_judge")
+    row = SimpleNamespace(judge="llm_judge", judge_config_hash=judge.config_hash)
+    assert _judge_problem(here, row, judge) is None  # type: ignore[arg-type]
+    other_model = Settings(_env_file=None, data_dir=tmp_path, judge_base_url="http://a/v1",
+                           judge_model="another")  # fmt: skip
+    problem = _judge_problem(other_model, row, make_judge(other_model, "llm_judge"))  # type: ignore[arg-type]
+    assert problem is not None and "configured differently" in problem
+    bare = Settings(_env_file=None, data_dir=tmp_path)
+    problem = _judge_problem(bare, row, make_judge(bare, "llm_judge"))  # type: ignore[arg-type]
+    assert problem is not None and "JUDGE_BASE_URL" in problem

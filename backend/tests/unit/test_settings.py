@@ -93,3 +93,25 @@ def test_every_invalid_variable_is_reported_at_once(monkeypatch: pytest.MonkeyPa
     with pytest.raises(SettingsError) as excinfo:
         load_settings()
     assert "BACKEND_PORT:" in str(excinfo.value) and "REDIAI_MODE:" in str(excinfo.value)
+
+
+@pytest.mark.parametrize(
+    ("env", "needs"),
+    [
+        ({"EVAL_DEFAULT_JUDGE": "llm_judge"}, "JUDGE_BASE_URL"),
+        ({"EVAL_DEFAULT_JUDGE": "gemma-judge"}, "REDIAI_MODE=real"),
+        ({"EVAL_DEFAULT_JUDGE": "mock", "REDIAI_MODE": "real"}, "REDIAI_MODE=mock"),
+    ],
+)
+def test_a_default_judge_that_cannot_be_used_is_refused_at_start_up(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], needs: str
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as excinfo:
+        load_settings()
+    assert f"EVAL_DEFAULT_JUDGE={env['EVAL_DEFAULT_JUDGE']} needs {needs}" in str(excinfo.value)
+    monkeypatch.setenv("JUDGE_BASE_URL", "http://127.0.0.1:11434/v1")
+    monkeypatch.setenv("EVAL_DEFAULT_JUDGE", "llm_judge")
+    monkeypatch.delenv("REDIAI_MODE", raising=False)
+    assert load_settings().eval_default_judge == "llm_judge"

@@ -6,7 +6,6 @@ judged."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import sys
 import time
 import uuid
@@ -19,7 +18,14 @@ from tunix_rt_backend.datasets import service as datasets_service
 from tunix_rt_backend.db.engine import session_scope
 from tunix_rt_backend.db.models import Evaluation, EvaluationItem, TunixRun
 from tunix_rt_backend.errors import AppError
-from tunix_rt_backend.evaluation.judges import Item, Judge, Verdict, make_judge
+from tunix_rt_backend.evaluation import repository
+from tunix_rt_backend.evaluation.judges import (
+    Item,
+    Judge,
+    Verdict,
+    make_judge,
+    unavailable_reason,
+)
 from tunix_rt_backend.evaluation.schemas import SplitName
 from tunix_rt_backend.evaluation.scoring import Scored, summarize
 from tunix_rt_backend.jobs import process
@@ -55,22 +61,34 @@ async def execute(ctx: JobContext) -> dict[str, Any]:
         ctx.output.text("stderr", message + "\n")
         return _failed(message, clock)
     judge = make_judge(ctx.settings, row.judge)
+    problem = _judge_problem(ctx.settings, row, judge)
+    if problem is not None:
+        await judge.aclose()
+        ctx.output.text("stderr", problem + "\n")
+        return _failed(problem, clock)
     answers = Answers(ctx.output, row.id, records, judge)
+    limit = ctx.settings.tunix_run_timeout_seconds
+    deadline = time.monotonic() + limit
     try:
         outcome = await process.run_process(
             evaluation_command(out),
-            timeout_s=ctx.settings.tunix_run_timeout_seconds,
+            timeout_s=limit,
             env={"MODEL_DIR": str(ctx.settings.models_root)},
             stop=ctx.stop.event,
             stop_file=out / process.STOP_FILE,
             stop_grace_s=ctx.settings.worker_shutdown_grace_seconds,
             on_line=answers,
         )
-        if ctx.stop.reason is None:
-            await answers.judged()
+        # The last answers may still be with the judge: wait for them, within the same
+        # time limit, and no longer than until a stop is asked for.
+        judged = await answers.judged(ctx.stop.event, deadline - time.monotonic())
     finally:
         await answers.cancel()
         await judge.aclose()
+    done = answers.done
+    generated = done is not None and done.status == "completed" and outcome.exit_code == 0
+    if generated and judged:  # all there is: a stop that came after it changes nothing
+        return _completed(row, answers, done.summary if done else {}, clock)
     if ctx.stop.reason == "shutdown":
         return {"status": "pending"}
     if ctx.stop.reason == "cancel":
@@ -80,16 +98,28 @@ async def execute(ctx: JobContext) -> dict[str, Any]:
             "message": "Cancelled.",
             "error": "cancelled",
         }
-    if outcome.timed_out:
-        limit = ctx.settings.tunix_run_timeout_seconds
+    if outcome.timed_out or generated:  # generated, but not judged in time
         return _failed(f"stopped at its timeout ({limit} s)", clock, status="timeout")
-    done = answers.done
-    if done is None or done.status != "completed" or outcome.exit_code != 0:
-        error = (done.summary.get("error") if done else None) or (
-            f"the evaluation process exited with {outcome.exit_code}: {outcome.stderr[-500:]}"
+    error = (done.summary.get("error") if done else None) or (
+        f"the evaluation process exited with {outcome.exit_code}: {outcome.stderr[-500:]}"
+    )
+    return _failed(str(error), clock)
+
+
+def _judge_problem(settings: Settings, row: Evaluation, judge: Judge) -> str | None:
+    """Why this worker cannot score as the evaluation was queued: the judge is not
+    usable here, or is configured otherwise than where it was queued (its stored hash
+    would describe another judge)."""
+    reason = unavailable_reason(settings, row.judge)
+    if reason is not None:
+        return f"judge {row.judge} is not available on this worker: {reason}"
+    if judge.config_hash != row.judge_config_hash:
+        return (
+            f"judge {row.judge} is configured differently on this worker (config "
+            f"{judge.config_hash[:12]}, queued with {row.judge_config_hash[:12]}): give the "
+            "API and the workers the same JUDGE_* settings"
         )
-        return _failed(str(error), clock)
-    return _completed(row, answers, done.summary, clock)
+    return None
 
 
 EVALUATE = JobKind("evaluate", Evaluation, execute)
@@ -103,6 +133,8 @@ async def _prepare(ctx: JobContext, row: Evaluation, out: Path) -> list[dict[str
         max_new_tokens=row.decoding.get("max_new_tokens"),
     )
     async with session_scope(ctx.maker) as session:
+        if ctx.owner.attempt > 1:  # a lost worker's attempt: its progress is no guide
+            await repository.clear_attempt(session, row.id, PROGRESS_METRIC)
         dataset = await datasets_service.get_manifest(session, row.dataset_key)
         run = await session.get(TunixRun, row.run_id) if row.run_id else None
     if row.run_id is not None:
@@ -181,15 +213,24 @@ class Answers:
         elif isinstance(event, events.Done):
             self.done = event
 
-    async def judged(self) -> None:
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks))
+    async def judged(self, stop: asyncio.Event, timeout_s: float) -> bool:
+        """Waits for every answer's judging; False when `stop` is set or `timeout_s`
+        passes first."""
+        stopping = asyncio.ensure_future(stop.wait())
+        try:
+            async with asyncio.timeout(max(timeout_s, 0)):
+                while self._tasks and not stop.is_set():
+                    await asyncio.wait([*self._tasks, stopping], return_when="FIRST_COMPLETED")
+        except TimeoutError:
+            return False
+        finally:
+            stopping.cancel()
+        return not self._tasks
 
     async def cancel(self) -> None:
         for task in list(self._tasks):
             task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def _judge(self, answer: events.Answer) -> None:
         record = self.records[answer.index]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, case, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tunix_rt_backend.db.models import Evaluation, EvaluationItem, JobMetric
@@ -36,6 +36,17 @@ async def items_done(session: AsyncSession, evaluation_id: uuid.UUID, metric: st
         .limit(1)
     )
     return int(value or 0)
+
+
+async def clear_attempt(session: AsyncSession, evaluation_id: uuid.UUID, metric: str) -> None:
+    """What an earlier attempt stored: its items and its progress points (a new attempt
+    answers everything again)."""
+    await session.execute(
+        delete(EvaluationItem).where(EvaluationItem.evaluation_id == evaluation_id)
+    )
+    await session.execute(
+        delete(JobMetric).where(JobMetric.job_id == evaluation_id, JobMetric.name == metric)
+    )
 
 
 async def items(
@@ -89,6 +100,7 @@ def _leaderboard(filters: LeaderboardFilters) -> Select[tuple[Evaluation]]:
         Evaluation.status == "completed",
         Evaluation.primary_score.is_not(None),
         Evaluation.mock.is_(False),
+        Evaluation.split == filters.split,
     ]
     if filters.dataset_key is not None:
         where.append(Evaluation.dataset_key == filters.dataset_key)

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response, status
+from pydantic import AwareDatetime
 
 from tunix_rt_backend.auth.deps import require_access
 from tunix_rt_backend.deps import SessionDep, SessionMakerDep, SettingsDep, WakeDep
@@ -19,6 +19,7 @@ from tunix_rt_backend.evaluation.schemas import (
     LeaderboardFilters,
     LeaderboardRow,
     Outcome,
+    SplitName,
 )
 from tunix_rt_backend.jobs.service import NoWorker
 from tunix_rt_backend.kit.pagination import MAX_LIMIT, Page
@@ -112,16 +113,19 @@ async def leaderboard(
     dataset_key: Annotated[str | None, Query(max_length=256)] = None,
     model_id: Annotated[str | None, Query(max_length=256)] = None,
     judge: Annotated[str | None, Query(max_length=64)] = None,
-    date_from: Annotated[datetime | None, Query()] = None,
-    date_to: Annotated[datetime | None, Query()] = None,
+    split: Annotated[SplitName, Query(description="Held-out scores by default")] = "eval",
+    date_from: Annotated[AwareDatetime | None, Query(description="ISO 8601 with a zone")] = None,
+    date_to: Annotated[AwareDatetime | None, Query(description="ISO 8601 with a zone")] = None,
 ) -> Page[LeaderboardRow]:
     """The leaderboard: the newest completed evaluation of each run (or base model)
-    per dataset, split and judge, best `primary_score` first, with its 95% interval
-    and `n_scored`. Mock-judged evaluations are never listed."""
+    per dataset and judge on one `split` (`eval`, held out, unless asked), best
+    `primary_score` first, with its 95% interval and `n_scored`. Mock-judged
+    evaluations are never listed. Dates need a time zone (422 otherwise)."""
     filters = LeaderboardFilters(
         dataset_key=dataset_key,
         model_id=model_id,
         judge=judge,
+        split=split,
         date_from=date_from,
         date_to=date_to,
     )

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from tunix_rt_backend.jobs.schemas import JobState
 
@@ -148,5 +148,6 @@ class LeaderboardFilters(BaseModel):
     dataset_key: str | None = None
     model_id: str | None = None
     judge: str | None = None
-    date_from: datetime | None = None
-    date_to: datetime | None = None
+    split: SplitName = "eval"
+    date_from: AwareDatetime | None = None
+    date_to: AwareDatetime | None = None

@@ -20,6 +20,9 @@ OUTPUT_TAIL_BYTES = 10 * 1024
 TERM_GRACE_S = 10.0
 PR_SET_PDEATHSIG = 1
 STOP_FILE = "STOP"
+# The longest line read whole (an event carrying a long answer); a longer one fails the
+# read, and the process group is stopped.
+LINE_LIMIT_BYTES = 16 * 1024 * 1024
 
 
 @dataclass
@@ -86,6 +89,7 @@ async def run_process(
         env={**os.environ, **env},
         start_new_session=True,  # its own process group: a stop reaches every child
         preexec_fn=_die_with_parent,
+        limit=LINE_LIMIT_BYTES,
     )
     out_tail, err_tail = Tail(), Tail()
 
@@ -115,8 +119,8 @@ async def run_process(
             stop_file.touch()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.shield(readers), stop_grace_s)
-    if not readers.done():
-        await _stop_group(proc)
+    if not readers.done() or readers.exception() is not None:
+        await _stop_group(proc)  # still running, or its output could not be read
     await readers
     return ProcessOutcome(
         exit_code=proc.returncode,

@@ -132,8 +132,9 @@ def answer_all(
         )
         latency_ms = (time.perf_counter() - clock) * 1000 / len(indices)
         for i, text, tokens in zip(indices, out.text, out.tokens, strict=False):
+            # Tokens before its answer line (all of them when it wrote none).
             at = ("\n" + text).rfind("\n" + ANSWER_PREFIX)
-            reasoning_tokens = len(tok.encode(text[: max(at - 1, 0)])) if at > 0 else len(tokens)
+            reasoning_tokens = len(tok.encode(text[: max(at - 1, 0)])) if at >= 0 else len(tokens)
             emit(Answer(i, text, len(tokens), reasoning_tokens, round(latency_ms, 3)))
         done += len(indices)
         emit(Metric(number, "eval/items_done", float(done)))

@@ -757,8 +757,9 @@ export interface paths {
         /**
          * Leaderboard
          * @description The leaderboard: the newest completed evaluation of each run (or base model)
-         *     per dataset, split and judge, best `primary_score` first, with its 95% interval
-         *     and `n_scored`. Mock-judged evaluations are never listed.
+         *     per dataset and judge on one `split` (`eval`, held out, unless asked), best
+         *     `primary_score` first, with its 95% interval and `n_scored`. Mock-judged
+         *     evaluations are never listed. Dates need a time zone (422 otherwise).
          */
         get: operations["leaderboard_api_tunix_evaluations_get"];
         put?: never;
@@ -4494,7 +4495,11 @@ export interface operations {
                 dataset_key?: string | null;
                 model_id?: string | null;
                 judge?: string | null;
+                /** @description Held-out scores by default */
+                split?: "train" | "eval";
+                /** @description ISO 8601 with a zone */
                 date_from?: string | null;
+                /** @description ISO 8601 with a zone */
                 date_to?: string | null;
             };
             header?: never;
