@@ -121,7 +121,7 @@ export function BaseModelForm() {
           </Field>
         </div>
         <div className="form-footer">
-          <span className="muted small">Queued for a worker; followed below.</span>
+          <span className="muted small">Evaluate queues it for a worker; its progress then shows here.</span>
           <button type="submit" className="primary" disabled={evaluate.isPending || !model || !datasetKey} data-testid="leaderboard:base-submit">
             {evaluate.isPending ? "Queueing…" : "Evaluate"}
           </button>
