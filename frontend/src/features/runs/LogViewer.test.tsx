@@ -152,6 +152,25 @@ describe("log viewer", () => {
     expect(visibleTexts()).toEqual(["one", "two"]);
   });
 
+  it("keeps a scroll up whose scroll event had not come before new lines did", () => {
+    let log = buffer([1, "stdout", ["one"]]);
+    const { rerender } = renderViewer({ log });
+    const view = screen.getByTestId("run:log-view");
+    const geometry = layOut(view, { scrollHeight: 1000, clientHeight: 200 });
+    log = appendLines(log, lines(2, "stdout", ["two"]));
+    rerender({ log });
+    expect(geometry.top).toBe(1000);
+
+    view.scrollTop = 0; // the reader's scroll, its event still queued
+    log = appendLines(log, lines(3, "stdout", ["three"]));
+    rerender({ log });
+    expect(geometry.top).toBe(0);
+    fireEvent.scroll(view); // the event comes
+    expect(geometry.top).toBe(0);
+    expect(view).toHaveAttribute("data-following", "false");
+    expect(screen.getByTestId("run:log-jump")).toHaveTextContent("Jump to latest");
+  });
+
   it("says it keeps only the newest lines once a run printed more", () => {
     const many = Array.from({ length: MAX_LOG_LINES + 250 }, (_, i) => `line ${i}`);
     renderViewer({ log: buffer([1, "stdout", many]) });

@@ -85,9 +85,21 @@ export function LogViewer({ log, connection, error, ended }: LogViewerProps) {
   const lines = (paused?.lines ?? log.lines).filter((line) => showMetrics || line.event?.kind !== "metric");
   const unseen = paused ? log.total - paused.total : 0;
 
+  // Where following last put the view. A scroll up can land before new lines render and its
+  // scroll event after them (lines arrive many times a second): that render must leave the
+  // reader where they went, and the scroll event, when it comes, pauses.
+  const followedTo = useRef<number | null>(null);
   useLayoutEffect(() => {
     const element = view.current;
-    if (following && element) element.scrollTop = element.scrollHeight;
+    if (!following || !element) {
+      followedTo.current = null;
+      return;
+    }
+    const movedUp = followedTo.current !== null && element.scrollTop < followedTo.current - FOLLOW_SLACK_PX;
+    const atBottom = element.scrollHeight - element.scrollTop - element.clientHeight <= FOLLOW_SLACK_PX;
+    if (movedUp && !atBottom) return;
+    element.scrollTop = element.scrollHeight;
+    followedTo.current = element.scrollTop;
   });
 
   function onScroll() {
