@@ -286,6 +286,11 @@ async def test_bad_requests_and_conflicts_write_nothing(
         ("POST", ev, {"split": "test"}, 422, invalid),
         ("POST", ev, {"batch_size": 0}, 422, invalid),
         ("POST", ev, {"extra": 1}, 422, invalid),
+        ("POST", ev, {"temperature": 2.5}, 422, invalid),
+        ("POST", ev, {"temperature": -1}, 422, invalid),
+        ("POST", ev, {"temperature": 1, "top_p": 0}, 422, invalid),
+        ("POST", ev, {"temperature": 1, "seed": -1}, 422, invalid),
+        ("POST", "/api/evaluations", {**base, "seed": 2**31}, 422, invalid),
         # Synchronous with no worker alive: refused at once rather than left hanging.
         ("POST", ev, {}, 503, "NoWorker"),
         ("POST", "/api/evaluations", {**base, "dataset_key": "nope-v1"}, 404, "DatasetNotFound"),
@@ -324,6 +329,18 @@ async def test_bad_requests_and_conflicts_write_nothing(
     )
     assert train.status_code == 202 and train.json()["split"] == "train"
 
+    # Sampled: a fresh seed unless one is given, recorded with the decoding settings.
+    sampled = await client.post(f"{ev}?mode=async", json={"temperature": 0.7})
+    decoding = sampled.json()["decoding"]
+    assert (decoding["temperature"], decoding["top_p"]) == (0.7, None)
+    assert isinstance(decoding["seed"], int) and 0 <= decoding["seed"] < 2**31
+    fixed = await client.post(
+        f"{ev}?mode=async", json={"temperature": 0.7, "seed": 5, "top_p": 0.9}
+    )
+    assert (fixed.json()["decoding"]["seed"], fixed.json()["decoding"]["top_p"]) == (5, 0.9)
+    for evaluation in (sampled, fixed):
+        await client.post(f"/api/evaluations/{evaluation.json()['id']}/cancel")
+
     # Queued without a worker: pending, then cancelled at once; a second cancel is a 409.
     queued = await client.post(f"/api/tunix/runs/{ready}/evaluate?mode=async", json={})
     assert queued.status_code == 202, queued.text
@@ -357,7 +374,9 @@ async def test_a_running_evaluation_is_cancelled_and_keeps_no_score(
 ) -> None:
     dataset = await _hcd_dataset(client, games=400)
     body = {"model_id": TINY, "dataset_key": dataset["dataset_key"], "batch_size": 1}
-    queued = await client.post("/api/evaluations?mode=async", json={**body, "max_new_tokens": 64})
+    # Long enough (80 items one at a time, 512 tokens each: a minute or more) that the
+    # cancel always lands before the end, however fast the machine.
+    queued = await client.post("/api/evaluations?mode=async", json={**body, "max_new_tokens": 512})
     evaluation_id = queued.json()["id"]
     deadline = time.monotonic() + 300
     while (await client.get(f"/api/evaluations/{evaluation_id}")).json()["progress"]["done"] < 2:

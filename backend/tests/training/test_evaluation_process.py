@@ -33,6 +33,10 @@ def _evaluate(spec: EvaluationSpec, items: Path, tmp: Path) -> list[dict[str, An
     return _events(stdout)
 
 
+def _texts(events: list[dict[str, Any]]) -> dict[int, str]:
+    return {e["index"]: e["output"] for e in events if e["event"] == "answer"}
+
+
 def _held_out(dataset: Path, tmp: Path) -> Path:
     lines = [line for line in dataset.read_bytes().splitlines() if b'"split":"eval"' in line]
     path = tmp / "items.jsonl"
@@ -84,9 +88,18 @@ def test_a_base_model_is_answered_as_it_is_and_a_missing_checkpoint_fails(
 ) -> None:
     items = _held_out(dataset, tmp_path)
     base = EvaluationSpec(model_id="tunix-rt/tiny-gemma3", batch_size=8, max_new_tokens=4)
-    done = _done(_evaluate(base, items, tmp_path))
+    greedy = _evaluate(base, items, tmp_path)
+    done = _done(greedy)
     assert done["status"] == "completed" and done["summary"]["checkpoint_step"] is None
     assert done["summary"]["compiled_shapes"] == 1
+    assert done["summary"]["decoding"]["temperature"] == 0.0
+
+    # Sampled: seeded, so the same seed answers the same; not the greedy answers.
+    sampled = base.model_copy(update={"temperature": 1.0, "seed": 7})
+    first, again = (_evaluate(sampled, items, tmp_path) for _ in range(2))
+    assert _texts(first) == _texts(again) != _texts(greedy)
+    decoding = _done(first)["summary"]["decoding"]
+    assert (decoding["temperature"], decoding["top_p"], decoding["seed"]) == (1.0, None, 7)
 
     missing = base.model_copy(
         update={

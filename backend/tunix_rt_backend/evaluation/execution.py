@@ -131,6 +131,9 @@ async def _prepare(ctx: JobContext, row: Evaluation, out: Path) -> list[dict[str
         model_id=row.model_id,
         batch_size=int(row.decoding.get("batch_size") or ctx.settings.eval_batch_size),
         max_new_tokens=row.decoding.get("max_new_tokens"),
+        temperature=row.decoding.get("temperature", 0.0),
+        top_p=row.decoding.get("top_p"),
+        seed=row.decoding.get("seed"),
     )
     async with session_scope(ctx.maker) as session:
         if ctx.owner.attempt > 1:  # a lost worker's attempt: its progress is no guide
@@ -324,7 +327,7 @@ def _completed(
         **values,
         "status": "completed",
         "checkpoint_step": summary.get("checkpoint_step"),
-        "decoding": summary.get("decoding") or row.decoding,
+        "decoding": row.decoding | (summary.get("decoding") or {}),
         "message": message,
         "completed_at": utcnow(),
     }

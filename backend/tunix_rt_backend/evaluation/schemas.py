@@ -27,6 +27,15 @@ class EvaluateRequest(BaseModel):
     max_new_tokens: int | None = Field(
         None, ge=1, le=32_768, description="Default: the longest expected answer + 16 tokens"
     )
+    temperature: float = Field(
+        0.0, ge=0, le=2, allow_inf_nan=False, description="0 (the default): greedy decoding"
+    )
+    top_p: float | None = Field(
+        None, gt=0, le=1, allow_inf_nan=False, description="Nucleus sampling (temperature > 0)"
+    )
+    seed: int | None = Field(
+        None, ge=0, lt=2**31, description="Sampling seed; default: a fresh one, recorded"
+    )
 
 
 class BaseModelEvaluationRequest(BaseModel):
@@ -41,6 +50,9 @@ class BaseModelEvaluationRequest(BaseModel):
     split: SplitName = "eval"
     batch_size: int | None = Field(None, ge=1, le=1024)
     max_new_tokens: int | None = Field(None, ge=1, le=32_768)
+    temperature: float = Field(0.0, ge=0, le=2, allow_inf_nan=False)
+    top_p: float | None = Field(None, gt=0, le=1, allow_inf_nan=False)
+    seed: int | None = Field(None, ge=0, lt=2**31)
 
 
 class Interval(BaseModel):

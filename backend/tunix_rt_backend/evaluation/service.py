@@ -6,6 +6,7 @@ through `session_scope`. How a worker executes one is evaluation/execution.py.""
 from __future__ import annotations
 
 import logging
+import secrets
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -39,6 +40,7 @@ from tunix_rt_backend.kit.pagination import Page, Pagination
 from tunix_rt_backend.kit.time import utcnow
 from tunix_rt_backend.runs.paths import output_path
 from tunix_rt_backend.settings import Settings
+from tunix_rt_backend.templates.gemma_reasoning import TEMPLATE_SHA256
 from tunix_rt_backend.training.catalog import ModelNotAvailable, is_builtin, local_checkpoint_dir
 
 log = logging.getLogger("tunix_rt.evaluations")
@@ -119,9 +121,9 @@ async def evaluate_model(
     async with session_scope(maker) as session:
         dataset = await datasets_service.get_manifest(session, request.dataset_key)
         decoding = EvaluateRequest(
-            split=request.split,
-            batch_size=request.batch_size,
-            max_new_tokens=request.max_new_tokens,
+            **request.model_dump(
+                include={"split", "batch_size", "max_new_tokens", "temperature", "top_p", "seed"}
+            )
         )
         row = _new_row(settings, dataset, request.model_id, None, judge, decoding)
         if wait:
@@ -194,6 +196,9 @@ def _new_row(
         decoding={
             "batch_size": request.batch_size or settings.eval_batch_size,
             "max_new_tokens": request.max_new_tokens,
+            **_sampling(request),
+            # The prompts' template: scores under two templates are not comparable.
+            "template_sha256": TEMPLATE_SHA256,
         },
         n_items=size,
         n_scored=0,
@@ -205,6 +210,14 @@ def _new_row(
         attempt=0,
         max_attempts=settings.run_max_attempts,
     )
+
+
+def _sampling(request: EvaluateRequest) -> dict[str, Any]:
+    """Greedy, or sampling with a recorded seed (a fresh one unless the request fixes it)."""
+    if request.temperature == 0:
+        return {"temperature": 0.0}
+    seed = request.seed if request.seed is not None else secrets.randbelow(2**31)
+    return {"temperature": request.temperature, "top_p": request.top_p, "seed": seed}
 
 
 def _split_size(dataset: DatasetManifest, split: SplitName) -> int:

@@ -127,8 +127,8 @@ def answer_all(
             padded,
             max_generation_steps=max_new,
             max_prompt_length=size,
-            temperature=0.0,
             eos_tokens=eos,
+            **_sampling(spec, number),
         )
         latency_ms = (time.perf_counter() - clock) * 1000 / len(indices)
         for i, text, tokens in zip(indices, out.text, out.tokens, strict=False):
@@ -143,7 +143,9 @@ def answer_all(
     return {
         "answered": done,
         "decoding": {
-            "temperature": 0.0,
+            "temperature": spec.temperature,
+            "top_p": spec.top_p,
+            "seed": spec.seed,
             "max_new_tokens": max_new,
             "batch_size": batch_size,
             "prompt_buckets": sorted({size for size, _ in batches}),
@@ -153,6 +155,18 @@ def answer_all(
         "compiled_shapes": compiled,
         "generation_seconds": round(wall, 3),
         "items_per_second": round(done / wall, 3) if wall else None,
+    }
+
+
+def _sampling(spec: EvaluationSpec, batch: int) -> dict[str, Any]:
+    """Greedy at temperature 0; otherwise nucleus sampling (top_p 1: the whole
+    distribution), each batch from its own seed."""
+    if spec.temperature == 0:
+        return {"temperature": 0.0}
+    return {
+        "temperature": spec.temperature,
+        "top_p": spec.top_p or 1.0,
+        "seed": (spec.seed or 0) + batch,
     }
 
 

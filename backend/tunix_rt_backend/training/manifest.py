@@ -157,3 +157,6 @@ class EvaluationSpec(BaseModel):
     max_new_tokens: int | None = Field(
         None, ge=1, le=32_768, description="None: the longest expected answer in the data + 16"
     )
+    temperature: float = Field(0.0, ge=0, le=2, description="0: greedy")
+    top_p: float | None = Field(None, gt=0, le=1, description="With temperature > 0")
+    seed: int | None = Field(None, ge=0, lt=2**31, description="Sampling seed")
