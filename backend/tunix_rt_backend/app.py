@@ -32,6 +32,7 @@ from tunix_rt_backend.jobs.service import add_queue_metrics
 from tunix_rt_backend.jobs.worker import QueueWorker
 from tunix_rt_backend.kit.body import body_component_schemas
 from tunix_rt_backend.metrics import HttpMetrics, Metrics
+from tunix_rt_backend.regression.router import router as regression_router
 from tunix_rt_backend.runs.router import router as runs_router
 from tunix_rt_backend.settings import Settings, load_settings
 from tunix_rt_backend.traces.router import router as traces_router
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None, *, worker: bool = False) -> Fas
     app.include_router(runs_router)
     app.include_router(run_evaluations_router)
     app.include_router(evaluations_router)
+    app.include_router(regression_router)
     _install_metrics(app, metrics)
     mount_ui(app, settings.ui_dir)
     _install_openapi(app)

@@ -1,4 +1,4 @@
-"""The `tunix-rt` command: serve, db, token, dataset, generate, demo."""
+"""The `tunix-rt` command: serve, db, token, dataset, generate, demo, regression."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from tunix_rt_backend.db import migrate
 from tunix_rt_backend.db.engine import create_engine, create_sessionmaker, session_scope
 from tunix_rt_backend.errors import AppError, ValidationFailed
 from tunix_rt_backend.generators import cli as generators_cli
+from tunix_rt_backend.regression import cli as regression_cli
 from tunix_rt_backend.settings import Settings, SettingsError, load_settings
 
 T = TypeVar("T")
@@ -35,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = load_settings()
-        args.handler(settings, args)
+        code = args.handler(settings, args)
     except (ValidationFailed, ValidationError) as exc:
         errors = exc.errors if isinstance(exc, ValidationFailed) else exc.errors()
         for err in errors:
@@ -45,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     except (SettingsError, CliError, AppError) as exc:
         print(f"tunix-rt: {exc}", file=sys.stderr)
         return 2 if isinstance(exc, SettingsError) else 1
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -102,6 +103,7 @@ def _parser() -> argparse.ArgumentParser:
     datasets_cli.add_commands(sub, _with_sessionmaker)
     generators_cli.add_commands(sub, _with_sessionmaker)
     demo.add_commands(sub, _with_sessionmaker)
+    regression_cli.add_commands(sub, _with_sessionmaker)
     return parser
 
 

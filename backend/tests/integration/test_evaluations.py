@@ -155,6 +155,26 @@ async def test_a_trained_run_is_evaluated_on_its_held_out_split_and_ranked(
     assert again.status_code == 201, again.text
     assert again.json()["primary_score"] == evaluation["primary_score"]
 
+    # The regression gate on these real evaluations: the run pinned as a baseline by its
+    # first evaluation; the greedy second one passes with no item flipped.
+    pin = {"name": "hcd-main", "run_id": run_id, "evaluation_id": evaluation["id"]}
+    assert (await client.post("/api/regression/baselines", json=pin)).status_code == 201
+    gate = {"run_id": run_id, "baseline_name": "hcd-main"}
+    report = (await client.post("/api/regression/check", json=gate)).json()
+    assert report["evaluation_id"] == again.json()["id"]
+    assert (report["verdict"], report["n"], report["b"], report["c"]) == ("pass", n, 0, 0)
+    assert report["flipped"] == [] and report["test"] == "mcnemar_exact"
+    # A run trained for a handful of steps fails it, its lost items listed.
+    short = {**body, "max_steps": 5, "warmup_steps": 0}
+    worse = await client.post("/api/tunix/run", json=short)
+    assert worse.json()["status"] == "completed", worse.text
+    worse_id = worse.json()["run_id"]
+    assert (await _wait(client, f"/api/tunix/runs/{worse_id}/evaluation"))["status"] == "completed"
+    report = (await client.post("/api/regression/check", json={**gate, "run_id": worse_id})).json()
+    assert report["verdict"] == "fail", report["reasons"]
+    assert report["b"] > 2 * report["c"] and report["p_value"] < 1e-6
+    assert {f["trace_id"] for f in report["flipped"] if f["direction"] == "worse"} <= held_out
+
     # A base model as a baseline: the untrained tiny model, on the same items.
     base = await client.post(
         "/api/evaluations",
@@ -171,10 +191,9 @@ async def test_a_trained_run_is_evaluated_on_its_held_out_split_and_ranked(
     assert mocked.status_code == 201 and mocked.json()["judge"]["mock"] is True
 
     board = (await client.get("/api/tunix/evaluations")).json()
-    assert [(r["run_id"], r["judge"]) for r in board["data"]] == [
-        (run_id, "exact_match"),  # its newest evaluation only
-        (None, "exact_match"),
-    ]
+    ranked = [(r["run_id"], r["judge"]) for r in board["data"]]
+    assert ranked[0] == (run_id, "exact_match")  # its newest evaluation only
+    assert set(ranked[1:]) == {(None, "exact_match"), (worse_id, "exact_match")}
     assert board["data"][0]["evaluation_id"] == again.json()["id"]
     assert board["data"][0]["interval"]["low"] > board["data"][1]["score"] / 100
     assert board["pagination"] == {
@@ -183,12 +202,12 @@ async def test_a_trained_run_is_evaluated_on_its_held_out_split_and_ranked(
     page = (await client.get("/api/tunix/evaluations", params={"limit": 1})).json()
     assert len(page["data"]) == 1 and page["pagination"]["next_offset"] == 1
     for query, count in (
-        ({"dataset_key": dataset["dataset_key"]}, 2),
+        ({"dataset_key": dataset["dataset_key"]}, 3),
         ({"dataset_key": "other-v1"}, 0),
         ({"judge": "mock"}, 0),
         ({"model_id": "tunix-rt/small-gemma3"}, 0),
         ({"date_from": utcnow().replace(year=2100).isoformat()}, 0),
-        ({"date_to": utcnow().isoformat()}, 2),
+        ({"date_to": utcnow().isoformat()}, 3),
     ):
         rows = (await client.get("/api/tunix/evaluations", params=query)).json()["data"]
         assert len(rows) == count, query

@@ -874,6 +874,120 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/regression/baselines": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Baselines
+         * @description Baselines by name.
+         */
+        get: operations["list_baselines_api_regression_baselines_get"];
+        put?: never;
+        /**
+         * Set Baseline
+         * @description Pin the run's newest completed evaluation (by `judge`, when given) as the named
+         *     baseline: 201 when the name is new; 200 when it sets the name again (a new version,
+         *     the earlier one kept in its history). 409 for a run without a completed evaluation.
+         */
+        post: operations["set_baseline_api_regression_baselines_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/regression/baselines/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Baseline
+         * @description The baseline, with every setting it has had (`history`, newest first).
+         */
+        get: operations["get_baseline_api_regression_baselines__name__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Baseline
+         * @description Delete the baseline and its history; the checks made against it are kept.
+         */
+        delete: operations["delete_baseline_api_regression_baselines__name__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/regression/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check
+         * @description Check the run against the baseline, item by item (exact McNemar for right/wrong
+         *     items, a paired bootstrap for graded scores), and store the report. `verdict`:
+         *     `pass`, `fail`, or `inconclusive` (the evaluations are not comparable, or the data
+         *     cannot tell at the baseline's margin); `reasons` say why. 409 for a run without a
+         *     completed evaluation by the baseline's judge.
+         */
+        post: operations["check_api_regression_check_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/regression/checks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Checks
+         * @description Stored checks, newest first: what passed when.
+         */
+        get: operations["list_checks_api_regression_checks_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/regression/checks/{check_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Check
+         * @description A stored check's full report.
+         */
+        get: operations["get_check_api_regression_checks__check_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/metrics": {
         parameters: {
             query?: never;
@@ -951,6 +1065,237 @@ export interface components {
             batch_size?: number | null;
             /** Max New Tokens */
             max_new_tokens?: number | null;
+            /**
+             * Temperature
+             * @default 0
+             */
+            temperature: number;
+            /** Top P */
+            top_p?: number | null;
+            /** Seed */
+            seed?: number | null;
+        };
+        /** Baseline */
+        Baseline: {
+            /** Version */
+            version: number;
+            /**
+             * Run Id
+             * Format: uuid
+             */
+            run_id: string;
+            /**
+             * Evaluation Id
+             * Format: uuid
+             */
+            evaluation_id: string;
+            /**
+             * Metric
+             * @enum {string}
+             */
+            metric: "primary_score" | "score" | "format_rate" | "output_tokens";
+            /** Lower Is Better */
+            lower_is_better: boolean;
+            /** Margin */
+            margin: number;
+            /**
+             * Margin Default
+             * @description True: 5% of `value`, not set by hand
+             */
+            margin_default: boolean;
+            /**
+             * Value
+             * @description The metric on the pinned evaluation
+             */
+            value: number;
+            judge: components["schemas"]["PinnedJudge"];
+            /** Dataset Key */
+            dataset_key: string;
+            /** Dataset Sha256 */
+            dataset_sha256: string | null;
+            /**
+             * Split
+             * @enum {string}
+             */
+            split: "train" | "eval";
+            /** Description */
+            description: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Name */
+            name: string;
+            /**
+             * Updated At
+             * Format: date-time
+             * @description When it was last set
+             */
+            updated_at: string;
+        };
+        /** BaselineDetail */
+        BaselineDetail: {
+            /** Version */
+            version: number;
+            /**
+             * Run Id
+             * Format: uuid
+             */
+            run_id: string;
+            /**
+             * Evaluation Id
+             * Format: uuid
+             */
+            evaluation_id: string;
+            /**
+             * Metric
+             * @enum {string}
+             */
+            metric: "primary_score" | "score" | "format_rate" | "output_tokens";
+            /** Lower Is Better */
+            lower_is_better: boolean;
+            /** Margin */
+            margin: number;
+            /**
+             * Margin Default
+             * @description True: 5% of `value`, not set by hand
+             */
+            margin_default: boolean;
+            /**
+             * Value
+             * @description The metric on the pinned evaluation
+             */
+            value: number;
+            judge: components["schemas"]["PinnedJudge"];
+            /** Dataset Key */
+            dataset_key: string;
+            /** Dataset Sha256 */
+            dataset_sha256: string | null;
+            /**
+             * Split
+             * @enum {string}
+             */
+            split: "train" | "eval";
+            /** Description */
+            description: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Name */
+            name: string;
+            /**
+             * Updated At
+             * Format: date-time
+             * @description When it was last set
+             */
+            updated_at: string;
+            /**
+             * History
+             * @description Every setting, newest first
+             */
+            history: components["schemas"]["BaselineSetting"][];
+        };
+        /**
+         * BaselineRequest
+         * @description `POST /api/regression/baselines`: set a baseline (again, under the same name).
+         */
+        BaselineRequest: {
+            /**
+             * Name
+             * @description Letters, digits, '.', '_' and '-' (it is part of a URL)
+             * @example gemma-v1-baseline
+             */
+            name: string;
+            /**
+             * Run Id
+             * Format: uuid
+             */
+            run_id: string;
+            /**
+             * Metric
+             * @default primary_score
+             * @enum {string}
+             */
+            metric: "primary_score" | "score" | "format_rate" | "output_tokens";
+            /**
+             * Lower Is Better
+             * @description Default: true for output_tokens, false for the others
+             */
+            lower_is_better?: boolean | null;
+            /**
+             * Margin
+             * @description The largest drop that still passes, in the metric's units. Default: 5% of the baseline's value (the seed's relative tolerance)
+             */
+            margin?: number | null;
+            /**
+             * Judge
+             * @description Pin the run's newest completed evaluation by this judge
+             */
+            judge?: string | null;
+            /**
+             * Evaluation Id
+             * @description Pin this completed evaluation of the run (not with `judge`)
+             */
+            evaluation_id?: string | null;
+            /** Description */
+            description?: string | null;
+        };
+        /**
+         * BaselineSetting
+         * @description What a baseline pins, as set at `version`.
+         */
+        BaselineSetting: {
+            /** Version */
+            version: number;
+            /**
+             * Run Id
+             * Format: uuid
+             */
+            run_id: string;
+            /**
+             * Evaluation Id
+             * Format: uuid
+             */
+            evaluation_id: string;
+            /**
+             * Metric
+             * @enum {string}
+             */
+            metric: "primary_score" | "score" | "format_rate" | "output_tokens";
+            /** Lower Is Better */
+            lower_is_better: boolean;
+            /** Margin */
+            margin: number;
+            /**
+             * Margin Default
+             * @description True: 5% of `value`, not set by hand
+             */
+            margin_default: boolean;
+            /**
+             * Value
+             * @description The metric on the pinned evaluation
+             */
+            value: number;
+            judge: components["schemas"]["PinnedJudge"];
+            /** Dataset Key */
+            dataset_key: string;
+            /** Dataset Sha256 */
+            dataset_sha256: string | null;
+            /**
+             * Split
+             * @enum {string}
+             */
+            split: "train" | "eval";
+            /** Description */
+            description: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
         };
         /** Check */
         Check: {
@@ -960,6 +1305,214 @@ export interface components {
             ok: boolean;
             /** Detail */
             detail: string;
+        };
+        /**
+         * CheckReport
+         * @description A run checked against a baseline: the seed's fields and the paired report.
+         */
+        CheckReport: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Run Id
+             * Format: uuid
+             */
+            run_id: string;
+            /** Baseline Name */
+            baseline_name: string;
+            /** Baseline Version */
+            baseline_version: number;
+            /**
+             * Baseline Run Id
+             * Format: uuid
+             */
+            baseline_run_id: string;
+            /**
+             * Metric Name
+             * @enum {string}
+             */
+            metric_name: "primary_score" | "score" | "format_rate" | "output_tokens";
+            /** Baseline Value */
+            baseline_value: number;
+            /** Current Value */
+            current_value: number | null;
+            /**
+             * Delta
+             * @description current_value - baseline_value
+             */
+            delta: number | null;
+            /**
+             * Delta Percent
+             * @description delta as % of baseline_value
+             */
+            delta_percent: number | null;
+            /**
+             * Verdict
+             * @enum {string}
+             */
+            verdict: "pass" | "fail" | "inconclusive";
+            /** P Value */
+            p_value: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Evaluation Id
+             * Format: uuid
+             */
+            evaluation_id: string;
+            /**
+             * Baseline Evaluation Id
+             * Format: uuid
+             */
+            baseline_evaluation_id: string;
+            /**
+             * Comparable
+             * @description False: the reasons say what differs (inconclusive)
+             */
+            comparable: boolean;
+            /**
+             * Reasons
+             * @description Why the verdict is what it is
+             */
+            reasons: string[];
+            /** Lower Is Better */
+            lower_is_better: boolean;
+            /**
+             * N
+             * @description Items scored in both evaluations
+             */
+            n: number;
+            /**
+             * N Excluded
+             * @description Items unscored in one of them, left out
+             */
+            n_excluded: number;
+            /**
+             * B
+             * @description Items that got worse
+             */
+            b: number | null;
+            /**
+             * C
+             * @description Items that got better
+             */
+            c: number | null;
+            /** Test */
+            test: ("mcnemar_exact" | "paired_bootstrap") | null;
+            /** @description 95% interval of current - baseline over the paired items */
+            interval: components["schemas"]["DifferenceInterval"] | null;
+            /** Margin */
+            margin: number;
+            /** Alpha */
+            alpha: number;
+            /**
+             * Minimum Detectable Difference
+             * @description The change this n detects 80% of the time at alpha
+             */
+            minimum_detectable_difference: number | null;
+            /**
+             * Resamples
+             * @description Bootstrap resamples (graded scores)
+             */
+            resamples: number | null;
+            /**
+             * Seed
+             * @description Bootstrap seed (graded scores)
+             */
+            seed: number | null;
+            /**
+             * Flipped
+             * @description Items whose result changed, worse first
+             */
+            flipped: components["schemas"]["FlippedItem"][];
+            /** Details */
+            details: {
+                [key: string]: unknown;
+            };
+        };
+        /**
+         * CheckRequest
+         * @description `POST /api/regression/check`.
+         */
+        CheckRequest: {
+            /**
+             * Run Id
+             * Format: uuid
+             */
+            run_id: string;
+            /**
+             * Baseline Name
+             * @description Letters, digits, '.', '_' and '-' (it is part of a URL)
+             * @example gemma-v1-baseline
+             */
+            baseline_name: string;
+            /**
+             * Evaluation Id
+             * @description The run's evaluation to check (default: its newest completed one by the baseline's judge, preferring one comparable with the baseline)
+             */
+            evaluation_id?: string | null;
+        };
+        /**
+         * CheckSummary
+         * @description A stored check, as listed (`GET /api/regression/checks`).
+         */
+        CheckSummary: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Run Id
+             * Format: uuid
+             */
+            run_id: string;
+            /** Baseline Name */
+            baseline_name: string;
+            /** Baseline Version */
+            baseline_version: number;
+            /**
+             * Baseline Run Id
+             * Format: uuid
+             */
+            baseline_run_id: string;
+            /**
+             * Metric Name
+             * @enum {string}
+             */
+            metric_name: "primary_score" | "score" | "format_rate" | "output_tokens";
+            /** Baseline Value */
+            baseline_value: number;
+            /** Current Value */
+            current_value: number | null;
+            /**
+             * Delta
+             * @description current_value - baseline_value
+             */
+            delta: number | null;
+            /**
+             * Delta Percent
+             * @description delta as % of baseline_value
+             */
+            delta_percent: number | null;
+            /**
+             * Verdict
+             * @enum {string}
+             */
+            verdict: "pass" | "fail" | "inconclusive";
+            /** P Value */
+            p_value: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
         };
         /** ComparedTrace */
         ComparedTrace: {
@@ -1139,6 +1692,18 @@ export interface components {
             /** Content Sha256 */
             content_sha256: string;
         };
+        /** DifferenceInterval */
+        DifferenceInterval: {
+            /** Low */
+            low: number;
+            /** High */
+            high: number;
+            /**
+             * Level
+             * @default 0.95
+             */
+            level: number;
+        };
         /** ErrorBody */
         ErrorBody: {
             /** Error */
@@ -1173,6 +1738,22 @@ export interface components {
              * @description Default: the longest expected answer + 16 tokens
              */
             max_new_tokens?: number | null;
+            /**
+             * Temperature
+             * @description 0 (the default): greedy decoding
+             * @default 0
+             */
+            temperature: number;
+            /**
+             * Top P
+             * @description Nucleus sampling (temperature > 0)
+             */
+            top_p?: number | null;
+            /**
+             * Seed
+             * @description Sampling seed; default: a fresh one, recorded
+             */
+            seed?: number | null;
         };
         /** EvaluationDetail */
         EvaluationDetail: {
@@ -1260,6 +1841,31 @@ export interface components {
             started_at: string;
             /** Completed At */
             completed_at: string | null;
+        };
+        /** FlippedItem */
+        FlippedItem: {
+            /**
+             * Index
+             * @description The item's place in the split (its evaluation item)
+             */
+            index: number;
+            /** Trace Id */
+            trace_id: string | null;
+            /**
+             * Direction
+             * @enum {string}
+             */
+            direction: "worse" | "better";
+            /** Expected */
+            expected: string | null;
+            /** Baseline Value */
+            baseline_value: number;
+            /** Current Value */
+            current_value: number;
+            /** Baseline Extracted */
+            baseline_extracted: string | null;
+            /** Current Extracted */
+            current_extracted: string | null;
         };
         /** GenerateRequest */
         GenerateRequest: {
@@ -1523,6 +2129,18 @@ export interface components {
              */
             total: number;
         };
+        /** Page[Baseline] */
+        Page_Baseline_: {
+            /** Data */
+            data: components["schemas"]["Baseline"][];
+            pagination: components["schemas"]["Pagination"];
+        };
+        /** Page[CheckSummary] */
+        Page_CheckSummary_: {
+            /** Data */
+            data: components["schemas"]["CheckSummary"][];
+            pagination: components["schemas"]["Pagination"];
+        };
         /** Page[DatasetSummary] */
         Page_DatasetSummary_: {
             /** Data */
@@ -1569,6 +2187,15 @@ export interface components {
              * @description Opaque cursor of the next page (any depth at the same cost).
              */
             next_cursor?: string | null;
+        };
+        /** PinnedJudge */
+        PinnedJudge: {
+            /** Name */
+            name: string;
+            /** Version */
+            version: string;
+            /** Config Hash */
+            config_hash: string;
         };
         /** Progress */
         Progress: {
@@ -4858,6 +5485,429 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_baselines_api_regression_baselines_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_Baseline_"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+        };
+    };
+    set_baseline_api_regression_baselines_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BaselineRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Baseline"];
+                };
+            };
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Baseline"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NotFound */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+        };
+    };
+    get_baseline_api_regression_baselines__name__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BaselineDetail"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NotFound */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+        };
+    };
+    delete_baseline_api_regression_baselines__name__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NotFound */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+        };
+    };
+    check_api_regression_check_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CheckRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckReport"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NotFound */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+        };
+    };
+    list_checks_api_regression_checks_get: {
+        parameters: {
+            query?: {
+                /** @description Only this baseline's */
+                baseline?: string | null;
+                /** @description Only this run's */
+                run_id?: string | null;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_CheckSummary_"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+        };
+    };
+    get_check_api_regression_checks__check_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                check_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckReport"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NotFound */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
                 };
             };
         };

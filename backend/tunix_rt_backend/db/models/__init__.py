@@ -4,6 +4,11 @@ from tunix_rt_backend.db.models.api_token import ApiToken
 from tunix_rt_backend.db.models.dataset import Dataset, DatasetTrace
 from tunix_rt_backend.db.models.evaluation import Evaluation, EvaluationItem
 from tunix_rt_backend.db.models.job import JobLogChunk, JobMetric, Worker
+from tunix_rt_backend.db.models.regression import (
+    RegressionBaseline,
+    RegressionBaselineVersion,
+    RegressionCheck,
+)
 from tunix_rt_backend.db.models.run import RunGeneration, TunixRun
 from tunix_rt_backend.db.models.score import Score
 from tunix_rt_backend.db.models.trace import Trace
@@ -16,6 +21,9 @@ __all__ = [
     "EvaluationItem",
     "JobLogChunk",
     "JobMetric",
+    "RegressionBaseline",
+    "RegressionBaselineVersion",
+    "RegressionCheck",
     "RunGeneration",
     "Score",
     "Trace",
