@@ -437,3 +437,23 @@ async def test_the_pipeline_command_exits_with_the_verdict(
     assert (as_json.returncode, report["verdict"], report["b"]) == (1, "fail", 64)
     checks = (await client.get("/api/regression/checks")).json()["data"]
     assert sorted(c["verdict"] for c in checks) == ["fail", "fail", "inconclusive", "pass"]
+
+
+async def test_a_name_set_by_many_requests_at_once_gets_versions_in_turn(
+    client: httpx.AsyncClient, sessionmaker: Maker
+) -> None:
+    run_id = await _run(sessionmaker)
+    await _evaluation(sessionmaker, run_id, BASELINE)
+    body = {"name": "race", "run_id": str(run_id)}
+    responses = await asyncio.gather(
+        *(client.post("/api/regression/baselines", json=body) for _ in range(8))
+    )
+    codes = sorted(r.status_code for r in responses)
+    assert codes.count(201) == 1 and set(codes) <= {200, 201, 409}, codes
+    for response in responses:
+        if response.status_code == 409:  # both creating it: the later is told to retry
+            assert response.json()["error"] == "BaselineConflict"
+    detail = (await client.get("/api/regression/baselines/race")).json()
+    versions = [h["version"] for h in detail["history"]]
+    assert versions == list(range(len(versions), 0, -1)) == list(range(detail["version"], 0, -1))
+    assert detail["version"] == codes.count(200) + 1

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tunix_rt_backend.db.models import (
@@ -56,6 +57,10 @@ class CheckNotFound(NotFound):
 
 
 class EvaluationNotFound(NotFound):
+    pass
+
+
+class BaselineConflict(Conflict):
     pass
 
 
@@ -119,7 +124,15 @@ async def set_baseline(session: AsyncSession, request: BaselineRequest) -> tuple
             id=uuid.uuid4(), baseline_id=row.id, version=row.version, created_at=now, **fields
         )
     )
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError:
+        # Another request created the same new name between our read and our insert
+        # (a row lock cannot cover a row that does not exist yet).
+        raise BaselineConflict(
+            f"baseline {request.name!r} was set by another request at the same moment: "
+            "send it again"
+        ) from None
     return _baseline(row), created
 
 
