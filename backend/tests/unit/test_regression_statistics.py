@@ -116,3 +116,7 @@ def test_lower_is_better_turns_the_direction() -> None:
     shorter = [Pair(30.0, 20.0 + i % 3) for i in range(60)]
     report = compare(shorter, margin=1.0, lower_is_better=True)
     assert (report.verdict, report.b, report.c) == ("pass", 0, 60)
+    # The reason in the metric's own signs: fewer tokens, a negative change.
+    assert report.high < 0
+    assert report.reason.startswith("the 95% interval of the change [-")
+    assert "stays below the margin +1" in report.reason

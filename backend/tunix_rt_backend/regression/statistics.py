@@ -163,11 +163,13 @@ def compare(
     else:
         low, high, p_value = paired_bootstrap(raw, seed=seed)
         test, resamples, used_seed = "paired_bootstrap", RESAMPLES, seed
-    # The interval in the good direction (lower bound: the worst plausible change).
-    worst, best = (low, high) if not lower_is_better else (-high, -low)
+    # The interval's worst plausible change, in the good direction.
+    worst = -high if lower_is_better else low
     spread = max((abs(x) for x in raw), default=0.0) or 1.0
     mdd = minimum_detectable(better, floor_sd=spread * math.sqrt(1 / n))
-    verdict, reason = _decide(sign * difference, worst, best, p_value, margin, mdd, n)
+    verdict, reason = _decide(
+        sign * difference, worst, (low, high), p_value, margin, mdd, n, lower_is_better
+    )
     return PairedReport(
         n, b, c, test, p_value, low, high, difference, margin, mdd, verdict, reason,
         resamples, used_seed,
@@ -182,13 +184,24 @@ def _worse_better_raw(pairs: Sequence[Pair]) -> tuple[int, int]:
 
 
 def _decide(
-    change: float, worst: float, best: float, p: float, margin: float, mdd: float, n: int
+    change: float,
+    worst: float,
+    raw: tuple[float, float],
+    p: float,
+    margin: float,
+    mdd: float,
+    n: int,
+    lower_is_better: bool,
 ) -> tuple[Verdict, str]:
-    interval = f"95% interval of the change [{worst:+.4g}, {best:+.4g}]"
+    """The verdict (from `change` and `worst`, in the good direction) and its reason, in
+    the metric's own signs (`raw`: the interval of current - baseline)."""
+    interval = f"95% interval of the change [{raw[0]:+.4g}, {raw[1]:+.4g}]"
+    bound = f"+{margin:.4g}" if lower_is_better else f"-{margin:.4g}"
+    worse = "higher" if lower_is_better else "lower"
     if change < 0 and p < ALPHA and worst <= -margin:
         return "fail", (
             f"significantly worse (p = {p:.3g} < {ALPHA}) and the {interval} reaches "
-            f"past the margin -{margin:.4g}"
+            f"past the margin {bound}"
         )
     if worst > -margin:
         note = (
@@ -196,10 +209,11 @@ def _decide(
             if change < 0 and p < ALPHA
             else ""
         )
-        return "pass", f"the {interval} stays above the margin -{margin:.4g}{note}"
+        side = "below" if lower_is_better else "above"
+        return "pass", f"the {interval} stays {side} the margin {bound}{note}"
     return "inconclusive", (
-        f"the {interval} reaches past the margin -{margin:.4g} without a significant "
-        f"drop (p = {p:.3g}); with n = {n} items a change of {mdd:.4g} is detected "
-        "80% of the time"
+        f"the {interval} reaches past the margin {bound} ({worse} is worse) without a "
+        f"significant drop (p = {p:.3g}); with n = {n} items a change of {mdd:.4g} is "
+        "detected 80% of the time"
         + (": more items are needed to decide at this margin" if mdd > margin else "")
     )
