@@ -56,6 +56,18 @@ export async function buildSumsDataset(request: APIRequestContext, count: number
   return ((await built.json()) as { dataset_key: string }).dataset_key;
 }
 
+/** Generates `count` High Card Duel games and builds them into the next version of
+ * dataset `name`, a quarter held out for evaluation; returns its key. */
+export async function buildDuelsDataset(request: APIRequestContext, count: number, name: string): Promise<string> {
+  const generated = await request.post("/api/ungar/high-card-duel/generate", { data: { count, seed: 11 } });
+  expect(generated.status()).toBe(201);
+  const built = await request.post("/api/datasets/build", {
+    data: { name, limit: count, filters: { source: "ungar" }, eval_ratio: 0.25 },
+  });
+  expect(built.status()).toBe(201);
+  return ((await built.json()) as { dataset_key: string }).dataset_key;
+}
+
 type LiveEvaluation = { id: string; status: string };
 
 const EVALUATION_SETTLE_MS = 90_000;

@@ -4,6 +4,7 @@ import { DatasetsPage } from "../features/datasets/DatasetsPage";
 import { EvaluationPage } from "../features/evaluation/EvaluationPage";
 import { LeaderboardPage } from "../features/evaluation/LeaderboardPage";
 import { NotBuiltPage } from "../features/not-built/NotBuiltPage";
+import { RegressionPage } from "../features/regression/RegressionPage";
 import { RunComparePage } from "../features/runs/RunComparePage";
 import { RunDetailPage } from "../features/runs/RunDetailPage";
 import { RunsPage } from "../features/runs/RunsPage";
@@ -38,6 +39,7 @@ export function AppRoutes() {
         <Route path="runs/:runId" element={<RunDetailPage />} />
         <Route path="leaderboard" element={<LeaderboardPage />} />
         <Route path="evaluations/:evaluationId" element={<EvaluationPage />} />
+        <Route path="regression" element={<RegressionPage />} />
         <Route path="tuning" element={<NotBuiltPage area="tuning" />} />
         <Route path="models" element={<NotBuiltPage area="models" />} />
         <Route path="*" element={<NotFoundPage />} />

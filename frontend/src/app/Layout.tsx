@@ -8,6 +8,7 @@ const NAV_ITEMS = [
   { to: "/datasets", label: "Datasets", testId: "sys:nav-datasets" },
   { to: "/runs", label: "Runs", testId: "sys:nav-runs" },
   { to: "/leaderboard", label: "Leaderboard", testId: "sys:nav-leaderboard" },
+  { to: "/regression", label: "Regression", testId: "sys:nav-regression" },
   { to: "/tuning", label: "Tuning", testId: "sys:nav-tuning" },
   { to: "/models", label: "Models", testId: "sys:nav-models" },
 ] as const;

@@ -210,7 +210,7 @@ describe("leaderboard: evaluate a base model", () => {
     expect(link).toHaveAttribute("href", `/evaluations/${queued.id}`);
     const post = requests.find((r) => r.method === "POST")!;
     expect(new URL(post.url).searchParams.get("mode")).toBe("async");
-    expect(await post.json()).toEqual({ model_id: "tunix-rt/small-gemma3", dataset_key: "duels-v2", judge: "exact_match", split: "eval" });
+    expect(await post.json()).toEqual({ model_id: "tunix-rt/small-gemma3", dataset_key: "duels-v2", judge: "exact_match", split: "eval", temperature: 0 });
     // Polled every second from the answer on.
     await waitFor(() => expect(screen.getByTestId("leaderboard:base-status")).toHaveTextContent("running"), { timeout: 3_000 });
     expect(screen.getByTestId("leaderboard:base-queued")).toHaveTextContent("7 / 40 items");

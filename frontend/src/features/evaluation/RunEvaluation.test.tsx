@@ -204,7 +204,7 @@ describe("a run's evaluation", () => {
     const posts = calls(requests, "POST", `${DETAIL}/evaluate`);
     expect(posts).toHaveLength(1);
     expect(new URL(posts[0]!.url).searchParams.get("mode")).toBe("async");
-    expect(await posts[0]!.json()).toEqual({ judge_override: "mock", split: "eval" });
+    expect(await posts[0]!.json()).toEqual({ judge_override: "mock", split: "eval", temperature: 0 });
     // Followed: polled until it ends.
     await waitFor(() => expect(screen.getByTestId("eval:status")).toHaveTextContent("running"), { timeout: 3_000 });
   });

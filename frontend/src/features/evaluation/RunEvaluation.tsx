@@ -1,10 +1,11 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useCallback, useEffect, useRef, type ReactNode } from "react";
-import { useLocation, useSearchParams } from "react-router";
+import { Link, useLocation, useSearchParams } from "react-router";
 import { isApiError } from "../../api/errors";
 import { ErrorMessage } from "../../ui/ErrorMessage";
 import { isLive } from "../runs/history";
 import type { RunDetail } from "../runs/queries";
+import { regressionPath } from "../regression/regression";
 import { formatLocalTime } from "../traces/payload";
 import { CancelEvaluation } from "./CancelEvaluation";
 import { EvaluateRun } from "./EvaluateRun";
@@ -136,6 +137,11 @@ export function RunEvaluation({ run }: { run: RunDetail }) {
           <>
             <CancelEvaluation key={evaluation.id} evaluation={evaluation} />
             {evaluable && !live && <EvaluateRun runId={run.run_id} onQueued={onQueued} label="Evaluate again" />}
+            {evaluation.status === "completed" && (
+              <Link to={regressionPath({ run: run.run_id })} className="button-link button-size" data-testid="eval:regression-link">
+                Regression gate
+              </Link>
+            )}
           </>
         }
         note={

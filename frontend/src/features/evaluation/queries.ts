@@ -153,7 +153,8 @@ export function useEvaluateRun(runId: string) {
       unwrap(
         api.POST("/api/tunix/runs/{run_id}/evaluate", {
           params: { path: { run_id: runId }, query: { mode: "async" } },
-          body: { judge_override: judge, split: "eval" },
+          // Greedy (the server's default; the generated type asks for it explicitly).
+          body: { judge_override: judge, split: "eval", temperature: 0 },
         }),
       ),
     onSuccess: cache,
@@ -170,7 +171,7 @@ export function useEvaluateModel() {
       unwrap(
         api.POST("/api/evaluations", {
           params: { query: { mode: "async" } },
-          body: { model_id: modelId, dataset_key: datasetKey, judge, split: "eval" },
+          body: { model_id: modelId, dataset_key: datasetKey, judge, split: "eval", temperature: 0 },
         }),
       ),
     onSuccess: cache,
