@@ -85,6 +85,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/run_queue.py
 	$(BIN)/python bench/training_overhead.py
 	$(BIN)/python bench/evaluation.py
+	$(BIN)/python bench/gate_aa.py
 
 clean:
 	rm -rf $(VENV) .tunix-rt $(FRONTEND)/node_modules $(FRONTEND)/dist $(E2E)/node_modules \
