@@ -9,7 +9,13 @@ from fastapi import Depends, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tunix_rt_backend.db.engine import session_scope
-from tunix_rt_backend.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageParams, page_of
+from tunix_rt_backend.kit.pagination import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    MAX_OFFSET,
+    PageParams,
+    page_of,
+)
 from tunix_rt_backend.settings import Settings
 
 
@@ -46,9 +52,12 @@ def get_wake(request: Request) -> Callable[[], None] | None:
 WakeDep = Annotated[Callable[[], None] | None, Depends(get_wake)]
 
 
+OffsetQuery = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
+
+
 def page_params(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: OffsetQuery = 0,
     cursor: Annotated[
         str | None,
         Query(max_length=200, description="`next_cursor` of a previous page; not with offset."),

@@ -9,8 +9,10 @@ from tunix_rt_backend.auth.deps import require_admin
 from tunix_rt_backend.auth.schemas import TokenCreate, TokenCreated, TokenInfo
 from tunix_rt_backend.deps import SessionDep
 from tunix_rt_backend.errors import Forbidden, NotFound, Unauthorized, responses
+from tunix_rt_backend.kit.json_input import CheckedRoute
 
 router = APIRouter(
+    route_class=CheckedRoute,
     prefix="/api/auth/tokens",
     tags=["auth"],
     dependencies=[Depends(require_admin)],

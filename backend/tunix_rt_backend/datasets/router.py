@@ -28,9 +28,11 @@ from tunix_rt_backend.errors import (
     responses,
 )
 from tunix_rt_backend.kit.body import NDJSON
+from tunix_rt_backend.kit.json_input import CheckedRoute
 from tunix_rt_backend.kit.pagination import Page
 
 router = APIRouter(
+    route_class=CheckedRoute,
     prefix="/api/datasets",
     tags=["datasets"],
     dependencies=[Depends(require_access)],
@@ -40,6 +42,7 @@ router = APIRouter(
 # a second router of this domain, since `tunix_sft` is one of its export formats and
 # a run manifest describes one of its datasets.
 sft_router = APIRouter(
+    route_class=CheckedRoute,
     prefix="/api/tunix/sft",
     tags=["tunix"],
     dependencies=[Depends(require_access)],

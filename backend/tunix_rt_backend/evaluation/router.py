@@ -7,7 +7,13 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from pydantic import AwareDatetime
 
 from tunix_rt_backend.auth.deps import require_access
-from tunix_rt_backend.deps import SessionDep, SessionMakerDep, SettingsDep, WakeDep
+from tunix_rt_backend.deps import (
+    OffsetQuery,
+    SessionDep,
+    SessionMakerDep,
+    SettingsDep,
+    WakeDep,
+)
 from tunix_rt_backend.errors import Conflict, Forbidden, NotFound, Unauthorized, responses
 from tunix_rt_backend.evaluation import service
 from tunix_rt_backend.evaluation.schemas import (
@@ -22,17 +28,20 @@ from tunix_rt_backend.evaluation.schemas import (
     SplitName,
 )
 from tunix_rt_backend.jobs.service import NoWorker
+from tunix_rt_backend.kit.json_input import CheckedRoute
 from tunix_rt_backend.kit.pagination import MAX_LIMIT, Page
 
 # The seed's paths sit under /api/tunix; evaluations of base models, items and judges
 # have their own.
 run_router = APIRouter(
+    route_class=CheckedRoute,
     prefix="/api/tunix",
     tags=["evaluations"],
     dependencies=[Depends(require_access)],
     responses=responses(Unauthorized, Forbidden),
 )
 router = APIRouter(
+    route_class=CheckedRoute,
     prefix="/api",
     tags=["evaluations"],
     dependencies=[Depends(require_access)],
@@ -109,7 +118,7 @@ async def get_run_evaluation(
 async def leaderboard(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: OffsetQuery = 0,
     dataset_key: Annotated[str | None, Query(max_length=256)] = None,
     model_id: Annotated[str | None, Query(max_length=256)] = None,
     judge: Annotated[str | None, Query(max_length=64)] = None,
@@ -179,7 +188,7 @@ async def get_items(
     evaluation_id: uuid.UUID,
     outcome: Annotated[Outcome | None, Query(description="Only these items")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: OffsetQuery = 0,
 ) -> Page[ItemResult]:
     """The scored items, wrong answers first, then unscored, then right ones."""
     return await service.items(session, evaluation_id, outcome, limit, offset)

@@ -17,8 +17,10 @@ from tunix_rt_backend.generators.schemas import (
     UngarStatus,
 )
 from tunix_rt_backend.kit.body import NDJSON
+from tunix_rt_backend.kit.json_input import CheckedRoute
 
 router = APIRouter(
+    route_class=CheckedRoute,
     tags=["generators"],
     dependencies=[Depends(require_access)],
     responses=responses(Unauthorized, Forbidden),

@@ -8,8 +8,9 @@ from pydantic import BaseModel
 from tunix_rt_backend.auth.deps import require_access
 from tunix_rt_backend.errors import Forbidden, Unauthorized, responses
 from tunix_rt_backend.health.rediai import RediHealth, RediHealthProbe
+from tunix_rt_backend.kit.json_input import CheckedRoute
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], route_class=CheckedRoute)
 
 
 class AppHealth(BaseModel):

@@ -6,7 +6,7 @@ import base64
 import binascii
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 import orjson
@@ -17,6 +17,8 @@ from tunix_rt_backend.errors import ValidationFailed
 T = TypeVar("T")
 
 MAX_LIMIT = 100
+# The databases' OFFSET is a signed 64-bit integer.
+MAX_OFFSET = 2**63 - 1
 DEFAULT_LIMIT = 20
 
 
@@ -74,8 +76,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         created_at = datetime.fromisoformat(stamp)
         if created_at.tzinfo is None:
             raise ValueError("naive timestamp")
-        return created_at, uuid.UUID(hex=row_id)
-    except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
+        # In UTC, as stored: a date at the edge of the calendar overflows here, not
+        # in the database.
+        return created_at.astimezone(UTC), uuid.UUID(hex=row_id)
+    except (ValueError, TypeError, OverflowError, binascii.Error, orjson.JSONDecodeError):
         _invalid("cursor", "malformed cursor")
         raise  # unreachable: _invalid raises
 

@@ -6,8 +6,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Response, status
 
 from tunix_rt_backend.auth.deps import require_access
-from tunix_rt_backend.deps import SessionDep
+from tunix_rt_backend.deps import OffsetQuery, SessionDep
 from tunix_rt_backend.errors import Conflict, Forbidden, NotFound, Unauthorized, responses
+from tunix_rt_backend.kit.json_input import CheckedRoute
 from tunix_rt_backend.kit.pagination import MAX_LIMIT, Page
 from tunix_rt_backend.regression import service
 from tunix_rt_backend.regression.schemas import (
@@ -20,6 +21,7 @@ from tunix_rt_backend.regression.schemas import (
 )
 
 router = APIRouter(
+    route_class=CheckedRoute,
     prefix="/api/regression",
     tags=["regression"],
     dependencies=[Depends(require_access)],
@@ -27,7 +29,6 @@ router = APIRouter(
 )
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
-Offset = Annotated[int, Query(ge=0)]
 NameInPath = Annotated[str, Path(min_length=1, max_length=128)]
 
 
@@ -49,7 +50,7 @@ async def set_baseline(session: SessionDep, response: Response, body: BaselineRe
 
 @router.get("/baselines", response_model=Page[Baseline], responses=responses(validation=True))
 async def list_baselines(
-    session: SessionDep, limit: Limit = 50, offset: Offset = 0
+    session: SessionDep, limit: Limit = 50, offset: OffsetQuery = 0
 ) -> Page[Baseline]:
     """Baselines by name."""
     return await service.list_baselines(session, limit, offset)
@@ -98,7 +99,7 @@ async def list_checks(
     ] = None,
     run_id: Annotated[uuid.UUID | None, Query(description="Only this run's")] = None,
     limit: Limit = 50,
-    offset: Offset = 0,
+    offset: OffsetQuery = 0,
 ) -> Page[CheckSummary]:
     """Stored checks, newest first: what passed when."""
     return await service.list_checks(session, baseline, run_id, limit, offset)

@@ -27,6 +27,7 @@ from tunix_rt_backend.errors import (
 )
 from tunix_rt_backend.jobs import output
 from tunix_rt_backend.jobs.service import NoWorker
+from tunix_rt_backend.kit.json_input import CheckedRoute
 from tunix_rt_backend.kit.pagination import Page
 from tunix_rt_backend.runs import artifacts, service
 from tunix_rt_backend.runs.artifacts import Artifact
@@ -47,7 +48,11 @@ from tunix_rt_backend.runs.schemas import (
 )
 from tunix_rt_backend.training import events
 
+# A log chunk's `seq` is a 32-bit column: a resume point past it is a client error.
+MAX_SEQ = 2**31 - 1
+
 router = APIRouter(
+    route_class=CheckedRoute,
     prefix="/api/tunix",
     tags=["tunix"],
     dependencies=[Depends(require_access)],
@@ -161,7 +166,9 @@ async def stream_logs(
     session: SessionDep,
     maker: SessionMakerDep,
     run_id: uuid.UUID,
-    since_seq: Annotated[int, Query(ge=0, description="Send chunks after this seq")] = 0,
+    since_seq: Annotated[
+        int, Query(ge=0, le=MAX_SEQ, description="Send chunks after this seq")
+    ] = 0,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
 ) -> EventSourceResponse:
     """The run's output as server-sent events: `log` ({seq, stream, text, events}, id =
@@ -175,7 +182,7 @@ async def stream_logs(
     await service.get_status(session, run_id)  # 404 before the stream starts
     after = since_seq
     if last_event_id is not None:
-        if not last_event_id.isdigit():
+        if not last_event_id.isdigit() or int(last_event_id) > MAX_SEQ:
             raise ValidationFailed.field(
                 ("header", "Last-Event-ID"), "must be a seq", "value_error"
             )

@@ -16,6 +16,7 @@ from tunix_rt_backend.errors import (
     responses,
 )
 from tunix_rt_backend.kit.body import json_body_openapi, parse_json_body, read_body_limited
+from tunix_rt_backend.kit.json_input import CheckedRoute
 from tunix_rt_backend.kit.pagination import Page
 from tunix_rt_backend.traces import service
 from tunix_rt_backend.traces.schemas import (
@@ -32,6 +33,7 @@ from tunix_rt_backend.traces.schemas import (
 )
 
 router = APIRouter(
+    route_class=CheckedRoute,
     prefix="/api/traces",
     tags=["traces"],
     dependencies=[Depends(require_access)],

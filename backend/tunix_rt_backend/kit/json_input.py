@@ -1,0 +1,121 @@
+"""Input no database can store the same way, refused with a 422 before any route runs:
+`NaN`, `Infinity` and numbers that overflow a double (JSON has none of them; Python's
+parser accepts them, and they were stored as null), integers beyond 64 bits (the JSON
+columns' encoder fails on them: a 500), and the NUL character in a string, a key, the
+path or the query (PostgreSQL cannot store it, SQLite does: the two must agree).
+
+Valid bodies pay a few byte scans; only one with a suspect token is parsed again.
+Routes check the bodies FastAPI parses (CheckedRoute); those read by hand, the traces,
+check theirs (kit/body.py)."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+MAX_ERRORS = 10
+# The body's shape for the scan: digits as "d", exponent marks as "e", "+" kept,
+# everything else ".": 19 digits in a row or a 3-digit exponent is worth a closer look.
+_SHAPE = bytearray(b"." * 256)
+for _digit in b"0123456789":
+    _SHAPE[_digit] = ord("d")
+_SHAPE[ord("e")] = _SHAPE[ord("E")] = ord("e")
+_SHAPE[ord("+")] = ord("+")
+_SHAPE_TABLE = bytes(_SHAPE)
+
+
+def _suspect(raw: bytes) -> bool:
+    """Whether `raw` may hold a refused value: a few C-speed scans (a regex over a
+    1.5 MB batch costs more than validating it)."""
+    if b"NaN" in raw or b"Infinity" in raw or b"\\u0000" in raw:
+        return True
+    shape = raw.translate(_SHAPE_TABLE)
+    return b"d" * 19 in shape or b"eddd" in shape or b"e+ddd" in shape
+
+
+class _BadNumber:
+    """What a refused number parses to, so that the walk can say where it was."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def check_json(raw: bytes) -> None:
+    """Raise a 422 (FastAPI's shape, `loc` from "body") for refused values in the JSON
+    `raw`. Not JSON at all is left to the route's own parsing to report."""
+    if not _suspect(raw):
+        return
+    try:
+        document = json.loads(raw, parse_constant=_BadNumber, parse_float=_float)
+    except ValueError:
+        return
+    errors: list[dict[str, Any]] = []
+    _walk(document, ("body",), errors)
+    if errors:
+        raise RequestValidationError(errors)
+
+
+def check_target(request: Request) -> None:
+    """A NUL in the path or the query string: 422."""
+    where = "path" if "\x00" in request.url.path else None
+    if b"%00" in request.scope.get("query_string", b""):
+        where = "query"
+    if where is not None:
+        raise RequestValidationError([_error((where,), "the NUL character is not allowed")])
+
+
+def _float(text: str) -> float | _BadNumber:
+    value = float(text)
+    return _BadNumber(text) if math.isinf(value) else value
+
+
+def _walk(value: Any, loc: tuple[str | int, ...], errors: list[dict[str, Any]]) -> None:
+    if len(errors) >= MAX_ERRORS:
+        return
+    if isinstance(value, _BadNumber):
+        errors.append(_error(loc, f"{value.text} is not a finite number"))
+    elif isinstance(value, bool):
+        return
+    elif isinstance(value, float) and not math.isfinite(value):
+        errors.append(_error(loc, f"{value} is not a finite number"))
+    elif isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX:
+        errors.append(_error(loc, "integers must fit in 64 bits"))
+    elif isinstance(value, str) and "\x00" in value:
+        errors.append(_error(loc, "the NUL character is not allowed"))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if "\x00" in key:
+                errors.append(_error(loc, "the NUL character is not allowed in a key"))
+            _walk(item, (*loc, key), errors)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _walk(item, (*loc, index), errors)
+
+
+def _error(loc: tuple[str | int, ...], msg: str) -> dict[str, Any]:
+    return {"loc": loc, "msg": msg, "type": "value_error"}
+
+
+class CheckedRoute(APIRoute):
+    """A route whose target, and JSON body when FastAPI parses one, are checked first.
+    Routes that read their body by hand (with a size limit) check it themselves
+    (kit/body.py)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        parses_body = self.body_field is not None
+
+        async def checked(request: Request) -> Response:
+            check_target(request)
+            if parses_body:
+                check_json(await request.body())
+            return await handler(request)
+
+        return checked
