@@ -8,9 +8,11 @@ import hashlib
 import io
 import os
 import tarfile
+import time
 import uuid
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import orjson
@@ -24,6 +26,7 @@ from tunix_rt_backend.jobs import output
 from tunix_rt_backend.jobs.output import JobOutput
 from tunix_rt_backend.jobs.worker import QueueWorker
 from tunix_rt_backend.kit.time import utcnow
+from tunix_rt_backend.runs import artifacts
 from tunix_rt_backend.runs.execution import TRAIN, TrainerEvents
 from tunix_rt_backend.settings import Settings
 
@@ -451,19 +454,94 @@ async def test_download_a_file_and_a_checkpoint_as_tar(
     base = f"/api/tunix/runs/{run_id}/artifacts"
     manifest = await client.get(f"{base}/manifest.yaml/download")
     assert manifest.status_code == 200 and manifest.text == "version: '1.0'\n"
-    disposition = f'attachment; filename="run-{run_id.hex[:8]}-manifest.yaml"'
+    name = f"run-{run_id.hex[:8]}-manifest.yaml"
+    disposition = f"attachment; filename=\"{name}\"; filename*=UTF-8''{name}"
     assert manifest.headers["content-disposition"] == disposition
     nested = await client.get(f"{base}/checkpoints/20/model/params.bin/download")
     assert nested.content == b"\x01" * 5000
     tar = await client.get(f"{base}/checkpoints/20/download")
     assert tar.headers["content-type"] == "application/x-tar"
-    disposition = f'attachment; filename="run-{run_id.hex[:8]}-checkpoints-20.tar"'
+    name = f"run-{run_id.hex[:8]}-checkpoints-20.tar"
+    disposition = f"attachment; filename=\"{name}\"; filename*=UTF-8''{name}"
     assert tar.headers["content-disposition"] == disposition
     with tarfile.open(fileobj=io.BytesIO(tar.content)) as archive:
         names = sorted(archive.getnames())
         member = archive.extractfile("20/model/params.bin")
         assert member is not None and member.read() == b"\x01" * 5000
     assert names == ["20/commit_success.txt", "20/model/params.bin"]
+
+
+async def test_a_file_named_beyond_latin_1_downloads_under_its_utf8_name(
+    client: httpx.AsyncClient, run_files: tuple[uuid.UUID, Path]
+) -> None:
+    run_id, root = run_files
+    (root / "résumé ✓.txt").write_text("hi")
+    response = await client.get(
+        f"/api/tunix/runs/{run_id}/artifacts/{quote('résumé ✓.txt')}/download"
+    )
+    assert response.status_code == 200 and response.text == "hi"
+    prefix = f"run-{run_id.hex[:8]}-"
+    assert response.headers["content-disposition"] == (
+        f'attachment; filename="{prefix}r_sum_ _.txt"; '
+        f"filename*=UTF-8''{prefix}r%C3%A9sum%C3%A9%20%E2%9C%93.txt"
+    )
+
+
+async def test_names_too_long_or_looping_are_refused_without_a_server_path(
+    client: httpx.AsyncClient, run_files: tuple[uuid.UUID, Path], settings: Settings
+) -> None:
+    run_id, root = run_files
+    os.symlink("loop", root / "loop")
+    base = f"/api/tunix/runs/{run_id}/artifacts"
+    # A part past NAME_MAX, a path past PATH_MAX, a symlink that points at itself.
+    for name in ("x" * 300, "/".join(["a" * 250] * 20), "loop/file.txt"):
+        response = await client.get(f"{base}/{name}/download")
+        assert response.status_code == 400, (name, response.text)
+        assert response.json()["error"] == "InvalidArtifactPath"
+        assert str(settings.artifacts_root) not in response.text
+
+
+async def test_a_large_file_is_hashed_in_the_background(
+    client: httpx.AsyncClient, run_files: tuple[uuid.UUID, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_id, _ = run_files
+    monkeypatch.setattr(artifacts, "HASH_INLINE_MAX_BYTES", 1000)
+    path = f"/api/tunix/runs/{run_id}/artifacts"
+    big = "checkpoints/20/model/params.bin"
+    first = {a["name"]: a for a in (await client.get(path)).json()}
+    assert first[big]["sha256"] is None and first[big]["size"] == 5000
+    assert first["manifest.yaml"]["sha256"] is not None  # small files are hashed at once
+    deadline = time.monotonic() + 30
+    while (
+        digest := {a["name"]: a for a in (await client.get(path)).json()}[big]["sha256"]
+    ) is None:
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.05)
+    assert digest == hashlib.sha256(b"\x01" * 5000).hexdigest()
+
+
+async def test_listing_artifacts_never_blocks_other_requests(
+    client: httpx.AsyncClient, run_files: tuple[uuid.UUID, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_id, _ = run_files
+    listing = artifacts.list_artifacts
+
+    def slow(directory: Path) -> list[artifacts.Artifact]:
+        time.sleep(1.5)  # a walk and hashes that take a while, as a big checkpoint's do
+        return listing(directory)
+
+    monkeypatch.setattr(artifacts, "list_artifacts", slow)
+    ended: list[str] = []
+
+    async def get(name: str, path: str) -> None:
+        assert (await client.get(path)).status_code == 200
+        ended.append(name)
+
+    await asyncio.gather(
+        get("artifacts", f"/api/tunix/runs/{run_id}/artifacts"),
+        get("health", "/api/health"),
+    )
+    assert ended == ["health", "artifacts"]
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,8 @@
 """A run's files: the listing (size, sha256, kind) and downloads, a directory (a
-checkpoint) as a tar stream. Every name a client gives is resolved under the run's
-directory (`kit.paths.resolve_under`: no absolute paths, `..`, backslashes, or
-symlinks that lead out)."""
+checkpoint) as a tar stream. A listing walks and hashes in a thread, never on the
+event loop, and a large file is hashed in the background. Every name a client gives
+is resolved under the run's directory (`kit.paths.resolve_under`: no absolute paths,
+`..`, backslashes, or symlinks that lead out)."""
 
 from __future__ import annotations
 
@@ -11,21 +12,29 @@ import queue
 import tarfile
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 ArtifactKind = Literal["checkpoint", "config", "log", "other"]
 CHUNK = 256 * 1024
 _CONFIG_NAMES = {"manifest.yaml", "manifest.yml", "config.json"}
 
 
+# A file larger than this is hashed in the background when first listed (its sha256
+# is null until then): a 2 GiB checkpoint takes seconds to hash.
+HASH_INLINE_MAX_BYTES = 64 * 1024 * 1024
+
+
 class Artifact(BaseModel):
     name: str
     size: int
-    sha256: str
+    sha256: str | None = Field(
+        description="null while a large file is being hashed: list again in a moment"
+    )
     modified_at: datetime
     kind: ArtifactKind
 
@@ -43,15 +52,38 @@ def kind_of(name: str) -> ArtifactKind:
 
 # (path, size, mtime_ns) -> sha256: a listing hashes each file once while it is unchanged.
 _digests: dict[tuple[str, int, int], str] = {}
+# Large files are hashed one at a time, off the request, by this thread.
+_hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="artifact-hash")
+_hashing: set[tuple[str, int, int]] = set()
+_lock = threading.Lock()
 
 
-def _sha256(path: Path, size: int, mtime_ns: int) -> str:
+def _sha256(path: Path, size: int, mtime_ns: int) -> str | None:
+    """The file's sha256; for a large file not hashed yet, None (its hashing starts)."""
     key = (str(path), size, mtime_ns)
-    if key not in _digests:
-        digest = hashlib.sha256()
+    with _lock:
+        if key in _digests:
+            return _digests[key]
+        if size > HASH_INLINE_MAX_BYTES:
+            if key not in _hashing:
+                _hashing.add(key)
+                _hasher.submit(_hash_into_cache, path, key)
+            return None
+    return _hash_into_cache(path, key)
+
+
+def _hash_into_cache(path: Path, key: tuple[str, int, int]) -> str | None:
+    digest = hashlib.sha256()
+    try:
         with path.open("rb") as f:
             while block := f.read(CHUNK):
                 digest.update(block)
+    except OSError:  # gone or changed meanwhile: the next listing sees it as it is
+        return None
+    finally:
+        with _lock:
+            _hashing.discard(key)
+    with _lock:
         if len(_digests) > 10_000:
             _digests.clear()
         _digests[key] = digest.hexdigest()
@@ -69,6 +101,7 @@ def files_under(root: Path) -> Iterator[Path]:
 
 
 def list_artifacts(run_dir: Path) -> list[Artifact]:
+    """The run's files. Blocking (a walk, stats, hashing): call it in a thread."""
     if not run_dir.is_dir():
         return []
     artifacts = []

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Annotated, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Header, Query, status
 from fastapi.responses import StreamingResponse
@@ -226,10 +228,10 @@ async def get_generations(session: SessionDep, run_id: uuid.UUID) -> RunGenerati
 async def list_artifacts(
     session: SessionDep, settings: SettingsDep, run_id: uuid.UUID
 ) -> list[Artifact]:
-    """Files in the run's directory: name (relative), size, sha256, modified time, kind
-    (checkpoint, config, log, other)."""
+    """Files in the run's directory: name (relative), size, sha256 (null while a file
+    over 64 MiB is being hashed), modified time, kind (checkpoint, config, log, other)."""
     directory = await service.run_dir(session, settings, run_id)
-    return artifacts.list_artifacts(directory)
+    return await asyncio.to_thread(artifacts.list_artifacts, directory)
 
 
 @router.get(
@@ -251,18 +253,25 @@ async def download_artifact(
     # Named after the run and the path in it (`run-1a2b3c4d-checkpoints-60.tar`), so
     # downloads of several runs' files do not collide.
     parts = path.relative_to(directory).parts
-    download = "-".join((f"run-{run_id.hex[:8]}", *parts)).replace('"', "")
+    download = "-".join((f"run-{run_id.hex[:8]}", *parts))
     if path.is_dir():
         return StreamingResponse(
             artifacts.tar_stream(path, path.name),
             media_type="application/x-tar",
-            headers={"Content-Disposition": f'attachment; filename="{download}.tar"'},
+            headers={"Content-Disposition": attachment(f"{download}.tar")},
         )
     return StreamingResponse(
         artifacts.file_chunks(path),
         media_type="application/octet-stream",
         headers={
-            "Content-Disposition": f'attachment; filename="{download}"',
+            "Content-Disposition": attachment(download),
             "Content-Length": str(path.stat().st_size),
         },
     )
+
+
+def attachment(filename: str) -> str:
+    """A Content-Disposition for any file name: an ASCII `filename` for old clients and
+    the UTF-8 name as `filename*` (RFC 6266 / 5987); headers are Latin-1 only."""
+    fallback = filename.encode("ascii", "replace").decode().replace("?", "_").replace('"', "")
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"

@@ -301,8 +301,12 @@ def artifact_path(directory: Path, name: str) -> Path:
     """`name` inside the run's directory, or InvalidArtifactPath/ArtifactNotFound."""
     try:
         path = resolve_under(directory, name)
+        found = path != directory and (path.is_file() or path.is_dir())
     except ValueError as exc:
         raise InvalidArtifactPath(f"invalid artifact name: {exc}") from None
-    if path == directory or not (path.is_file() or path.is_dir()):
+    except (OSError, RuntimeError) as exc:  # a name too long, a symlink loop
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "symlink loop"
+        raise InvalidArtifactPath(f"invalid artifact name: {reason}") from None
+    if not found:
         raise ArtifactNotFound(f"no artifact {name!r} in this run")
     return path

@@ -668,8 +668,8 @@ export interface paths {
         };
         /**
          * List Artifacts
-         * @description Files in the run's directory: name (relative), size, sha256, modified time, kind
-         *     (checkpoint, config, log, other).
+         * @description Files in the run's directory: name (relative), size, sha256 (null while a file
+         *     over 64 MiB is being hashed), modified time, kind (checkpoint, config, log, other).
          */
         get: operations["list_artifacts_api_tunix_runs__run_id__artifacts_get"];
         put?: never;
@@ -1027,8 +1027,11 @@ export interface components {
             name: string;
             /** Size */
             size: number;
-            /** Sha256 */
-            sha256: string;
+            /**
+             * Sha256
+             * @description null while a large file is being hashed: list again in a moment
+             */
+            sha256: string | null;
             /**
              * Modified At
              * Format: date-time

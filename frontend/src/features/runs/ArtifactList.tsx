@@ -106,7 +106,17 @@ export function ArtifactList({ runId, live }: { runId: string; live: boolean }) 
                   <td className="num" title={`${row.size.toLocaleString()} bytes`}>
                     {formatBytes(row.size)}
                   </td>
-                  <td>{row.sha256 ? <CopySha sha256={row.sha256} /> : <span className="muted">— (tar)</span>}</td>
+                  <td>
+                    {row.sha256 ? (
+                      <CopySha sha256={row.sha256} />
+                    ) : row.directory ? (
+                      <span className="muted">— (tar)</span>
+                    ) : (
+                      <span className="muted" data-testid="run:artifact-hashing" title="A large file: the server is hashing it">
+                        computing…
+                      </span>
+                    )}
+                  </td>
                   <td>
                     <time dateTime={row.modifiedAt}>{formatLocalTime(row.modifiedAt)}</time>
                   </td>

@@ -334,6 +334,23 @@ describe("run page: artifacts, checks and summary", () => {
     expect(within(rows[2]!).getByTestId("run:artifact-copy")).toHaveTextContent("copied");
   });
 
+  it("says a large file's hash is being computed, and asks again until it is there", async () => {
+    const pending = RUN_ARTIFACTS.map((a) => (a.name === "manifest.yaml" ? { ...a, sha256: null } : a));
+    let listings = 0;
+    mockFetch({
+      ...runPageRoutes("completed", {
+        "GET /api/tunix/runs/:id/artifacts": () => json(200, ++listings === 1 ? pending : RUN_ARTIFACTS),
+      }),
+      [`GET ${DETAIL}`]: () => json(200, runDetail({ mode: "local" })),
+    });
+    renderApp(`/runs/${RUN_ID}`);
+    const hashing = await screen.findByTestId("run:artifact-hashing");
+    expect(hashing).toHaveTextContent("computing…");
+    expect(hashing.closest("tr")).toHaveAttribute("data-name", "manifest.yaml");
+    await waitFor(() => expect(screen.queryByTestId("run:artifact-hashing")).not.toBeInTheDocument(), { timeout: 5000 });
+    expect(listings).toBe(2);
+  });
+
   it("downloads a checkpoint as a tar through the client, with the bearer token", async () => {
     setToken("trt_secret");
     const createObjectURL = stubObjectUrls();

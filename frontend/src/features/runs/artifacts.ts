@@ -13,7 +13,8 @@ export type ArtifactRow = {
   kind: ArtifactKind;
   /** Bytes; a directory's is its files' total. */
   size: number;
-  /** A file's sha256; null for a directory (its tar is made on the fly). */
+  /** A file's sha256; null for a directory (its tar is made on the fly) and for a large
+   * file the server is still hashing. */
   sha256: string | null;
   modifiedAt: string;
   /** How many files a directory holds; 1 for a file. */

@@ -168,11 +168,18 @@ export function useRunsMetrics(runIds: string[]) {
   });
 }
 
-/** The files in a run's directory; refreshed by the page when a checkpoint lands or the run ends. */
+/** While the server hashes a large file (its sha256 is null), the list is asked again this often. */
+export const ARTIFACT_HASH_POLL_MS = 2000;
+
+/**
+ * The files in a run's directory; refreshed by the page when a checkpoint lands or the
+ * run ends, and every few seconds while a large file's hash is still being computed.
+ */
 export function useRunArtifacts(runId: string) {
   return useQuery({
     queryKey: runKeys.artifacts(runId),
     queryFn: () => unwrap(api.GET("/api/tunix/runs/{run_id}/artifacts", { params: { path: { run_id: runId } } })),
+    refetchInterval: (query) => (query.state.data?.some((a) => a.sha256 === null) ? ARTIFACT_HASH_POLL_MS : false),
   });
 }
 
