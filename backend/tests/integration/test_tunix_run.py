@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tests.factories import count_rows, sums_dataset
 from tunix_rt_backend.db.models import TunixRun
 from tunix_rt_backend.jobs.worker import QueueWorker
+from tunix_rt_backend.runs import checks
 from tunix_rt_backend.runs import service as runs_service
 from tunix_rt_backend.settings import Settings
 
@@ -258,3 +261,28 @@ async def test_dry_run_counts_tokens_with_the_checkpoints_own_tokenizer(
     # A word per token against a byte per token: the same prompts, far fewer tokens
     # (12 against 30 for these sums).
     assert _prompt_mean(words.json()) * 2 < _prompt_mean(builtin.json())
+
+
+async def test_a_dry_run_reads_the_model_off_the_event_loop(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dataset = await sums_dataset(client)
+    model_check = checks.model_check
+
+    def slow(*args: Any) -> Any:
+        time.sleep(1.5)  # a large tokenizer.json being read
+        return model_check(*args)
+
+    monkeypatch.setattr(checks, "model_check", slow)
+    ended: list[str] = []
+
+    async def send(name: str, method: str, path: str, body: Any = None) -> None:
+        response = await client.request(method, path, json=body)
+        assert response.status_code < 300, response.text
+        ended.append(name)
+
+    await asyncio.gather(
+        send("dry run", "POST", "/api/tunix/run", _run_body(dataset_key=dataset["dataset_key"])),
+        send("health", "GET", "/api/health"),
+    )
+    assert ended == ["health", "dry run"]

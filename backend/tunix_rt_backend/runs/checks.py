@@ -3,6 +3,7 @@ says what it found; a run starts only when all pass."""
 
 from __future__ import annotations
 
+import asyncio
 import statistics
 import uuid
 from pathlib import Path
@@ -109,7 +110,8 @@ async def dry_run_checks(
     *,
     resuming: bool = False,
 ) -> list[Check]:
-    model, tokenizer = model_check(request.model_id, models_root)
+    # A checkpoint's tokenizer.json can be tens of MB of JSON: read it off the event loop.
+    model, tokenizer = await asyncio.to_thread(model_check, request.model_id, models_root)
     checks = [
         Check(
             name="dataset",
