@@ -48,4 +48,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", exc_info=exc)
-        return error_response(500, "InternalError", "An unexpected error occurred.")
+        # The server closes the connection after an unhandled error: say so, or a
+        # client reusing the connection fails its next request too.
+        return error_response(
+            500, "InternalError", "An unexpected error occurred.", headers={"Connection": "close"}
+        )

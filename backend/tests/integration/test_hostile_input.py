@@ -160,3 +160,20 @@ async def test_a_log_resume_point_past_the_seq_column_is_refused(
     assert detail[0]["loc"] == ["query", "since_seq"]
     detail = await _refused(client, "GET", logs, headers={"Last-Event-ID": str(2**31)})
     assert detail[0]["loc"] == ["header", "Last-Event-ID"]
+
+
+async def test_an_unexpected_error_is_a_500_that_closes_the_connection(
+    app_and_client: tuple[Any, httpx.AsyncClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tunix_rt_backend.traces import service as traces_service
+
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(traces_service, "list_traces", broken)
+    transport = httpx.ASGITransport(app=app_and_client[0], raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        response = await client.get("/api/traces")
+    assert response.status_code == 500
+    assert response.json() == {"error": "InternalError", "detail": "An unexpected error occurred."}
+    assert response.headers["connection"] == "close"
