@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tunix_rt_backend.db.models import Dataset, RegressionBaseline, Trace, TunixRun
+from tunix_rt_backend.traces import service as traces_service
 
 from ..factories import count_rows, sums_dataset, trace_body
 
@@ -165,8 +166,6 @@ async def test_a_log_resume_point_past_the_seq_column_is_refused(
 async def test_an_unexpected_error_is_a_500_that_closes_the_connection(
     app_and_client: tuple[Any, httpx.AsyncClient], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tunix_rt_backend.traces import service as traces_service
-
     async def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("a bug")
 
@@ -177,3 +176,22 @@ async def test_an_unexpected_error_is_a_500_that_closes_the_connection(
     assert response.status_code == 500
     assert response.json() == {"error": "InternalError", "detail": "An unexpected error occurred."}
     assert response.headers["connection"] == "close"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/datasets/build",
+        "/api/tunix/run",
+        "/api/tunix/runs/00000000-0000-0000-0000-000000000000/evaluate",
+        "/api/evaluations",
+        "/api/regression/baselines",
+        "/api/regression/check",
+        "/api/generators/arithmetic/generate",
+        "/api/traces",
+        "/api/traces/batch",
+    ],
+)
+async def test_a_body_that_is_not_utf8_is_a_422(client: httpx.AsyncClient, path: str) -> None:
+    detail = await _refused(client, "POST", path, content=b'{"name": "\xff"}', headers=JSON)
+    assert detail[0]["loc"][0] == "body"
