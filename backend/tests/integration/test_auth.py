@@ -14,6 +14,7 @@ from tests.factories import count_rows, trace_body
 from tunix_rt_backend.auth import service
 from tunix_rt_backend.auth.schemas import Scope
 from tunix_rt_backend.db.models import ApiToken, Trace
+from tunix_rt_backend.kit.time import utcnow
 
 
 async def _token(maker: async_sessionmaker[AsyncSession], scope: Scope) -> str:
@@ -138,12 +139,33 @@ async def test_admin_scope_manages_tokens(
     assert after.status_code == 401
 
 
-async def test_revoking_every_token_keeps_auth_on(
+async def test_the_last_admin_token_cannot_be_revoked(
     client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     admin = await _token(sessionmaker, Scope.admin)
     token_id = (await client.get("/api/auth/tokens", headers=_bearer(admin))).json()[0]["id"]
-    await client.post(f"/api/auth/tokens/{token_id}/revoke", headers=_bearer(admin))
+    refused = await client.post(f"/api/auth/tokens/{token_id}/revoke", headers=_bearer(admin))
+    assert (refused.status_code, refused.json()["error"]) == (409, "LastAdminToken")
+    assert "create another admin token first" in refused.json()["detail"]
+    assert (await client.get("/api/traces", headers=_bearer(admin))).status_code == 200
+
+    # With a second admin, either can go (and then the other is the last).
+    second = await _token(sessionmaker, Scope.admin)
+    revoked = await client.post(f"/api/auth/tokens/{token_id}/revoke", headers=_bearer(second))
+    assert revoked.status_code == 200 and revoked.json()["revoked_at"] is not None
+    tokens = (await client.get("/api/auth/tokens", headers=_bearer(second))).json()
+    last = next(t["id"] for t in tokens if t["revoked_at"] is None)
+    again = await client.post(f"/api/auth/tokens/{last}/revoke", headers=_bearer(second))
+    assert again.status_code == 409
+
+
+async def test_revoking_every_token_keeps_auth_on(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await _token(sessionmaker, Scope.admin)
+    async with sessionmaker() as session, session.begin():  # as an operator with the database
+        for token in (await session.scalars(select(ApiToken))).all():
+            token.revoked_at = utcnow()
     assert (await client.get("/api/traces")).status_code == 401
 
 

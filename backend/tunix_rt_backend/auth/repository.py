@@ -39,3 +39,14 @@ async def revoke(session: AsyncSession, token_id: uuid.UUID) -> ApiToken | None:
         .values(revoked_at=utcnow())
     )
     return await session.get(ApiToken, token_id, populate_existing=True)
+
+
+async def active_admins_for_update(session: AsyncSession) -> Sequence[ApiToken]:
+    """The active admin tokens, locked until commit (PostgreSQL): two revokes at once
+    cannot each leave the other the last one and revoke it too."""
+    query = (
+        select(ApiToken)
+        .where(ApiToken.scope == "admin", ApiToken.revoked_at.is_(None))
+        .with_for_update()
+    )
+    return (await session.scalars(query)).all()

@@ -8,7 +8,7 @@ from tunix_rt_backend.auth import service
 from tunix_rt_backend.auth.deps import require_admin
 from tunix_rt_backend.auth.schemas import TokenCreate, TokenCreated, TokenInfo
 from tunix_rt_backend.deps import SessionDep
-from tunix_rt_backend.errors import Forbidden, NotFound, Unauthorized, responses
+from tunix_rt_backend.errors import Conflict, Forbidden, NotFound, Unauthorized, responses
 from tunix_rt_backend.kit.json_input import CheckedRoute
 
 router = APIRouter(
@@ -38,7 +38,9 @@ async def create_token(session: SessionDep, body: TokenCreate) -> TokenCreated:
 
 
 @router.post(
-    "/{token_id}/revoke", response_model=TokenInfo, responses=responses(NotFound, validation=True)
+    "/{token_id}/revoke",
+    response_model=TokenInfo,
+    responses=responses(NotFound, Conflict, validation=True),
 )
 async def revoke_token(session: SessionDep, token_id: uuid.UUID) -> TokenInfo:
     return await service.revoke_token(session, token_id)

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tunix_rt_backend.auth import repository
 from tunix_rt_backend.auth.schemas import Scope, TokenCreated, TokenInfo
 from tunix_rt_backend.db.models import ApiToken
-from tunix_rt_backend.errors import Forbidden, NotFound, Unauthorized
+from tunix_rt_backend.errors import Conflict, Forbidden, NotFound, Unauthorized
 from tunix_rt_backend.kit.time import utcnow
 
 TOKEN_PREFIX = "trt_"
@@ -24,6 +24,10 @@ DISPLAY_PREFIX_CHARS = 12
 
 
 class TokenNotFound(NotFound):
+    pass
+
+
+class LastAdminToken(Conflict):
     pass
 
 
@@ -51,6 +55,14 @@ async def list_tokens(session: AsyncSession) -> Sequence[TokenInfo]:
 
 
 async def revoke_token(session: AsyncSession, token_id: uuid.UUID) -> TokenInfo:
+    """Revoke a token; never the last active admin token (no one could then manage
+    the tokens through the API, and auth stays on)."""
+    admins = await repository.active_admins_for_update(session)
+    if [t.id for t in admins] == [token_id]:
+        raise LastAdminToken(
+            f"Token {token_id} is the last active admin token: create another admin token "
+            "first (tunix-rt token create --scope admin), then revoke this one."
+        )
     row = await repository.revoke(session, token_id)
     if row is None:
         raise TokenNotFound(f"Token {token_id} not found.")
