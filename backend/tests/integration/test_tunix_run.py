@@ -92,7 +92,8 @@ async def test_dry_run_with_a_missing_model_fails_naming_where_it_looked(
     model = next(c for c in result["checks"] if c["name"] == "model")
     assert expected in model["detail"]
     if "/" in model_id and not model_id.startswith("tunix-rt/"):
-        assert str(settings.models_root / model_id) in model["detail"]
+        assert f"MODEL_DIR/{model_id}" in model["detail"]
+    assert str(settings.data_dir.resolve()) not in orjson.dumps(result).decode()
     assert [r.status for r in await _rows(sessionmaker)] == ["failed"]
 
 
@@ -292,3 +293,16 @@ async def test_a_dry_run_reads_the_model_off_the_event_loop(
     assert dry.status_code == 202, dry.text
     # Answered while the model was being read, not after.
     assert answered - started[0] < 1.0
+
+
+@pytest.mark.parametrize(
+    "model_id", ["/etc", "/tmp/ckpt", "~/models/x", "./x", "../x", "a/../../b", "a//b", "a\\b"]
+)
+async def test_a_model_id_that_is_a_server_path_is_refused(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], model_id: str
+) -> None:
+    await sums_dataset(client)
+    response = await client.post("/api/tunix/run", json=_run_body(model_id=model_id))
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["loc"] == ["body", "model_id"]
+    assert await _rows(sessionmaker) == []

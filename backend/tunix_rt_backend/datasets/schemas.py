@@ -13,7 +13,7 @@ from pydantic import (
     field_validator,
 )
 
-from tunix_rt_backend.kit.paths import RelativeName
+from tunix_rt_backend.kit.paths import ModelId, RelativeName
 from tunix_rt_backend.training.manifest import TrainingSection
 
 DatasetName = Annotated[
@@ -120,7 +120,7 @@ class SftManifestRequest(TrainingSection):
     model_config = ConfigDict(extra="forbid")
 
     dataset_key: Annotated[str, Field(min_length=1, max_length=256)]
-    model_id: Annotated[str, Field(min_length=1, max_length=256)]
+    model_id: ModelId
     output_dir: Annotated[
         RelativeName, Field(max_length=512, description="A name under the artifact root")
     ]

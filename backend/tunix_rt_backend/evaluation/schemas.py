@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from tunix_rt_backend.jobs.schemas import JobState
+from tunix_rt_backend.kit.paths import ModelId
 
 EvaluationState = JobState
 SplitName = Literal["train", "eval"]
@@ -44,7 +45,7 @@ class BaseModelEvaluationRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    model_id: Annotated[str, Field(min_length=1, max_length=256)]
+    model_id: ModelId
     dataset_key: Annotated[str, Field(min_length=1, max_length=256)]
     judge: JudgeName | None = Field(None, description="Default EVAL_DEFAULT_JUDGE")
     split: SplitName = "eval"

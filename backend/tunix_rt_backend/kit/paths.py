@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path, PurePosixPath
 from typing import Annotated
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, Field
 
 
 def relative_name(value: str) -> str:
@@ -32,3 +32,20 @@ def resolve_under(root: Path, name: str) -> Path:
 
 
 RelativeName = Annotated[str, AfterValidator(relative_name)]
+
+
+def model_name(value: str) -> str:
+    """A model a client may name: a built-in one or a checkpoint under MODEL_DIR
+    (`org/name` or `org--name`), never a path of the server's file system."""
+    path = PurePosixPath(value)
+    if path.is_absolute() or value.startswith(("~", ".")) or "\\" in value:
+        raise ValueError(
+            "must name a built-in model or a checkpoint under MODEL_DIR ('org/name' or "
+            "'org--name'), not a path"
+        )
+    if any(part in ("", "..") for part in value.split("/")):
+        raise ValueError("must be 'org/name' or 'org--name' ('..' and empty parts are not allowed)")
+    return value
+
+
+ModelId = Annotated[str, Field(min_length=1, max_length=256), AfterValidator(model_name)]

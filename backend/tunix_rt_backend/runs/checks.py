@@ -22,6 +22,7 @@ from tunix_rt_backend.training.catalog import (
     checkpoint_model_type,
     is_builtin,
     local_checkpoint_dir,
+    shown_under,
 )
 from tunix_rt_backend.training.tokenizer import ByteTokenizer, CheckpointTokenizer
 
@@ -42,8 +43,9 @@ def model_check(model_id: str, models_root: Path) -> tuple[Check, Tokenizer | No
     except ModelNotAvailable as exc:
         return Check(name="model", ok=False, detail=str(exc)), None
     found = [name for name in TOKENIZER_FILES if (path / name).is_file()]
+    shown = shown_under(path, models_root, "MODEL_DIR")
     if not found:
-        detail = f"checkpoint at {path} has no tokenizer file ({', '.join(TOKENIZER_FILES)})"
+        detail = f"checkpoint at {shown} has no tokenizer file ({', '.join(TOKENIZER_FILES)})"
         return Check(name="model", ok=False, detail=detail), None
     try:
         tokenizer: Tokenizer | None = CheckpointTokenizer.from_dir(path)
@@ -51,7 +53,7 @@ def model_check(model_id: str, models_root: Path) -> tuple[Check, Tokenizer | No
         tokenizer = None
     except ModelNotAvailable as exc:
         return Check(name="model", ok=False, detail=str(exc)), None
-    detail = f"{model_type} checkpoint at {path} ({', '.join(found)})"
+    detail = f"{model_type} checkpoint at {shown} ({', '.join(found)})"
     return Check(name="model", ok=True, detail=detail), tokenizer
 
 
@@ -91,14 +93,15 @@ def steps_check(request: RunRequest, dataset: DatasetManifest) -> Check:
     return Check(name="steps", ok=dataset.train_count > 0, detail=detail)
 
 
-def output_check(output_path: Path, resuming: bool) -> Check:
+def output_check(output_path: Path, artifacts_root: Path, resuming: bool) -> Check:
     """A new run needs a directory without checkpoints; a resumed attempt, its own."""
     checkpoints = output_path / "checkpoints"
+    shown = shown_under(output_path, artifacts_root, "ARTIFACTS_DIR")
     if checkpoints.is_dir() and any(checkpoints.iterdir()):
         if resuming:
-            return Check(name="output_dir", ok=True, detail=f"{output_path} (resuming)")
-        return Check(name="output_dir", ok=False, detail=f"{output_path} already holds checkpoints")
-    return Check(name="output_dir", ok=True, detail=str(output_path))
+            return Check(name="output_dir", ok=True, detail=f"{shown} (resuming)")
+        return Check(name="output_dir", ok=False, detail=f"{shown} already holds checkpoints")
+    return Check(name="output_dir", ok=True, detail=shown)
 
 
 async def dry_run_checks(
@@ -107,6 +110,7 @@ async def dry_run_checks(
     dataset: DatasetManifest,
     models_root: Path,
     output_path: Path,
+    artifacts_root: Path,
     *,
     resuming: bool = False,
 ) -> list[Check]:
@@ -129,7 +133,7 @@ async def dry_run_checks(
         checks.append(Check(name="tokens", ok=True, detail=detail))
     checks += [
         steps_check(request, dataset),
-        output_check(output_path, resuming),
+        output_check(output_path, artifacts_root, resuming),
         Check(
             name="runtime",
             ok=True,

@@ -71,6 +71,7 @@ async def _checks(ctx: JobContext, request: RunRequest) -> tuple[list[Check], Da
             dataset,
             ctx.settings.models_root,
             output_path(ctx.settings, ctx.row),
+            ctx.settings.artifacts_root,
             resuming=ctx.owner.attempt > 1,
         )
     return checks, dataset

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from tunix_rt_backend.jobs.schemas import JobState
-from tunix_rt_backend.kit.paths import RelativeName
+from tunix_rt_backend.kit.paths import ModelId, RelativeName
 from tunix_rt_backend.training.manifest import TrainingSection
 
 
@@ -15,7 +15,7 @@ class RunRequest(TrainingSection):
     model_config = ConfigDict(extra="forbid")
 
     dataset_key: Annotated[str, Field(min_length=1, max_length=256)]
-    model_id: Annotated[str, Field(min_length=1, max_length=256)]
+    model_id: ModelId
     output_dir: Annotated[
         RelativeName | None,
         Field(max_length=512, description="A name under ARTIFACTS_DIR (default runs/<run_id>)"),

@@ -63,12 +63,21 @@ def local_checkpoint_dir(model_id: str, model_dir: Path) -> Path:
     for path in candidates:
         if (path / "config.json").is_file():
             return path
-    looked = ", ".join(str(p.resolve()) for p in candidates)
+    looked = ", ".join(shown_under(p, model_dir, "MODEL_DIR") for p in candidates)
     raise ModelNotAvailable(
         f"model {model_id!r} is neither built in ({', '.join(BUILTIN_MODELS)}) nor a local "
         f"checkpoint: no config.json in {looked}. Put the checkpoint there (MODEL_DIR) "
         "or name a built-in model."
     )
+
+
+def shown_under(path: Path, root: Path, root_name: str) -> str:
+    """`path` as a message shows it: relative to a named root (`MODEL_DIR/org--name`),
+    never as the server's absolute path; a path outside every root, as given."""
+    try:
+        return f"{root_name}/{path.relative_to(root).as_posix()}"
+    except ValueError:
+        return str(path)
 
 
 def checkpoint_model_type(path: Path) -> str:
