@@ -99,6 +99,8 @@ def make_settings(db_url: str, data_dir: Path, **overrides: Any) -> Settings:
         # A completed run queues no evaluation unless a test asks (test_evaluations.py
         # does): most tests that train are about something else.
         "eval_auto": False,
+        # The in-process client addresses the app as http://test.
+        "allowed_hosts": "test,localhost,127.0.0.1",
         **overrides,
     }
     return Settings(_env_file=None, **values)

@@ -17,6 +17,7 @@ from fastapi.openapi.utils import get_openapi
 from tunix_rt_backend import __version__
 from tunix_rt_backend.auth.deps import require_access
 from tunix_rt_backend.auth.router import router as auth_router
+from tunix_rt_backend.browser import BrowserGuard, default_allowed_hosts
 from tunix_rt_backend.datasets.router import router as datasets_router
 from tunix_rt_backend.datasets.router import sft_router
 from tunix_rt_backend.db.engine import create_engine, create_sessionmaker, session_scope
@@ -78,13 +79,14 @@ def create_app(settings: Settings | None = None, *, worker: bool = False) -> Fas
     app.state.auth_required = False
 
     install_error_handlers(app)
+    dev_origins = [f"http://{host}:{settings.frontend_port}" for host in ("localhost", "127.0.0.1")]
     app.add_middleware(
-        CORSMiddleware,
-        allow_origins=[
-            f"http://{host}:{settings.frontend_port}" for host in ("localhost", "127.0.0.1")
-        ],
-        allow_methods=["*"],
-        allow_headers=["*"],
+        CORSMiddleware, allow_origins=dev_origins, allow_methods=["*"], allow_headers=["*"]
+    )
+    app.add_middleware(
+        BrowserGuard,
+        allowed_hosts=default_allowed_hosts(settings.backend_host, settings.allowed_hosts),
+        trusted_origins=dev_origins,
     )
     app.include_router(health_router)
     app.include_router(auth_router)

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
 
     backend_host: str = Field("127.0.0.1", min_length=1)
     backend_port: int = Field(8000, ge=1, le=65535)
+    # Host names a request may be addressed to (comma-separated, "*": any). Empty: the
+    # loopback names when serving on loopback, any host otherwise (see browser.py).
+    allowed_hosts: str = Field("", max_length=4096)
     data_dir: Path = Path(".tunix-rt")
     # None means "a SQLite file in DATA_DIR"; see `db_url`.
     database_url: str | None = None
