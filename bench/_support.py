@@ -135,3 +135,11 @@ def write_results(name: str, results: dict[str, Any], *, scratch: bool = False) 
     }
     path.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")
     return path
+
+
+def json_of(response: httpx.Response, *codes: int) -> dict[str, Any]:
+    """The response's JSON object, or RuntimeError naming the URL, status and body."""
+    if response.status_code not in codes:
+        raise RuntimeError(f"{response.request.url}: {response.status_code} {response.text[:800]}")
+    result: dict[str, Any] = response.json()
+    return result

@@ -44,7 +44,7 @@ from typing import Any
 
 import httpx
 import orjson
-from _support import REPO_ROOT, print_table, serve, write_results
+from _support import REPO_ROOT, json_of, print_table, serve, write_results
 from tunix_rt_backend.db.migrate import upgrade
 
 PYTHON = REPO_ROOT / ".venv" / "bin" / "python"
@@ -70,13 +70,6 @@ TRAINING = {
 }
 
 
-def _ok(response: httpx.Response, *codes: int) -> dict[str, Any]:
-    if response.status_code not in codes:
-        raise RuntimeError(f"{response.request.url}: {response.status_code} {response.text[:800]}")
-    result: dict[str, Any] = response.json()
-    return result
-
-
 def _time(stamp: str) -> datetime:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 
@@ -85,11 +78,11 @@ def prepare(
     client: httpx.Client, args: argparse.Namespace
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The dataset and the trained run."""
-    _ok(
+    json_of(
         client.post("/api/ungar/high-card-duel/generate", json={"count": args.games, "seed": 0}),
         201,
     )
-    dataset = _ok(
+    dataset = json_of(
         client.post(
             "/api/datasets/build",
             json={
@@ -105,7 +98,7 @@ def prepare(
         "dry_run": False,
         "max_steps": args.steps,
     }
-    run = _ok(client.post("/api/tunix/run", json={**TRAINING, **body}), 202)
+    run = json_of(client.post("/api/tunix/run", json={**TRAINING, **body}), 202)
     if run["status"] != "completed":
         raise RuntimeError(f"training {run['status']}: {run['message']}")
     return dataset, run
@@ -120,14 +113,14 @@ def automatic(client: httpx.Client, run: dict[str, Any]) -> dict[str, Any]:
             "pending",
             "running",
         ):
-            return _ok(response, 200)
+            return json_of(response, 200)
         time.sleep(0.2)
     raise RuntimeError("the automatic evaluation did not end")
 
 
 def job(client: httpx.Client, run_id: str) -> dict[str, Any]:
     start = time.perf_counter()
-    evaluation = _ok(client.post(f"/api/tunix/runs/{run_id}/evaluate", json={}), 201)
+    evaluation = json_of(client.post(f"/api/tunix/runs/{run_id}/evaluate", json={}), 201)
     wall = time.perf_counter() - start
     if evaluation["status"] != "completed":
         raise RuntimeError(f"evaluation {evaluation['status']}: {evaluation['message']}")

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from _support import REPO_ROOT, print_table, serve, write_results
+from _support import REPO_ROOT, json_of, print_table, serve, write_results
 from tunix_rt_backend.db.migrate import upgrade
 
 TARGET_FALSE_ALARMS = 0.05
@@ -60,16 +60,9 @@ TRAINING = {
 }
 
 
-def _ok(response: httpx.Response, *codes: int) -> dict[str, Any]:
-    if response.status_code not in codes:
-        raise RuntimeError(f"{response.request.url}: {response.status_code} {response.text[:800]}")
-    result: dict[str, Any] = response.json()
-    return result
-
-
 def train(client: httpx.Client, dataset_key: str, steps: int) -> str:
     body = {**TRAINING, "dataset_key": dataset_key, "dry_run": False, "max_steps": steps}
-    run = _ok(client.post("/api/tunix/run", json=body), 202)
+    run = json_of(client.post("/api/tunix/run", json=body), 202)
     if run["status"] != "completed":
         raise RuntimeError(f"training {run['status']}: {run['message']}")
     return str(run["run_id"])
@@ -77,7 +70,7 @@ def train(client: httpx.Client, dataset_key: str, steps: int) -> str:
 
 def evaluate(client: httpx.Client, run_id: str, seed: int, temperature: float) -> dict[str, Any]:
     body = {"temperature": temperature, "seed": seed}
-    evaluation = _ok(client.post(f"/api/tunix/runs/{run_id}/evaluate", json=body), 201)
+    evaluation = json_of(client.post(f"/api/tunix/runs/{run_id}/evaluate", json=body), 201)
     if evaluation["status"] != "completed":
         raise RuntimeError(f"evaluation {evaluation['status']}: {evaluation['message']}")
     return evaluation
@@ -91,9 +84,9 @@ def check(
     """The gate's report on `current` (run id, evaluation) against `baseline`."""
     (base_run, base_eval), (run, evaluation) = baseline, current
     pin = {"name": "aa", "run_id": base_run, "evaluation_id": base_eval["id"]}
-    _ok(client.post("/api/regression/baselines", json=pin), 200, 201)
+    json_of(client.post("/api/regression/baselines", json=pin), 200, 201)
     body = {"run_id": run, "baseline_name": "aa", "evaluation_id": evaluation["id"]}
-    report = _ok(client.post("/api/regression/check", json=body), 200)
+    report = json_of(client.post("/api/regression/check", json=body), 200)
     seed_fails = report["current_value"] < report["baseline_value"] * (1 - SEED_RELATIVE_DROP)
     return {
         "verdict": report["verdict"],
@@ -140,9 +133,9 @@ def main() -> None:
             httpx.Client(base_url=base_url, timeout=TIMEOUT_S) as client,
         ):
             games = {"count": args.games, "seed": 0}
-            _ok(client.post("/api/ungar/high-card-duel/generate", json=games), 201)
+            json_of(client.post("/api/ungar/high-card-duel/generate", json=games), 201)
             build = {"name": "gate", "limit": args.games, "filters": {"source": "ungar"}}
-            dataset = _ok(client.post("/api/datasets/build", json=build), 201)
+            dataset = json_of(client.post("/api/datasets/build", json=build), 201)
             key = dataset["dataset_key"]
             good, worse = train(client, key, args.steps), train(client, key, args.worse_steps)
             print(f"trained {good} ({args.steps} steps) and {worse} ({args.worse_steps} steps)")

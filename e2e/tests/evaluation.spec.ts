@@ -1,21 +1,10 @@
-import { expect, test, type APIRequestContext, type Locator } from "@playwright/test";
-import { settleEvaluations, shot } from "./helpers";
+import { expect, test, type Locator } from "@playwright/test";
+import { buildDuelsDataset, queueShortRun, settleEvaluations, shot } from "./helpers";
 
 // The run's database is shared by the spec files: this one's evaluations are of datasets
 // of its own ("judged", "baseline"), and the leaderboard is filtered to them.
 const GAMES = 40;
 const OUTCOME_ORDER = { wrong: 0, unscored: 1, correct: 2 } as const;
-
-/** `count` High Card Duel games, built into the next version of dataset `name` (a quarter held out). */
-async function buildDuels(request: APIRequestContext, name: string, count: number): Promise<string> {
-  const generated = await request.post("/api/ungar/high-card-duel/generate", { data: { count, seed: 11 } });
-  expect(generated.status()).toBe(201);
-  const built = await request.post("/api/datasets/build", {
-    data: { name, limit: count, filters: { source: "ungar" }, eval_ratio: 0.25 },
-  });
-  expect(built.status()).toBe(201);
-  return ((await built.json()) as { dataset_key: string }).dataset_key;
-}
 
 /** The outcomes of the item rows shown, in order. */
 async function outcomes(section: Locator): Promise<string[]> {
@@ -34,23 +23,8 @@ test("a trained run is evaluated by itself: progress, then a score and its items
   request,
 }) => {
   test.setTimeout(600_000);
-  const dataset = await buildDuels(request, "judged", GAMES);
-  // A short real run (the score need not be good): the built-in tiny model, a few seconds of training.
-  const queued = await request.post("/api/tunix/run?mode=async", {
-    data: {
-      dataset_key: dataset,
-      model_id: "tunix-rt/tiny-gemma3",
-      dry_run: false,
-      max_steps: 30,
-      batch_size: 8,
-      learning_rate: 0.005,
-      warmup_steps: 5,
-      max_seq_length: 240,
-      num_generations: 0,
-    },
-  });
-  expect(queued.status()).toBe(202);
-  const runId = ((await queued.json()) as { run_id: string }).run_id;
+  const dataset = await buildDuelsDataset(request, GAMES, "judged");
+  const runId = await queueShortRun(request, dataset);
   started.push(runId);
 
   await page.goto(`/runs/${runId}`);
@@ -125,7 +99,7 @@ test("a trained run is evaluated by itself: progress, then a score and its items
 
 test("a base model evaluated from the leaderboard: its page follows it, and it joins the board", async ({ page, request }) => {
   test.setTimeout(300_000);
-  const dataset = await buildDuels(request, "baseline", GAMES);
+  const dataset = await buildDuelsDataset(request, GAMES, "baseline");
 
   await page.goto(`/leaderboard?dataset_key=${dataset}`);
   await expect(page.getByTestId("leaderboard:empty")).toContainText("No evaluation matches these filters.");

@@ -68,6 +68,26 @@ export async function buildDuelsDataset(request: APIRequestContext, count: numbe
   return ((await built.json()) as { dataset_key: string }).dataset_key;
 }
 
+/** Queues a short real training run (30 steps of the built-in tiny model; the score
+ * need not be good) on `dataset`; returns its id. */
+export async function queueShortRun(request: APIRequestContext, dataset: string): Promise<string> {
+  const queued = await request.post("/api/tunix/run?mode=async", {
+    data: {
+      dataset_key: dataset,
+      model_id: "tunix-rt/tiny-gemma3",
+      dry_run: false,
+      max_steps: 30,
+      batch_size: 8,
+      learning_rate: 0.005,
+      warmup_steps: 5,
+      max_seq_length: 240,
+      num_generations: 0,
+    },
+  });
+  expect(queued.status()).toBe(202);
+  return ((await queued.json()) as { run_id: string }).run_id;
+}
+
 type LiveEvaluation = { id: string; status: string };
 
 const EVALUATION_SETTLE_MS = 90_000;

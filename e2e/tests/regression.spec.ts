@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { expect, test, type APIRequestContext } from "@playwright/test";
-import { buildDuelsDataset, settleEvaluations, shot } from "./helpers";
+import { buildDuelsDataset, queueShortRun, settleEvaluations, shot } from "./helpers";
 
 // The run's database is shared by the spec files: this one's run is on a dataset of its
 // own ("gate"), and its baseline has a name of its own.
@@ -42,22 +42,7 @@ test("a run evaluated again passes against a baseline of itself, with no flipped
 }) => {
   test.setTimeout(600_000);
   const dataset = await buildDuelsDataset(request, GAMES, "gate");
-  // A short real run (the score need not be good): the built-in tiny model, a few seconds of training.
-  const queued = await request.post("/api/tunix/run?mode=async", {
-    data: {
-      dataset_key: dataset,
-      model_id: "tunix-rt/tiny-gemma3",
-      dry_run: false,
-      max_steps: 30,
-      batch_size: 8,
-      learning_rate: 0.005,
-      warmup_steps: 5,
-      max_seq_length: 240,
-      num_generations: 0,
-    },
-  });
-  expect(queued.status()).toBe(202);
-  const runId = ((await queued.json()) as { run_id: string }).run_id;
+  const runId = await queueShortRun(request, dataset);
   started.push(runId);
   // Completing queues an evaluation with the default judge (EVAL_AUTO): the baseline pins it.
   const first = await completedEvaluation(request, runId, 480_000);
