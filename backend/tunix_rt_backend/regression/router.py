@@ -36,15 +36,14 @@ NameInPath = Annotated[str, Path(min_length=1, max_length=128)]
     "/baselines",
     status_code=status.HTTP_201_CREATED,
     response_model=Baseline,
-    responses={200: {"model": Baseline}, **responses(NotFound, Conflict, validation=True)},
+    responses=responses(NotFound, Conflict, validation=True),
 )
-async def set_baseline(session: SessionDep, response: Response, body: BaselineRequest) -> Baseline:
-    """Pin the run's newest completed evaluation (by `judge`, when given) as the named
-    baseline: 201 when the name is new; 200 when it sets the name again (a new version,
-    the earlier one kept in its history). 409 for a run without a completed evaluation."""
-    baseline, created = await service.set_baseline(session, body)
-    if not created:
-        response.status_code = status.HTTP_200_OK
+async def set_baseline(session: SessionDep, body: BaselineRequest) -> Baseline:
+    """Pin the run's newest completed evaluation (by `judge`, or the one named by
+    `evaluation_id`) as the named baseline. Each call makes a version (201): the first
+    creates the name, later ones set it again, every setting kept in its history. 409
+    for a run without a completed evaluation."""
+    baseline, _ = await service.set_baseline(session, body)
     return baseline
 
 

@@ -889,9 +889,10 @@ export interface paths {
         put?: never;
         /**
          * Set Baseline
-         * @description Pin the run's newest completed evaluation (by `judge`, when given) as the named
-         *     baseline: 201 when the name is new; 200 when it sets the name again (a new version,
-         *     the earlier one kept in its history). 409 for a run without a completed evaluation.
+         * @description Pin the run's newest completed evaluation (by `judge`, or the one named by
+         *     `evaluation_id`) as the named baseline. Each call makes a version (201): the first
+         *     creates the name, later ones set it again, every setting kept in its history. 409
+         *     for a run without a completed evaluation.
          */
         post: operations["set_baseline_api_regression_baselines_post"];
         delete?: never;
@@ -5564,15 +5565,6 @@ export interface operations {
             };
         };
         responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Baseline"];
-                };
-            };
             /** @description Successful Response */
             201: {
                 headers: {
