@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import TypeAdapter, ValidationError
 
 from tunix_rt_backend.errors import PayloadTooLarge
-from tunix_rt_backend.kit.json_input import check_json
+from tunix_rt_backend.kit.json_input import check_nul
 
 M = TypeVar("M")
 # Exports and streamed lists: one JSON object per line.
@@ -38,9 +38,10 @@ def _too_large(max_bytes: int) -> PayloadTooLarge:
 
 
 def parse_json_body(raw: bytes, adapter: TypeAdapter[M]) -> M:
-    """Validate JSON bytes in one pass (pydantic-core), errors as FastAPI's 422; what
-    no database stores alike (NaN, 65-bit integers, NUL) is refused first."""
-    check_json(raw)
+    """Validate JSON bytes in one pass (pydantic-core), errors as FastAPI's 422. A NUL
+    anywhere is refused first (one byte scan); the schema must bound its integers and
+    the caller check free-form values (`kit.json_input.free_json_errors`)."""
+    check_nul(raw)
     try:
         return adapter.validate_json(raw)
     except ValidationError as exc:

@@ -4,9 +4,10 @@ parser accepts them, and they were stored as null), integers beyond 64 bits (the
 columns' encoder fails on them: a 500), and the NUL character in a string, a key, the
 path or the query (PostgreSQL cannot store it, SQLite does: the two must agree).
 
-Valid bodies pay a few byte scans; only one with a suspect token is parsed again.
-Routes check the bodies FastAPI parses (CheckedRoute); those read by hand, the traces,
-check theirs (kit/body.py)."""
+Bodies FastAPI parses (small) pay a few byte scans in CheckedRoute, and only one with
+a suspect token is parsed again. The trace batches (up to 32 MB, read by hand) pay one
+scan for NUL (kit/body.py); their schema bounds the integers and the service walks
+their free-form `meta` (kit/json_values.py)."""
 
 from __future__ import annotations
 
@@ -19,8 +20,8 @@ from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
-MAX_ERRORS = 10
+from tunix_rt_backend.kit.json_values import BadNumber, field_error, walk
+
 # The body's shape for the scan: digits as "d", exponent marks as "e", "+" kept,
 # everything else ".": 19 digits in a row or a 3-digit exponent is worth a closer look.
 _SHAPE = bytearray(b"." * 256)
@@ -40,26 +41,26 @@ def _suspect(raw: bytes) -> bool:
     return b"d" * 19 in shape or b"eddd" in shape or b"e+ddd" in shape
 
 
-class _BadNumber:
-    """What a refused number parses to, so that the walk can say where it was."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-
 def check_json(raw: bytes) -> None:
     """Raise a 422 (FastAPI's shape, `loc` from "body") for refused values in the JSON
     `raw`. Not JSON at all is left to the route's own parsing to report."""
     if not _suspect(raw):
         return
     try:
-        document = json.loads(raw, parse_constant=_BadNumber, parse_float=_float)
+        document = json.loads(raw, parse_constant=BadNumber, parse_float=_float)
     except ValueError:
         return
     errors: list[dict[str, Any]] = []
-    _walk(document, ("body",), errors)
+    walk(document, ("body",), errors)
     if errors:
         raise RequestValidationError(errors)
+
+
+def check_nul(raw: bytes) -> None:
+    """The cheap check of a large hand-read body: a NUL (one byte scan; the body is
+    parsed again only when one may be there)."""
+    if b"\\u0000" in raw:
+        check_json(raw)
 
 
 def check_utf8(raw: bytes) -> None:
@@ -75,43 +76,16 @@ def check_utf8(raw: bytes) -> None:
 
 def check_target(request: Request) -> None:
     """A NUL in the path or the query string: 422."""
-    where = "path" if "\x00" in request.url.path else None
+    where = "path" if "\x00" in request.scope["path"] else None
     if b"%00" in request.scope.get("query_string", b""):
         where = "query"
     if where is not None:
-        raise RequestValidationError([_error((where,), "the NUL character is not allowed")])
+        raise RequestValidationError([field_error((where,), "the NUL character is not allowed")])
 
 
-def _float(text: str) -> float | _BadNumber:
+def _float(text: str) -> float | BadNumber:
     value = float(text)
-    return _BadNumber(text) if math.isinf(value) else value
-
-
-def _walk(value: Any, loc: tuple[str | int, ...], errors: list[dict[str, Any]]) -> None:
-    if len(errors) >= MAX_ERRORS:
-        return
-    if isinstance(value, _BadNumber):
-        errors.append(_error(loc, f"{value.text} is not a finite number"))
-    elif isinstance(value, bool):
-        return
-    elif isinstance(value, float) and not math.isfinite(value):
-        errors.append(_error(loc, f"{value} is not a finite number"))
-    elif isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX:
-        errors.append(_error(loc, "integers must fit in 64 bits"))
-    elif isinstance(value, str) and "\x00" in value:
-        errors.append(_error(loc, "the NUL character is not allowed"))
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            if "\x00" in key:
-                errors.append(_error(loc, "the NUL character is not allowed in a key"))
-            _walk(item, (*loc, key), errors)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            _walk(item, (*loc, index), errors)
-
-
-def _error(loc: tuple[str | int, ...], msg: str) -> dict[str, Any]:
-    return {"loc": loc, "msg": msg, "type": "value_error"}
+    return BadNumber(text) if math.isinf(value) else value
 
 
 class CheckedRoute(APIRoute):

@@ -17,7 +17,7 @@ _LongText = Annotated[str, StringConstraints(min_length=1, max_length=50_000)]
 
 @with_config(ConfigDict(extra="forbid"))
 class TraceStep(TypedDict):
-    i: Annotated[int, Field(ge=0, description="Step index, unique within the trace.")]
+    i: Annotated[int, Field(ge=0, le=2**63 - 1, description="Step index, unique within the trace.")]
     type: _Label
     content: Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
 

@@ -10,6 +10,7 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tunix_rt_backend.errors import NotFound, ValidationFailed, field_error
+from tunix_rt_backend.kit.json_values import free_json_errors
 from tunix_rt_backend.kit.pagination import Page, PageParams, keyset_page
 from tunix_rt_backend.kit.time import utcnow
 from tunix_rt_backend.traces import repository
@@ -40,7 +41,7 @@ async def create_traces(
     consecutive microsecond timestamps, so the newest-first list keeps their order."""
     _check_step_indices(traces, batch)
     payloads: list[dict[str, Any]] = [dict(trace) for trace in traces]
-    _check_payload_sizes(payloads, max_payload_bytes, batch)
+    _check_payloads(payloads, max_payload_bytes, batch)
     now = utcnow()
     rows = [
         {
@@ -73,16 +74,24 @@ def _check_step_indices(traces: list[ReasoningTrace], batch: bool) -> None:
         raise ValidationFailed(errors)
 
 
-def _check_payload_sizes(payloads: list[dict[str, Any]], max_bytes: int, batch: bool) -> None:
-    # A batch is bounded as a whole before parsing; each trace in it is held to the
-    # same per-trace limit as POST /api/traces, so a batch is no way around it.
-    errors = [
-        field_error(
-            _body_loc(n, batch), f"trace exceeds TRACE_MAX_BYTES ({max_bytes} bytes)", "too_large"
-        )
-        for n, payload in enumerate(payloads)
-        if len(orjson.dumps(payload)) > max_bytes
-    ]
+def _check_payloads(payloads: list[dict[str, Any]], max_bytes: int, batch: bool) -> None:
+    """Each trace within TRACE_MAX_BYTES (a batch is bounded as a whole before parsing;
+    each trace in it is held to the same limit as POST /api/traces), and its free-form
+    `meta` storable alike on both databases: no NaN or infinity (encoded as null), no
+    integer beyond 64 bits (the encoder refuses it), no NUL (refused before parsing).
+    The encoding the size needs finds both; only a suspect trace's meta is walked."""
+    errors: list[dict[str, Any]] = []
+    for n, payload in enumerate(payloads):
+        try:
+            encoded = orjson.dumps(payload)
+        except TypeError:  # an integer beyond 64 bits: the schema bounds all but meta
+            errors += free_json_errors(payload.get("meta"), _body_loc(n, batch, "meta"))
+            continue
+        if len(encoded) > max_bytes:
+            msg = f"trace exceeds TRACE_MAX_BYTES ({max_bytes} bytes)"
+            errors.append(field_error(_body_loc(n, batch), msg, "too_large"))
+        if b"null" in encoded and payload.get("meta"):
+            errors += free_json_errors(payload["meta"], _body_loc(n, batch, "meta"))
     if errors:
         raise ValidationFailed(errors)
 
