@@ -8,6 +8,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tunix_rt_backend.errors import (
@@ -22,6 +24,53 @@ log = logging.getLogger("tunix_rt_backend.errors")
 
 def error_response(status_code: int, error: str, detail: str, **kw: Any) -> JSONResponse:
     return JSONResponse({"error": error, "detail": detail}, status_code=status_code, **kw)
+
+
+# A restart of PostgreSQL takes seconds: ask clients to come back after this many.
+DATABASE_RETRY_AFTER_S = 5
+# What the drivers say when the database is away or restarting (asyncpg's connection
+# errors, PostgreSQL's 57P01-57P03 and 08xxx states) or SQLite's file is busy.
+_UNAVAILABLE_NAMES = (
+    "ConnectionDoesNotExistError",
+    "CannotConnectNowError",
+    "AdminShutdownError",
+    "CrashShutdownError",
+    "TooManyConnectionsError",
+    "ConnectionFailureError",
+)
+
+
+def database_trouble(exc: Exception) -> tuple[int, str, str] | None:
+    """(status, error, detail) for a database that is away (503) or full (507); None
+    for anything else (a bug: 500)."""
+    orig = getattr(exc, "orig", None)
+    text = str(orig if orig is not None else exc).lower()
+    if "database or disk is full" in text or "no space left on device" in text:
+        return (
+            507,
+            "InsufficientStorage",
+            (
+                "The database's disk is full: nothing was written. Reads still work; free "
+                "some space and send it again."
+            ),
+        )
+    away = (
+        isinstance(exc, ConnectionError | SQLAlchemyTimeout)
+        or isinstance(orig, ConnectionError)
+        or getattr(exc, "connection_invalidated", False)
+        or type(orig).__name__ in _UNAVAILABLE_NAMES
+        or "database is locked" in text
+    )
+    if away:
+        return (
+            503,
+            "DatabaseUnavailable",
+            (
+                "The database is not answering (down, restarting or busy): nothing was "
+                f"written. Try again in {DATABASE_RETRY_AFTER_S} s."
+            ),
+        )
+    return None
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -44,6 +93,18 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         name = HTTP_ERROR_NAMES.get(exc.status_code, "HTTPError")
         return error_response(exc.status_code, name, str(exc.detail), headers=exc.headers)
+
+    @app.exception_handler(ConnectionError)
+    @app.exception_handler(SQLAlchemyTimeout)
+    @app.exception_handler(DBAPIError)
+    async def _database(_: Request, exc: Exception) -> JSONResponse:
+        trouble = database_trouble(exc)
+        if trouble is None:
+            return await _unexpected(_, exc)
+        status, error, detail = trouble
+        log.warning("database trouble (%s): %s", error, exc)
+        headers = {"Retry-After": str(DATABASE_RETRY_AFTER_S)} if status == 503 else None
+        return error_response(status, error, detail, headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
