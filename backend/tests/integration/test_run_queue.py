@@ -554,6 +554,48 @@ async def test_the_driver_queue_starts_afresh_after_losing_its_connection(
         await app.state.engine.dispose()
 
 
+async def _listen_pid(maker: Maker, other_than: int | None = None) -> int:
+    """The backend of a worker's LISTEN connection, once it has one (not `other_than`)."""
+    query = text(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+        "AND query LIKE 'LISTEN%' AND pid IS DISTINCT FROM :other"
+    )
+    async with asyncio.timeout(10):
+        while True:
+            async with maker() as session:
+                pid = await session.scalar(query, {"other": other_than})
+            if pid is not None:
+                return int(pid)
+            await asyncio.sleep(0.05)
+
+
+async def test_a_worker_listens_again_after_losing_its_listen_connection(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    # Polls a minute apart: only a NOTIFY on a live LISTEN connection claims sooner.
+    settings = make_settings(postgres_url, tmp_path, worker_poll_seconds=60)
+    app = create_app(settings)
+    maker: Maker = app.state.sessionmaker
+    ended = asyncio.Event()
+    worker = QueueWorker(maker, settings, job_kinds(), on_finish=lambda *_: ended.set())
+    task = asyncio.create_task(worker.run())
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            await sums_dataset(client, 24)
+            first = await _listen_pid(maker)
+            async with maker() as session:  # as a server restart drops it
+                await session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+            await _listen_pid(maker, other_than=first)  # listening again
+            await _queue(client)
+            await asyncio.wait_for(ended.wait(), 10)  # claimed on the NOTIFY, not the poll
+    finally:
+        worker.stop()
+        await asyncio.wait_for(task, 30)
+        await _empty_tables(maker)
+        await app.state.engine.dispose()
+
+
 async def test_a_sync_training_run_with_no_live_worker_is_refused_at_once(
     client: httpx.AsyncClient, sessionmaker: Maker
 ) -> None:

@@ -48,6 +48,9 @@ Maker = async_sessionmaker[AsyncSession]
 CANCEL_POLL_S = 0.5
 # The most end states one write of a Finisher takes.
 MAX_FINISH_BATCH = 100
+# A lost LISTEN connection is opened again after this, doubling up to the poll interval.
+LISTEN_RETRY_MIN_S = 0.2
+LISTEN_CLOSE_TIMEOUT_S = 2.0
 
 
 class Finisher:
@@ -179,18 +182,15 @@ class QueueWorker:
         log.info("worker %s started (concurrency %d; %s)", self.worker_id, self.concurrency, names)
         beat = asyncio.create_task(self._beat())
         cancels = asyncio.create_task(self._watch_cancels())
-        listener = await self._listen()
+        listener = asyncio.create_task(self._listen())
         try:
             await self._claim_loop()
             await self._drain()
         finally:
-            for task in (beat, cancels):
+            for task in (beat, cancels, listener):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-            if listener is not None:
-                with contextlib.suppress(Exception):
-                    await listener.close()
             await self.queue.close()
             async with session_scope(self.maker) as session:
                 await repository.deregister_worker(session, self.worker_id)
@@ -367,20 +367,39 @@ class QueueWorker:
         if any(r.status == "pending" for r in reaped):
             self.wake()
 
-    async def _listen(self) -> Any:
-        """PostgreSQL: a LISTEN connection that wakes the loop on each enqueue."""
+    async def _listen(self) -> None:
+        """PostgreSQL: a LISTEN connection that wakes the loop on each enqueue, opened
+        again whenever it is lost (a server restart drops it): without it a worker
+        would see new jobs only at its next poll."""
         if not self.settings.db_url.startswith("postgresql"):
-            return None
+            return
         import asyncpg
 
         dsn = make_url(self.settings.db_url).set(drivername="postgresql")
-        try:
-            conn = await asyncpg.connect(dsn.render_as_string(hide_password=False))
-            await conn.add_listener(NOTIFY_CHANNEL, lambda *_: self.wake())
-        except (OSError, asyncpg.PostgresError) as exc:
-            log.warning("worker %s: LISTEN failed (%s); polling only", self.worker_id, exc)
-            return None
-        return conn
+        retry_s = LISTEN_RETRY_MIN_S
+        while True:
+            lost = asyncio.Event()
+            try:
+                conn = await asyncpg.connect(dsn.render_as_string(hide_password=False))
+            except (OSError, asyncpg.PostgresError) as exc:
+                log.warning("worker %s: LISTEN failed (%s); polling meanwhile", self.worker_id, exc)
+            else:
+                try:
+                    conn.add_termination_listener(lambda *_, lost=lost: lost.set())
+                    await conn.add_listener(NOTIFY_CHANNEL, lambda *_: self.wake())
+                    retry_s = LISTEN_RETRY_MIN_S
+                    self.wake()  # what was queued while it was away
+                    await lost.wait()
+                    log.warning(
+                        "worker %s: LISTEN connection lost; opening another", self.worker_id
+                    )
+                except (OSError, asyncpg.PostgresError) as exc:
+                    log.warning("worker %s: LISTEN failed (%s)", self.worker_id, exc)
+                finally:
+                    with contextlib.suppress(Exception):
+                        await asyncio.wait_for(conn.close(), LISTEN_CLOSE_TIMEOUT_S)
+            await asyncio.sleep(retry_s)
+            retry_s = min(retry_s * 2, self.settings.worker_poll_seconds)
 
 
 async def serve_worker(
