@@ -23,6 +23,7 @@ from tunix_rt_backend.datasets.router import sft_router
 from tunix_rt_backend.db.engine import create_engine, create_sessionmaker, session_scope
 from tunix_rt_backend.deps import SessionMakerDep
 from tunix_rt_backend.error_handlers import install_error_handlers
+from tunix_rt_backend.errors import Forbidden, Unauthorized, responses
 from tunix_rt_backend.evaluation.router import router as evaluations_router
 from tunix_rt_backend.evaluation.router import run_router as run_evaluations_router
 from tunix_rt_backend.generators.router import router as generators_router
@@ -117,7 +118,7 @@ def _install_metrics(app: FastAPI, metrics: Metrics) -> None:
         tags=["health"],
         dependencies=[Depends(require_access)],
         response_class=Response,
-        responses={200: {"content": {"text/plain": {}}}},
+        responses={200: {"content": {"text/plain": {}}}, **responses(Unauthorized, Forbidden)},
     )
     async def prometheus_metrics(maker: SessionMakerDep) -> Response:
         """Prometheus text format: jobs by kind and status, queue depth, job durations,

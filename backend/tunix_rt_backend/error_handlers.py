@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from tunix_rt_backend.errors import (
     HTTP_ERROR_NAMES,
@@ -73,6 +74,20 @@ def database_trouble(exc: Exception) -> tuple[int, str, str] | None:
     return None
 
 
+_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route answers on the request's path (asked of the routes
+    themselves, included routers too)."""
+    allowed = []
+    for method in _METHODS:
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return allowed
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ValidationFailed)
     async def _failed(_: Request, exc: ValidationFailed) -> JSONResponse:
@@ -90,9 +105,13 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(body, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         name = HTTP_ERROR_NAMES.get(exc.status_code, "HTTPError")
-        return error_response(exc.status_code, name, str(exc.detail), headers=exc.headers)
+        headers = exc.headers
+        if exc.status_code == 405:
+            # Starlette names the methods of the first route on the path only.
+            headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
+        return error_response(exc.status_code, name, str(exc.detail), headers=headers)
 
     @app.exception_handler(ConnectionError)
     @app.exception_handler(SQLAlchemyTimeout)

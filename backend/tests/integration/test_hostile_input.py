@@ -197,3 +197,21 @@ async def test_an_unexpected_error_is_a_500_that_closes_the_connection(
 async def test_a_body_that_is_not_utf8_is_a_422(client: httpx.AsyncClient, path: str) -> None:
     detail = await _refused(client, "POST", path, content=b'{"name": "\xff"}', headers=JSON)
     assert detail[0]["loc"][0] == "body"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("DELETE", "/api/traces", "GET, POST"),
+        ("PATCH", "/api/regression/baselines/x", "DELETE, GET"),
+        ("POST", "/api/health", "GET"),
+        ("PUT", "/metrics", "GET"),
+    ],
+)
+async def test_a_wrong_method_is_a_405_naming_every_method_the_path_takes(
+    client: httpx.AsyncClient, method: str, path: str, allow: str
+) -> None:
+    response = await client.request(method, path)
+    assert response.status_code == 405
+    assert response.json()["error"] == "MethodNotAllowed"
+    assert response.headers["allow"] == allow
