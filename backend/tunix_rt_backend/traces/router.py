@@ -4,17 +4,19 @@ import uuid
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 
 from tunix_rt_backend.auth.deps import require_access
 from tunix_rt_backend.deps import PageParamsDep, SessionDep, SettingsDep
 from tunix_rt_backend.errors import (
+    Conflict,
     Forbidden,
     NotFound,
     PayloadTooLarge,
     Unauthorized,
     responses,
 )
+from tunix_rt_backend.idempotency import service as idempotency
 from tunix_rt_backend.kit.body import json_body_openapi, parse_json_body, read_body_limited
 from tunix_rt_backend.kit.json_input import CheckedRoute
 from tunix_rt_backend.kit.pagination import Page
@@ -32,6 +34,17 @@ from tunix_rt_backend.traces.schemas import (
     TraceSummary,
 )
 
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Any unique string (a UUID): a retry with it gets the first answer",
+    ),
+]
+
 router = APIRouter(
     route_class=CheckedRoute,
     prefix="/api/traces",
@@ -45,48 +58,74 @@ router = APIRouter(
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=TraceCreated,
-    responses=responses(PayloadTooLarge, validation=True),
+    responses=responses(PayloadTooLarge, Conflict, validation=True),
     openapi_extra=json_body_openapi(ReasoningTrace),
 )
 async def create_trace(
-    request: Request, session: SessionDep, settings: SettingsDep
-) -> TraceCreated:
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Response:
     """Store one reasoning trace. The body is limited to TRACE_MAX_BYTES, checked
-    before it is parsed."""
+    before it is parsed. With an `Idempotency-Key`, a retry gets the first answer."""
     raw = await read_body_limited(request, settings.trace_max_bytes)
-    trace = parse_json_body(raw, TRACE_ADAPTER)
-    (row,) = await service.create_traces(
-        session, [trace], max_payload_bytes=settings.trace_max_bytes, batch=False
-    )
-    return TraceCreated.model_validate(row)
+
+    async def create() -> idempotency.Answer:
+        trace = parse_json_body(raw, TRACE_ADAPTER)
+        (row,) = await service.create_traces(
+            session, [trace], max_payload_bytes=settings.trace_max_bytes, batch=False
+        )
+        body = TraceCreated.model_validate(row).model_dump_json().encode()
+        return idempotency.Answer(status.HTTP_201_CREATED, body)
+
+    answer, replayed = await idempotency.once(session, "traces", idempotency_key, raw, create)
+    return _json(answer, replayed)
 
 
 @router.post(
     "/batch",
     status_code=status.HTTP_201_CREATED,
     response_model=TraceBatchCreated,
-    responses=responses(PayloadTooLarge, validation=True),
+    responses=responses(PayloadTooLarge, Conflict, validation=True),
     openapi_extra=json_body_openapi(ReasoningTrace, array=True),
 )
 async def create_trace_batch(
-    request: Request, session: SessionDep, settings: SettingsDep
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response:
     """Store a JSON array of traces, all or nothing, in one INSERT. At most
-    TRACE_BATCH_MAX_ITEMS traces and TRACE_BATCH_MAX_BYTES bytes."""
+    TRACE_BATCH_MAX_ITEMS traces and TRACE_BATCH_MAX_BYTES bytes. With an
+    `Idempotency-Key`, a retry (the response was lost) gets the first answer and
+    inserts nothing again."""
     raw = await read_body_limited(request, settings.trace_batch_max_bytes)
-    traces = parse_json_body(raw, TRACE_BATCH_ADAPTER)
-    service.check_batch_size(traces, settings.trace_batch_max_items)
-    rows = await service.create_traces(
-        session, traces, max_payload_bytes=settings.trace_max_bytes, batch=True
+
+    async def create() -> idempotency.Answer:
+        traces = parse_json_body(raw, TRACE_BATCH_ADAPTER)
+        service.check_batch_size(traces, settings.trace_batch_max_items)
+        rows = await service.create_traces(
+            session, traces, max_payload_bytes=settings.trace_max_bytes, batch=True
+        )
+        # Serialised directly (the shape of TraceBatchCreated): re-validating a
+        # thousand freshly made rows against the response model would only cost time.
+        created = [
+            {"id": r["id"], "created_at": r["created_at"], "trace_version": r["trace_version"]}
+            for r in rows
+        ]
+        body = orjson.dumps({"created": len(created), "traces": created}, option=orjson.OPT_UTC_Z)
+        return idempotency.Answer(status.HTTP_201_CREATED, body)
+
+    answer, replayed = await idempotency.once(session, "traces.batch", idempotency_key, raw, create)
+    return _json(answer, replayed)
+
+
+def _json(answer: idempotency.Answer, replayed: bool) -> Response:
+    headers = {"Idempotent-Replayed": "true"} if replayed else None
+    return Response(
+        answer.body, status_code=answer.status_code, media_type="application/json", headers=headers
     )
-    # Serialised directly (the shape of TraceBatchCreated): re-validating a thousand
-    # freshly made rows against the response model would only cost time.
-    created = [
-        {"id": r["id"], "created_at": r["created_at"], "trace_version": r["trace_version"]}
-        for r in rows
-    ]
-    body = orjson.dumps({"created": len(created), "traces": created}, option=orjson.OPT_UTC_Z)
-    return Response(body, status_code=status.HTTP_201_CREATED, media_type="application/json")
 
 
 @router.get("", response_model=Page[TraceSummary], responses=responses(validation=True))

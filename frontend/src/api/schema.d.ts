@@ -102,7 +102,7 @@ export interface paths {
         /**
          * Create Trace
          * @description Store one reasoning trace. The body is limited to TRACE_MAX_BYTES, checked
-         *     before it is parsed.
+         *     before it is parsed. With an `Idempotency-Key`, a retry gets the first answer.
          */
         post: operations["create_trace_api_traces_post"];
         delete?: never;
@@ -123,7 +123,9 @@ export interface paths {
         /**
          * Create Trace Batch
          * @description Store a JSON array of traces, all or nothing, in one INSERT. At most
-         *     TRACE_BATCH_MAX_ITEMS traces and TRACE_BATCH_MAX_BYTES bytes.
+         *     TRACE_BATCH_MAX_ITEMS traces and TRACE_BATCH_MAX_BYTES bytes. With an
+         *     `Idempotency-Key`, a retry (the response was lost) gets the first answer and
+         *     inserts nothing again.
          */
         post: operations["create_trace_batch_api_traces_batch_post"];
         delete?: never;
@@ -3228,7 +3230,10 @@ export interface operations {
     create_trace_api_traces_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Any unique string (a UUID): a retry with it gets the first answer */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3265,6 +3270,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description PayloadTooLarge */
             413: {
                 headers: {
@@ -3288,7 +3302,10 @@ export interface operations {
     create_trace_batch_api_traces_batch_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Any unique string (a UUID): a retry with it gets the first answer */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3318,6 +3335,15 @@ export interface operations {
             };
             /** @description Forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -3,6 +3,7 @@
 from tunix_rt_backend.db.models.api_token import ApiToken
 from tunix_rt_backend.db.models.dataset import Dataset, DatasetTrace
 from tunix_rt_backend.db.models.evaluation import Evaluation, EvaluationItem
+from tunix_rt_backend.db.models.idempotency import IdempotencyKey
 from tunix_rt_backend.db.models.job import JobLogChunk, JobMetric, Worker
 from tunix_rt_backend.db.models.regression import (
     RegressionBaseline,
@@ -19,6 +20,7 @@ __all__ = [
     "DatasetTrace",
     "Evaluation",
     "EvaluationItem",
+    "IdempotencyKey",
     "JobLogChunk",
     "JobMetric",
     "RegressionBaseline",
