@@ -83,12 +83,13 @@ def load(spec: EvaluationSpec) -> tuple[Any, int | None]:
     if lora:
         apply_lora(loaded, cfg)
     if not spec.checkpoint_root or not Path(spec.checkpoint_root).is_dir():
-        raise RunFailed(f"no checkpoints at {spec.checkpoint_root}")
+        # The run's own directory, named without the server's path.
+        raise RunFailed("no checkpoints at the run's checkpoints/ directory")
     manager = CheckpointManager(root_directory=spec.checkpoint_root)
     step, _ = manager.maybe_restore(loaded.model, restore_only_lora_params=lora)
     manager.close()
     if not step:
-        raise RunFailed(f"no committed checkpoint in {spec.checkpoint_root}")
+        raise RunFailed("no committed checkpoint in the run's checkpoints/ directory")
     return loaded, int(step)
 
 

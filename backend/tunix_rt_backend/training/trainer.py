@@ -261,11 +261,14 @@ def run(
         )
     ckpt_root = output_dir / "checkpoints"
     if ckpt_root.is_dir() and any(ckpt_root.iterdir()) and not resume:
-        raise RunFailed(f"{ckpt_root} already holds checkpoints; resume, or use a new output_dir")
+        raise RunFailed(
+            f"{manifest.output.dir}/checkpoints already holds checkpoints; resume, or use a "
+            "new output_dir"
+        )
 
     train_records, eval_records = data.read_export(dataset_path)
     if not train_records:
-        raise RunFailed(f"{dataset_path} holds no training examples")
+        raise RunFailed(f"the dataset {manifest.dataset.key} holds no training examples")
     loaded = load_model(manifest.model.id, cfg.max_seq_length, cfg.seed)
     if cfg.method == "lora":
         apply_lora(loaded, cfg)
