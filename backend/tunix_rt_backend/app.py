@@ -31,6 +31,7 @@ from tunix_rt_backend.health.rediai import RediHealthProbe
 from tunix_rt_backend.health.router import router as health_router
 from tunix_rt_backend.job_kinds import job_kinds
 from tunix_rt_backend.jobs.service import add_queue_metrics
+from tunix_rt_backend.jobs.watch import JobWatch
 from tunix_rt_backend.jobs.worker import QueueWorker
 from tunix_rt_backend.kit.body import body_component_schemas
 from tunix_rt_backend.metrics import HttpMetrics, Metrics
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None, *, worker: bool = False) -> Fas
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = maker
+    app.state.job_watch = JobWatch(maker)
     app.state.metrics = metrics
     app.state.worker = embedded
     app.state.redi_probe = RediHealthProbe(settings)

@@ -9,6 +9,7 @@ from fastapi import Depends, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tunix_rt_backend.db.engine import session_scope
+from tunix_rt_backend.jobs.watch import JobWatch
 from tunix_rt_backend.kit.pagination import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
@@ -50,6 +51,15 @@ def get_wake(request: Request) -> Callable[[], None] | None:
 
 
 WakeDep = Annotated[Callable[[], None] | None, Depends(get_wake)]
+
+
+def get_job_watch(request: Request) -> JobWatch:
+    """The process's one poll for every live output stream (jobs/watch.py)."""
+    watch: JobWatch = request.app.state.job_watch
+    return watch
+
+
+JobWatchDep = Annotated[JobWatch, Depends(get_job_watch)]
 
 
 OffsetQuery = Annotated[int, Query(ge=0, le=MAX_OFFSET)]

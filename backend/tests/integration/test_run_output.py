@@ -18,6 +18,7 @@ from urllib.parse import quote
 import httpx
 import orjson
 import pytest
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.factories import sums_dataset
@@ -25,6 +26,7 @@ from tunix_rt_backend.db.engine import session_scope
 from tunix_rt_backend.db.models import TunixRun
 from tunix_rt_backend.jobs import output
 from tunix_rt_backend.jobs.output import JobOutput
+from tunix_rt_backend.jobs.watch import JobWatch
 from tunix_rt_backend.jobs.worker import QueueWorker
 from tunix_rt_backend.kit.time import utcnow
 from tunix_rt_backend.runs import artifacts
@@ -239,7 +241,6 @@ async def test_a_step_reported_again_is_sent_again_with_its_new_value(
 async def test_a_live_run_streams_as_lines_arrive_then_ends(
     client: httpx.AsyncClient, sessionmaker: Maker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(output, "POLL_INTERVAL_S", 0.02)
     run_id = await _run_row(sessionmaker)
 
     async def produce() -> None:
@@ -547,6 +548,36 @@ async def test_listing_artifacts_never_blocks_other_requests(
     )
     assert listed.status_code == 200
     assert answered - started[0] < 1.0  # answered during the listing, not after it
+
+
+async def test_idle_streams_share_one_poll_and_wake_when_their_job_moves(
+    sessionmaker: Maker, app_and_client: tuple[Any, httpx.AsyncClient]
+) -> None:
+    run_id = await _run_row(sessionmaker)
+    watch = JobWatch(sessionmaker, poll_s=0.05)
+    streams = [output.events(sessionmaker, TRAIN, run_id, 0, watch=watch) for _ in range(40)]
+    for stream in streams:
+        assert (await anext(stream))["event"] == "status"
+    waiting = [asyncio.create_task(anext(stream)) for stream in streams]
+    await asyncio.sleep(0.2)  # every stream has read once and waits
+    statements: list[str] = []
+    engine = app_and_client[0].state.engine.sync_engine
+    record = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        await asyncio.sleep(1.0)  # 20 polls
+        idle = len(statements)
+        # One poll reads every job streamed (the job, its log and metric seqs): 40 idle
+        # streams reading for themselves would have sent about 4,000 statements.
+        assert idle <= 20 * 3 + 10, idle
+        async with JobOutput(sessionmaker, run_id) as out:
+            out.line("stdout", b"hello\n")
+        moved = await asyncio.wait_for(asyncio.gather(*waiting), 5)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+        for stream in streams:
+            await stream.aclose()
+    assert [e["event"] for e in moved] == ["log"] * 40
 
 
 @pytest.mark.parametrize(

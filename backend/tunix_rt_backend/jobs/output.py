@@ -24,6 +24,7 @@ from tunix_rt_backend.db.models import JobLogChunk, JobMetric
 from tunix_rt_backend.jobs import repository
 from tunix_rt_backend.jobs.kinds import JobKind
 from tunix_rt_backend.jobs.schemas import TERMINAL_STATES
+from tunix_rt_backend.jobs.watch import POLL_INTERVAL_S, JobWatch
 from tunix_rt_backend.kit.time import utcnow
 
 log = logging.getLogger("tunix_rt.jobs")
@@ -32,7 +33,6 @@ Maker = async_sessionmaker[AsyncSession]
 
 FLUSH_INTERVAL_S = 0.1
 FLUSH_LINES = 2000
-POLL_INTERVAL_S = 0.2
 HEARTBEAT_S = 10.0
 PAGE = 500
 
@@ -198,6 +198,7 @@ async def events(
     after_seq: int,
     *,
     describe: DescribeLines | None = None,
+    watch: JobWatch | None = None,
     poll_s: float = POLL_INTERVAL_S,
     heartbeat_s: float = HEARTBEAT_S,
 ) -> AsyncGenerator[dict[str, str], None]:
@@ -206,10 +207,28 @@ async def events(
     makes of a stdout line, else None) and `metric` ({name, step, value}) in the order
     they were written, `heartbeat` when idle, and `end` once the job is over and
     everything was sent. Every event's id is the last seq sent, so a client resuming from
-    Last-Event-ID misses nothing and is sent nothing twice."""
+    Last-Event-ID misses nothing and is sent nothing twice. Between reads it waits for
+    `watch` (the process's JobWatch; a private one polling every `poll_s` if none) to
+    say the job moved, or for the next heartbeat."""
+    watch = watch or JobWatch(maker, poll_s)
+    async with watch.watching(kind, job_id) as moved:
+        async for event in _events(maker, kind, job_id, after_seq, describe, moved, heartbeat_s):
+            yield event
+
+
+async def _events(
+    maker: Maker,
+    kind: JobKind,
+    job_id: uuid.UUID,
+    after_seq: int,
+    describe: DescribeLines | None,
+    moved: asyncio.Event,
+    heartbeat_s: float,
+) -> AsyncGenerator[dict[str, str], None]:
     last_seq, status = after_seq, None
     beat = time.monotonic()
     while True:
+        moved.clear()  # before reading: a move after the read wakes the wait below
         async with session_scope(maker) as session:
             # The job first: once it reads as ended, its last output was committed
             # before (the runner flushes, then writes the end), so the reads below
@@ -247,7 +266,9 @@ async def events(
         elif time.monotonic() - beat >= heartbeat_s:
             beat = time.monotonic()
             yield _event("heartbeat", last_seq, {"time": utcnow().isoformat()})
-        await asyncio.sleep(poll_s)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(max(0.0, beat + heartbeat_s - time.monotonic())):
+                await moved.wait()
 
 
 def _log_data(chunk: JobLogChunk, describe: DescribeLines | None) -> dict[str, Any]:

@@ -338,6 +338,31 @@ async def cancel_requests(
 # --- live output ----------------------------------------------------------------------
 
 
+async def job_states(
+    session: AsyncSession, kind: JobKind, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, tuple[str, int]]:
+    """(status, attempt) of each of `ids` that exists."""
+    table = kind.table
+    rows = await session.execute(
+        select(kind.id_column, table.status, table.attempt).where(kind.id_column.in_(ids))
+    )
+    return {job_id: (status, attempt) for job_id, status, attempt in rows.tuples()}
+
+
+async def last_seqs(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """The last seq each job's output used, for many jobs at once (two indexed scans)."""
+    seqs: dict[uuid.UUID, int] = {}
+    for model in (JobLogChunk, JobMetric):
+        rows = await session.execute(
+            select(model.job_id, func.max(model.seq))
+            .where(model.job_id.in_(ids))
+            .group_by(model.job_id)
+        )
+        for job_id, seq in rows.tuples():
+            seqs[job_id] = max(seqs.get(job_id, 0), int(seq or 0))
+    return seqs
+
+
 async def last_log_seq(session: AsyncSession, job_id: uuid.UUID) -> int:
     """The last seq this job's output used (log chunks and metric points share it)."""
     chunks = await session.scalar(

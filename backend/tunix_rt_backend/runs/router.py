@@ -11,6 +11,7 @@ from sse_starlette import EventSourceResponse
 
 from tunix_rt_backend.auth.deps import require_access
 from tunix_rt_backend.deps import (
+    JobWatchDep,
     PageParamsDep,
     SessionDep,
     SessionMakerDep,
@@ -167,6 +168,7 @@ async def cancel_run(maker: SessionMakerDep, run_id: uuid.UUID) -> RunStatus:
 async def stream_logs(
     session: SessionDep,
     maker: SessionMakerDep,
+    watch: JobWatchDep,
     run_id: uuid.UUID,
     since_seq: Annotated[
         int, Query(ge=0, le=MAX_SEQ, description="Send chunks after this seq")
@@ -189,7 +191,7 @@ async def stream_logs(
                 ("header", "Last-Event-ID"), "must be a seq", "value_error"
             )
         after = int(last_event_id)
-    stream = output.events(maker, TRAIN, run_id, after, describe=events.describe_lines)
+    stream = output.events(maker, TRAIN, run_id, after, describe=events.describe_lines, watch=watch)
     return EventSourceResponse(stream, ping=15)
 
 
