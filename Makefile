@@ -82,6 +82,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/traces_list.py
 	$(BIN)/python bench/export.py
 	$(BIN)/python bench/logs.py
+	$(BIN)/python bench/idle_streams.py
 	$(BIN)/python bench/run_queue.py
 	$(BIN)/python bench/training_overhead.py
 	$(BIN)/python bench/evaluation.py
