@@ -4,6 +4,9 @@ working, and writes resume once there is space again."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +18,9 @@ from sqlalchemy import event
 
 from tunix_rt_backend.app import create_app
 from tunix_rt_backend.db import migrate
+from tunix_rt_backend.db.engine import create_engine, create_sessionmaker
+from tunix_rt_backend.jobs.watch import JobWatch
+from tunix_rt_backend.runs.execution import TRAIN
 
 from ..conftest import in_thread, make_settings
 from ..factories import trace_body
@@ -90,3 +96,20 @@ async def test_a_full_sqlite_disk_is_a_507_reads_go_on_and_writes_resume(
         await app.state.engine.dispose()
         again = await client.post("/api/traces/batch", content=batch, headers=JSON)
         assert again.status_code == 201, again.text
+
+
+async def test_live_streams_wait_out_an_outage_and_say_so_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = make_settings("postgresql+asyncpg://postgres@127.0.0.1:1/tunix", tmp_path)
+    engine = create_engine(settings)
+    watch = JobWatch(create_sessionmaker(engine), poll_s=0.02)
+    caplog.set_level(logging.INFO, logger="tunix_rt.jobs")
+    try:
+        async with watch.watching(TRAIN, uuid.uuid4()) as moved:
+            await asyncio.sleep(0.5)  # about 25 polls, every one failing
+            assert not moved.is_set()
+    finally:
+        await engine.dispose()
+    failures = [r for r in caplog.records if "watching job output failed" in r.getMessage()]
+    assert len(failures) == 1

@@ -36,6 +36,7 @@ class JobWatch:
         self._seen: dict[Key, Any] = {}
         self._task: asyncio.Task[None] | None = None
         self._idle = asyncio.Event()
+        self._failing = False
 
     @contextlib.asynccontextmanager
     async def watching(self, kind: JobKind, job_id: uuid.UUID) -> AsyncIterator[asyncio.Event]:
@@ -71,9 +72,14 @@ class JobWatch:
                 return
             try:
                 states = await self._read(list(self._waiting))
-            except Exception:  # the database went away: the next poll tries again
-                log.exception("watching job output failed")
+            except Exception as exc:  # the database went away: the next poll tries again
+                if not self._failing:  # once per outage, not every 0.2 s
+                    log.warning("watching job output failed (%s); retrying", exc)
+                self._failing = True
                 continue
+            if self._failing:
+                log.info("watching job output again")
+            self._failing = False
             for key, state in states.items():
                 if self._seen.get(key) != state:
                     self._seen[key] = state
