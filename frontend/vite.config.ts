@@ -1,4 +1,8 @@
+import { copyFileSync, mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import react from "@vitejs/plugin-react";
+import type { Plugin } from "vite";
 import { defineConfig } from "vitest/config";
 
 // The backend serves the built UI at / and the API under /api on the same origin.
@@ -6,8 +10,26 @@ import { defineConfig } from "vitest/config";
 const apiTarget = process.env.TUNIX_RT_API ?? "http://127.0.0.1:8000";
 const apiProxy = { "/api": { target: apiTarget } };
 
+/**
+ * The API docs (/docs) from a pinned copy of Swagger UI in the build, never from a CDN
+ * on the origin that holds the token: its bundle and stylesheet go to dist/api-docs/,
+ * beside public/api-docs/init.js (no inline script: the server's CSP allows none).
+ */
+function swaggerUi(): Plugin {
+  const dist = dirname(createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"));
+  return {
+    name: "tunix-rt-swagger-ui",
+    apply: "build",
+    writeBundle(options) {
+      const out = join(options.dir ?? "dist", "api-docs");
+      mkdirSync(out, { recursive: true });
+      for (const file of ["swagger-ui-bundle.js", "swagger-ui.css"]) copyFileSync(join(dist, file), join(out, file));
+    },
+  };
+}
+
 export default defineConfig({
-  plugins: [react()],
+  plugins: [react(), swaggerUi()],
   server: {
     port: Number(process.env.FRONTEND_PORT ?? 5173),
     strictPort: true,

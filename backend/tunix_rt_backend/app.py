@@ -71,7 +71,10 @@ def create_app(settings: Settings | None = None, *, worker: bool = False) -> Fas
                 await task
         await engine.dispose()
 
-    app = FastAPI(title="Tunix RT", version=__version__, lifespan=lifespan)
+    # /docs is served from the built UI's pinned Swagger UI (ui.py), not FastAPI's CDN page.
+    app = FastAPI(
+        title="Tunix RT", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None
+    )
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = maker

@@ -29,8 +29,6 @@ CONTENT_SECURITY_POLICY = (
     "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
-# FastAPI's /docs and /redoc load their scripts from a CDN and inline one: no CSP there.
-NO_CSP_PATHS = ("/docs", "/redoc")
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
@@ -59,7 +57,7 @@ class BrowserGuard:
         if refusal is not None:
             await _refuse(send, *refusal)
             return
-        await self.app(scope, receive, _with_security_headers(send, scope["path"]))
+        await self.app(scope, receive, _with_security_headers(send))
 
     def _refusal(
         self, scope: Scope, headers: dict[str, str], host: str
@@ -118,10 +116,8 @@ async def _refuse(send: Send, status: int, error: str, detail: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def _with_security_headers(send: Send, path: str) -> Send:
-    extra = list(SECURITY_HEADERS)
-    if not path.startswith(NO_CSP_PATHS):
-        extra.append((b"content-security-policy", CONTENT_SECURITY_POLICY.encode()))
+def _with_security_headers(send: Send) -> Send:
+    extra = [*SECURITY_HEADERS, (b"content-security-policy", CONTENT_SECURITY_POLICY.encode())]
 
     async def sending(message: Message) -> None:
         if message["type"] == "http.response.start":

@@ -22,7 +22,13 @@ NOT_BUILT_PAGE = """<!doctype html><html><head><title>Tunix RT</title></head>
 <body style="font-family: sans-serif; max-width: 40rem; margin: 4rem auto">
 <h1>Tunix RT</h1><p>The API is running, but the web UI has not been built.</p>
 <p>Run <code>make run</code> (it builds the UI), or <code>make ui</code>.
-The API documentation is at <a href="/docs">/docs</a>.</p></body></html>"""
+The API's OpenAPI document is at <a href="/openapi.json">/openapi.json</a>.</p></body></html>"""
+# The API docs: Swagger UI from the build (frontend/vite.config.ts copies a pinned
+# swagger-ui-dist there), started by a script file: the CSP allows no inline script.
+DOCS_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>Tunix RT API</title><link rel="stylesheet" href="/api-docs/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div><script src="/api-docs/swagger-ui-bundle.js"></script>
+<script src="/api-docs/init.js"></script></body></html>"""
 
 
 class _ImmutableStatic(StaticFiles):
@@ -38,6 +44,12 @@ def mount_ui(app: FastAPI, ui_dir: Path) -> None:
     assets = ui_dir / "assets"
     if assets.is_dir():
         app.mount("/assets", _ImmutableStatic(directory=assets), name="ui-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> Response:
+        if not (ui_dir / "api-docs" / "swagger-ui-bundle.js").is_file():
+            return HTMLResponse(NOT_BUILT_PAGE)
+        return HTMLResponse(DOCS_PAGE, headers={"Cache-Control": "no-cache"})
 
     @app.get("/{path:path}", include_in_schema=False)
     async def ui(path: str) -> Response:

@@ -103,3 +103,21 @@ test("an unknown trace says it was not found", async ({ page }) => {
   await page.goto("/traces/00000000-0000-4000-8000-000000000000");
   await expect(page.getByText(/not found/i)).toBeVisible();
 });
+
+test("the API docs render from the server's own Swagger UI, under its Content-Security-Policy", async ({ page, baseURL }) => {
+  const errors: string[] = [];
+  page.on("console", (message) => {
+    if (message.type() === "error") errors.push(message.text());
+  });
+  const elsewhere: string[] = [];
+  page.on("request", (request) => {
+    const url = request.url();
+    if (!/^(data|blob):/.test(url) && new URL(url).origin !== new URL(baseURL!).origin) elsewhere.push(url);
+  });
+  const response = await page.goto("/docs");
+  expect(response?.headers()["content-security-policy"]).toContain("script-src 'self'");
+  await expect(page.locator(".swagger-ui .info .title")).toContainText("Tunix RT");
+  await expect(page.locator(".opblock").first()).toBeVisible();
+  expect(errors).toEqual([]); // no script or style refused by the policy
+  expect(elsewhere).toEqual([]); // no CDN
+});

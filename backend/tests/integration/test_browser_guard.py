@@ -26,6 +26,8 @@ def settings_overrides(tmp_path: Path) -> dict[str, Any]:
     ui = tmp_path / "dist"
     ui.mkdir()
     (ui / "index.html").write_text("<!doctype html><title>Tunix RT</title>")
+    (ui / "api-docs").mkdir()
+    (ui / "api-docs" / "swagger-ui-bundle.js").write_text("// swagger-ui-dist")
     return {"ui_dir": ui}
 
 
@@ -95,10 +97,12 @@ async def test_every_response_carries_the_security_headers(client: httpx.AsyncCl
         assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
     csp = (await client.get("/")).headers["content-security-policy"]
     assert "script-src 'self';" in csp and "frame-ancestors 'none'" in csp
-    # FastAPI's API docs load their scripts from a CDN: no policy there (yet).
+    # The API docs too: Swagger UI from the build, no CDN, no inline script.
     docs = await client.get("/docs")
-    assert "content-security-policy" not in docs.headers
-    assert docs.headers["x-content-type-options"] == "nosniff"
+    assert docs.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    assert '<script src="/api-docs/swagger-ui-bundle.js">' in docs.text
+    assert "cdn" not in docs.text and "<script>" not in docs.text
+    assert (await client.get("/redoc")).headers["content-type"].startswith("text/html")
     refused = await client.get("/api/health", headers={"host": "evil.example"})
     assert refused.headers["x-frame-options"] == "DENY"
 
