@@ -36,7 +36,7 @@ from tunix_rt_backend.evaluation.schemas import (
     SplitName,
 )
 from tunix_rt_backend.jobs import service as jobs
-from tunix_rt_backend.kit.pagination import Page, Pagination
+from tunix_rt_backend.kit.pagination import Page, offset_pagination
 from tunix_rt_backend.kit.time import utcnow
 from tunix_rt_backend.runs.paths import output_path
 from tunix_rt_backend.settings import Settings
@@ -282,9 +282,7 @@ async def items(
     more = offset + len(rows) < total
     return Page[ItemResult](
         data=[ItemResult.model_validate(r, from_attributes=True) for r in rows],
-        pagination=Pagination(
-            limit=limit, offset=offset, next_offset=offset + limit if more else None
-        ),
+        pagination=offset_pagination(limit, offset, more),
     )
 
 
@@ -360,9 +358,7 @@ async def leaderboard(
     more = len(rows) > limit
     return Page[LeaderboardRow](
         data=[_leaderboard_row(r) for r in rows[:limit]],
-        pagination=Pagination(
-            limit=limit, offset=offset, next_offset=offset + limit if more else None
-        ),
+        pagination=offset_pagination(limit, offset, more),
     )
 
 

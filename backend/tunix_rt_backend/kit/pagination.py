@@ -38,6 +38,11 @@ class Page(BaseModel, Generic[T]):
     pagination: Pagination
 
 
+def offset_pagination(limit: int, offset: int, more: bool) -> Pagination:
+    """An offset page's `pagination`: the next offset while `more` rows follow."""
+    return Pagination(limit=limit, offset=offset, next_offset=offset + limit if more else None)
+
+
 class PageParams(BaseModel):
     limit: int
     offset: int

@@ -23,7 +23,7 @@ from tunix_rt_backend.db.models import (
     TunixRun,
 )
 from tunix_rt_backend.errors import Conflict, NotFound
-from tunix_rt_backend.kit.pagination import Page, Pagination
+from tunix_rt_backend.kit.pagination import Page, offset_pagination
 from tunix_rt_backend.kit.time import utcnow
 from tunix_rt_backend.regression import repository
 from tunix_rt_backend.regression.schemas import (
@@ -192,7 +192,7 @@ async def list_baselines(session: AsyncSession, limit: int, offset: int) -> Page
     rows = await repository.baselines(session, limit, offset)
     return Page[Baseline](
         data=[_baseline(r) for r in rows[:limit]],
-        pagination=_pagination(limit, offset, len(rows) > limit),
+        pagination=offset_pagination(limit, offset, len(rows) > limit),
     )
 
 
@@ -225,10 +225,6 @@ def _setting(row: RegressionBaseline | RegressionBaselineVersion) -> BaselineSet
 
 def _baseline(row: RegressionBaseline) -> Baseline:
     return Baseline(**_setting(row).model_dump(), name=row.name, updated_at=row.updated_at)
-
-
-def _pagination(limit: int, offset: int, more: bool) -> Pagination:
-    return Pagination(limit=limit, offset=offset, next_offset=offset + limit if more else None)
 
 
 # --- checks ----------------------------------------------------------------------------
@@ -462,5 +458,5 @@ async def list_checks(
     rows = await repository.checks(session, baseline_name, run_id, limit, offset)
     return Page[CheckSummary](
         data=[CheckSummary.model_validate(r.report) for r in rows[:limit]],
-        pagination=_pagination(limit, offset, len(rows) > limit),
+        pagination=offset_pagination(limit, offset, len(rows) > limit),
     )

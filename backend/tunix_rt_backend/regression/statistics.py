@@ -32,8 +32,10 @@ from typing import Literal
 
 import numpy as np
 
+from tunix_rt_backend.evaluation.scoring import Z95, wilson
+
 ALPHA = 0.05
-Z_HALF_ALPHA = 1.959963984540054  # z at 1 - ALPHA/2
+Z_HALF_ALPHA = Z95  # z at 1 - ALPHA/2
 Z_POWER_80 = 0.8416212335729143  # z at 0.80
 RESAMPLES = 10_000
 BOOTSTRAP_SEED = 20_261_130
@@ -85,15 +87,6 @@ def mcnemar_exact(b: int, c: int) -> float:
     top = max(logs)
     tail = math.exp(top) * math.fsum(math.exp(v - top) for v in logs)
     return min(1.0, 2.0 * tail)
-
-
-def wilson(successes: int, n: int, z: float = Z_HALF_ALPHA) -> tuple[float, float]:
-    if n == 0:
-        return 0.0, 1.0
-    p = successes / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def newcombe_paired(both: int, b: int, c: int, neither: int) -> tuple[float, float]:
