@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,13 +11,7 @@ import pytest
 
 from tests.conftest import create_pg_database, drop_pg_database
 from tests.factories import free_port
-
-CLI = [sys.executable, "-m", "tunix_rt_backend.cli"]
-
-
-def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "DATA_DIR"))}
-    return {**env, "REDIAI_MODE": "mock", **extra}
+from tests.processes import CLI, ServerProcess, cli_env
 
 
 def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -31,14 +22,14 @@ def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture
 def sqlite_env(tmp_path: Path) -> dict[str, str]:
-    return _env(DATA_DIR=str(tmp_path / "data"))
+    return cli_env(DATA_DIR=str(tmp_path / "data"))
 
 
 @pytest.fixture
 def pg_env() -> Iterator[dict[str, str]]:
     url = create_pg_database()
     try:
-        yield _env(DATABASE_URL=url)
+        yield cli_env(DATABASE_URL=url)
     finally:
         drop_pg_database(url)
 
@@ -104,32 +95,12 @@ def test_db_commands_on_postgres(pg_env: dict[str, str]) -> None:
 
 
 @pytest.fixture
-def server(sqlite_env: dict[str, str]) -> Iterator[str]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [*CLI, "serve", "--port", str(port)],
-        env=sqlite_env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
+def server(sqlite_env: dict[str, str], tmp_path: Path) -> Iterator[str]:
+    server = ServerProcess(sqlite_env, tmp_path / "serve.log")
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/api/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            raise AssertionError("server did not start")
-        yield base
+        yield server.base
     finally:
-        proc.terminate()
-        proc.wait(timeout=15)
-        assert proc.stdout is not None
-        proc.stdout.close()
+        server.stop()
 
 
 def test_serve_migrates_sqlite_and_serves_the_api(server: str) -> None:

@@ -3,27 +3,29 @@ them, over HTTP, on PostgreSQL (several workers) and SQLite (the embedded worker
 
 from __future__ import annotations
 
-import os
-import re
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import httpx
 import orjson
 import pytest
 
 from tests.conftest import create_pg_database, drop_pg_database
-from tests.factories import free_port
+from tests.processes import (
+    CLAIMED,
+    CLI,
+    ServerProcess,
+    WorkerProcess,
+    cli_env,
+    serve,
+    wait_for,
+)
 
-CLI = [sys.executable, "-m", "tunix_rt_backend.cli"]
-CLAIMED = re.compile(r"train job ([0-9a-f-]{36}) claimed \(attempt (\d+)\)")
 # Fast liveness for the tests: a heartbeat every 0.5 s, presumed lost after 2 s.
 FAST_WORKERS = {
     "WORKER_POLL_SECONDS": "0.5",
@@ -34,10 +36,8 @@ FAST_WORKERS = {
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "DATA_DIR"))}
     # Runs here are about workers: no evaluation follows them (test_evaluations.py).
-    base = {"REDIAI_MODE": "mock", "EVAL_AUTO": "false", "DATA_DIR": str(tmp_path / "data")}
-    return {**env, **base, **extra}
+    return cli_env(EVAL_AUTO="false", DATA_DIR=str(tmp_path / "data"), **extra)
 
 
 @pytest.fixture
@@ -48,69 +48,8 @@ def pg_env(tmp_path: Path) -> Iterator[dict[str, str]]:
         subprocess.run(migrate, env=_env(tmp_path, DATABASE_URL=url), check=True, timeout=60)
         yield _env(tmp_path, DATABASE_URL=url, **FAST_WORKERS)
     finally:
-        for worker in WorkerProcess.started:  # those a failed test left running
-            if worker.proc.poll() is None:
-                worker.proc.kill()
-                worker.proc.wait()
-        WorkerProcess.started.clear()
+        WorkerProcess.kill_all()
         drop_pg_database(url)
-
-
-@contextmanager
-def _server(env: dict[str, str], log: Path, *args: str) -> Iterator[httpx.Client]:
-    port = free_port()
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [*CLI, "serve", "--port", str(port), *args], env=env, stdout=out, stderr=out
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_for(lambda: _healthy(base), 60, f"server did not start:\n{log.read_text()}")
-        with httpx.Client(base_url=base, timeout=30) as client:
-            yield client
-    finally:
-        proc.terminate()
-        # uvicorn shuts down cleanly, then re-raises the signal it caught.
-        assert proc.wait(timeout=60) in (0, -signal.SIGTERM), log.read_text()
-
-
-def _healthy(base: str) -> bool:
-    try:
-        return httpx.get(f"{base}/api/health").status_code == 200
-    except httpx.TransportError:
-        return False
-
-
-def _wait_for(check: Callable[[], Any], timeout: float, message: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.2)
-    raise AssertionError(message)
-
-
-class WorkerProcess:
-    started: ClassVar[list[WorkerProcess]] = []
-
-    def __init__(self, env: dict[str, str], log: Path, concurrency: int = 1) -> None:
-        WorkerProcess.started.append(self)
-        self.log = log
-        with log.open("w") as out:
-            self.proc = subprocess.Popen(
-                [*CLI, "worker", "--concurrency", str(concurrency)],
-                env=env,
-                stdout=out,
-                stderr=out,
-            )
-
-    def claims(self) -> list[tuple[str, int]]:
-        return [(m[1], int(m[2])) for m in CLAIMED.finditer(self.log.read_text())]
-
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 90) -> int | None:
-        self.proc.send_signal(sig)
-        return self.proc.wait(timeout=timeout)
 
 
 def _sums_dataset(client: httpx.Client, count: int = 48) -> None:
@@ -147,7 +86,7 @@ def _drained(client: httpx.Client) -> bool:
 def test_four_workers_execute_every_run_exactly_once(
     pg_env: dict[str, str], tmp_path: Path
 ) -> None:
-    with _server(pg_env, tmp_path / "serve.log", "--no-worker") as client:
+    with serve(pg_env, tmp_path / "serve.log", "--no-worker") as client:
         _sums_dataset(client, count=24)
         queued = {_queue(client) for _ in range(200)}
         # Live workers only: a window past any CPU starvation of a loaded machine (2 s
@@ -155,7 +94,7 @@ def test_four_workers_execute_every_run_exactly_once(
         env = {**pg_env, "WORKER_STALE_SECONDS": "30"}
         workers = [WorkerProcess(env, tmp_path / f"w{n}.log", concurrency=2) for n in range(4)]
         try:
-            _wait_for(lambda: _drained(client), 240, "the queue did not drain")
+            wait_for(lambda: _drained(client), 240, "the queue did not drain")
         finally:
             codes = [w.stop() for w in workers]
         assert codes == [0, 0, 0, 0], [w.log.read_text()[-2000:] for w in workers]
@@ -175,10 +114,10 @@ def test_four_workers_execute_every_run_exactly_once(
 
 def test_embedded_worker_drains_the_queue_on_sqlite(tmp_path: Path) -> None:
     env = _env(tmp_path, WORKER_POLL_SECONDS="5")  # the enqueue wakes it, not the poll
-    with _server(env, tmp_path / "serve.log") as client:
+    with serve(env, tmp_path / "serve.log") as client:
         _sums_dataset(client, count=24)
         queued = [_queue(client) for _ in range(20)]
-        _wait_for(lambda: len(_runs(client, "completed")) == 20, 60, "the queue did not drain")
+        wait_for(lambda: len(_runs(client, "completed")) == 20, 60, "the queue did not drain")
         for run_id in queued:
             detail = client.get(f"/api/tunix/runs/{run_id}").json()
             assert (detail["status"], detail["attempt"]) == ("completed", 1)
@@ -217,7 +156,7 @@ def _run(client: httpx.Client, run_id: str) -> dict[str, Any]:
 def _finished_by(worker: WorkerProcess, client: httpx.Client, run_id: str) -> dict[str, Any]:
     """The run, once it has ended on `worker` (then stopped)."""
     try:
-        _wait_for(
+        wait_for(
             lambda: _run(client, run_id)["status"] not in ("pending", "running"),
             240,
             "the run did not finish",
@@ -235,7 +174,7 @@ def test_lost_and_stopped_workers_hand_the_run_on_and_it_resumes(
     reaper re-queues the run once the heartbeat is stale, and another worker resumes it
     from the checkpoint. SIGTERM that worker: the run checkpoints and returns to
     pending. A third worker finishes it, at the last allowed attempt."""
-    with _server(pg_env, tmp_path / "serve.log", "--no-worker") as client:
+    with serve(pg_env, tmp_path / "serve.log", "--no-worker") as client:
         _sums_dataset(client)
         run_id = _queue(
             client,
@@ -250,19 +189,19 @@ def test_lost_and_stopped_workers_hand_the_run_on_and_it_resumes(
         out = Path(pg_env["DATA_DIR"]) / "artifacts" / "runs" / run_id
 
         first = WorkerProcess(pg_env, tmp_path / "first.log")
-        _wait_for(lambda: _latest_checkpoint(out) >= 10, 180, "no first checkpoint")
+        wait_for(lambda: _latest_checkpoint(out) >= 10, 180, "no first checkpoint")
         trainers = _trainer_pids(out)
         assert len(trainers) == 1
         first.stop(signal.SIGKILL)
-        _wait_for(lambda: not _trainer_pids(out), 60, "the trainer outlived its worker")
+        wait_for(lambda: not _trainer_pids(out), 60, "the trainer outlived its worker")
         lost_at = _latest_checkpoint(out)
 
         second = WorkerProcess(pg_env, tmp_path / "second.log")
-        _wait_for(lambda: _run(client, run_id)["attempt"] == 2, 60, "the run was not reclaimed")
+        wait_for(lambda: _run(client, run_id)["attempt"] == 2, 60, "the run was not reclaimed")
         detail = _run(client, run_id)
         assert detail["status"] == "running"
         assert detail["error"].startswith("worker lost")
-        _wait_for(lambda: _latest_checkpoint(out) > lost_at, 180, "no checkpoint at attempt 2")
+        wait_for(lambda: _latest_checkpoint(out) > lost_at, 180, "no checkpoint at attempt 2")
         assert second.stop(signal.SIGTERM) == 0  # graceful: checkpoint, back to pending
         assert not _trainer_pids(out)
         detail = _run(client, run_id)
@@ -288,16 +227,9 @@ def test_a_sync_run_outlives_the_server_that_accepted_it(
     """A synchronous run is a queued run that the request waits for: SIGKILL the server
     (and its embedded worker) mid-run, and a worker elsewhere takes the run over from
     its checkpoint and ends it. The waiting request is lost; the run is not."""
-    port = free_port()
-    log = tmp_path / "serve.log"
-    with log.open("w") as out:
-        server = subprocess.Popen(
-            [*CLI, "serve", "--port", str(port)], env=pg_env, stdout=out, stderr=out
-        )
-    base = f"http://127.0.0.1:{port}"
+    server = ServerProcess(pg_env, tmp_path / "serve.log")
     try:
-        _wait_for(lambda: _healthy(base), 60, f"server did not start:\n{log.read_text()}")
-        with httpx.Client(base_url=base, timeout=30) as client:
+        with server.client() as client:
             _sums_dataset(client)
         body = {
             "dataset_key": "sums-v1",
@@ -309,27 +241,25 @@ def test_a_sync_run_outlives_the_server_that_accepted_it(
             "checkpoint_every_n_steps": 10,
             "num_generations": 0,
         }
+        url = f"{server.base}/api/tunix/run"
         waiting = subprocess.Popen(  # the client that waits, in a process of its own
-            [sys.executable, "-c", _POST, f"{base}/api/tunix/run", orjson.dumps(body).decode()],
+            [sys.executable, "-c", _POST, url, orjson.dumps(body).decode()],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
         )
         runs = Path(pg_env["DATA_DIR"]) / "artifacts" / "runs"
-        out = _wait_for(
+        out = wait_for(
             lambda: next((p for p in runs.glob("*") if _latest_checkpoint(p) >= 10), None),
             180,
             "no checkpoint",
         )
         run_id = out.name
         server.kill()  # the server and its worker, mid-run
-        server.wait(timeout=30)
         waiting.communicate(timeout=30)  # its request ended with the connection
-        _wait_for(lambda: not _trainer_pids(out), 60, "the trainer outlived its server")
+        wait_for(lambda: not _trainer_pids(out), 60, "the trainer outlived its server")
     finally:
-        if server.poll() is None:
-            server.kill()
-            server.wait()
-    with _server(pg_env, tmp_path / "after.log", "--no-worker") as client:
+        server.kill()
+    with serve(pg_env, tmp_path / "after.log", "--no-worker") as client:
         assert _run(client, run_id)["status"] == "running"  # held by a dead worker
         detail = _finished_by(WorkerProcess(pg_env, tmp_path / "rescuer.log"), client, run_id)
         assert (detail["status"], detail["attempt"]) == ("completed", 2), detail["stderr"]
