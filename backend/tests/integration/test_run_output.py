@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import anyio
 import httpx
 import orjson
 import pytest
@@ -272,6 +273,28 @@ async def test_an_idle_stream_sends_heartbeats(sessionmaker: Maker) -> None:
     kinds = [(await anext(stream))["event"] for _ in range(3)]
     await stream.aclose()
     assert kinds == ["status", "heartbeat", "heartbeat"]
+
+
+async def test_a_stream_cancelled_mid_read_returns_its_connection(
+    sessionmaker: Maker, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A client that goes away cancels its stream (sse-starlette, through an anyio cancel
+    scope, which cancels every await after it too). Cancelled as a read ends, while the
+    pool resets the connection, the read still finishes and returns its connection:
+    no "Exception during reset" from the pool, nothing left checked out."""
+    run_id = await _run_row(sessionmaker)
+    engine = sessionmaker.kw["bind"]
+    with anyio.CancelScope() as scope:
+
+        def cancel_now(*_: Any) -> None:
+            scope.cancel()  # the client disconnects now
+
+        event.listen(engine.sync_engine.pool, "reset", cancel_now, once=True)
+        async for _ in output.events(sessionmaker, TRAIN, run_id, 0, poll_s=0.01):
+            pass
+    assert scope.cancelled_caught
+    assert engine.pool.checkedout() == 0
+    assert not [r for r in caplog.records if r.name.startswith("sqlalchemy")]
 
 
 @pytest.mark.parametrize(

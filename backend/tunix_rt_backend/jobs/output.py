@@ -16,6 +16,7 @@ import uuid
 from collections.abc import AsyncGenerator, Callable, Sequence
 from typing import Any
 
+import anyio
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -229,18 +230,22 @@ async def _events(
     beat = time.monotonic()
     while True:
         moved.clear()  # before reading: a move after the read wakes the wait below
-        async with session_scope(maker) as session:
-            # The job first: once it reads as ended, its last output was committed
-            # before (the runner flushes, then writes the end), so the reads below
-            # have it. Then a bound: a seq that is committed, so every flush up to it
-            # is (flushes commit in order), and both reads stop there.
-            job = await repository.get_job(session, kind, job_id)
-            bound = await repository.last_log_seq(session, job_id)
-            chunks = await repository.log_chunks_after(session, job_id, last_seq, PAGE)
-            chunks = [c for c in chunks if c.seq <= bound]
-            if len(chunks) == PAGE:
-                bound = chunks[-1].seq
-            points = await repository.metrics_between(session, job_id, last_seq, bound)
+        # A client that leaves mid-read cancels this task, and sse-starlette's cancel
+        # scope cancels every await after it, the pool's rollback of the connection
+        # too. The read (milliseconds) is finished first; the cancel lands after it.
+        with anyio.CancelScope(shield=True):
+            async with session_scope(maker) as session:
+                # The job first: once it reads as ended, its last output was committed
+                # before (the runner flushes, then writes the end), so the reads below
+                # have it. Then a bound: a seq that is committed, so every flush up to
+                # it is (flushes commit in order), and both reads stop there.
+                job = await repository.get_job(session, kind, job_id)
+                bound = await repository.last_log_seq(session, job_id)
+                chunks = await repository.log_chunks_after(session, job_id, last_seq, PAGE)
+                chunks = [c for c in chunks if c.seq <= bound]
+                if len(chunks) == PAGE:
+                    bound = chunks[-1].seq
+                points = await repository.metrics_between(session, job_id, last_seq, bound)
         if job is None:  # deleted while streaming
             yield _event("end", last_seq, {"status": None})
             return
