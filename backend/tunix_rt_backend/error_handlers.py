@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from asyncpg import PostgresError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -59,6 +60,9 @@ def database_trouble(exc: Exception) -> tuple[int, str, str] | None:
         isinstance(exc, ConnectionError | SQLAlchemyTimeout)
         or isinstance(orig, ConnectionError)
         or getattr(exc, "connection_invalidated", False)
+        # The driver's error: raw from opening a connection (PostgreSQL starting up or
+        # shutting down), else wrapped by SQLAlchemy.
+        or type(exc).__name__ in _UNAVAILABLE_NAMES
         or type(orig).__name__ in _UNAVAILABLE_NAMES
         or "database is locked" in text
     )
@@ -116,6 +120,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ConnectionError)
     @app.exception_handler(SQLAlchemyTimeout)
     @app.exception_handler(DBAPIError)
+    @app.exception_handler(PostgresError)  # raw, from opening a connection
     async def _database(_: Request, exc: Exception) -> JSONResponse:
         trouble = database_trouble(exc)
         if trouble is None:
