@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import itertools
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -11,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.factories import count_rows, trace_body
+from tests.processes import CLI, cli_env, serve
 from tunix_rt_backend.auth import service
 from tunix_rt_backend.auth.schemas import Scope
 from tunix_rt_backend.db.models import ApiToken, Trace
@@ -197,3 +201,32 @@ async def test_revoke_unknown_token_is_404(
     response = await client.post(f"/api/auth/tokens/{missing}/revoke", headers=_bearer(admin))
     assert response.status_code == 404
     assert response.json()["error"] == "TokenNotFound"
+
+
+def test_an_open_stream_stops_when_its_token_is_revoked(tmp_path: Path) -> None:
+    """A live stream outlives the request that checked its token: revoked, the token
+    stops it at its next read (the run's cancel wakes it here), sending nothing more.
+    A real server: a test client's transport buffers a stream until it ends."""
+    env = cli_env(DATA_DIR=str(tmp_path / "data"), EVAL_AUTO="false")
+    subprocess.run([*CLI, "db", "upgrade"], env=env, check=True, timeout=60)
+    with serve(env, tmp_path / "serve.log", "--no-worker") as anonymous:
+        created = anonymous.post("/api/auth/tokens", json={"name": "admin", "scope": "admin"})
+        admin = created.json()["token"]
+    with serve(env, tmp_path / "serve.log", "--no-worker", headers=_bearer(admin)) as client:
+        reader = client.post("/api/auth/tokens", json={"name": "reader", "scope": "read"}).json()
+        generated = client.post("/api/generators/arithmetic/generate", json={"count": 8})
+        assert generated.status_code == 201
+        assert client.post("/api/datasets/build", json={"name": "sums"}).status_code == 201
+        run = {"dataset_key": "sums-v1", "model_id": "tunix-rt/tiny-gemma3"}
+        run_id = client.post("/api/tunix/run?mode=async", json=run).json()["run_id"]  # pending
+        path = f"/api/tunix/runs/{run_id}/logs"
+        with client.stream("GET", path, headers=_bearer(reader["token"])) as stream:
+            lines = stream.iter_lines()
+            assert "event: status" in itertools.takewhile(bool, lines)  # the token let it in
+            revoked = client.post(f"/api/auth/tokens/{reader['id']}/revoke")
+            assert revoked.status_code == 200
+            assert client.post(f"/api/tunix/runs/{run_id}/cancel").is_success
+            rest = list(lines)  # the server ended it
+        assert not [line for line in rest if line.startswith("event:")], rest
+        again = client.get(path, headers=_bearer(reader["token"]))
+        assert again.status_code == 401

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import Request
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tunix_rt_backend.auth import service
 from tunix_rt_backend.auth.schemas import Scope
@@ -28,4 +33,24 @@ async def _check(request: Request, session: SessionDep, needed: Scope) -> None:
     if not state.auth_required:
         state.auth_required = await service.auth_required(session)
     if state.auth_required:
-        await service.authorize(session, request.headers.get("authorization"), needed)
+        authorization = request.headers.get("authorization")
+        request.state.token_id = await service.authorize(session, authorization, needed)
+
+
+TokenCheck = Callable[[AsyncSession], Awaitable[bool]]
+
+
+def get_token_check(request: Request) -> TokenCheck | None:
+    """For a response that outlives its request (a live stream): whether the request's
+    token is still active, asked again as it goes on. None when no token was needed."""
+    token_id: uuid.UUID | None = getattr(request.state, "token_id", None)
+    if token_id is None:
+        return None
+
+    async def active(session: AsyncSession) -> bool:
+        return await service.token_active(session, token_id)
+
+    return active
+
+
+TokenCheckDep = Annotated[TokenCheck | None, Depends(get_token_check)]

@@ -22,6 +22,11 @@ async def find_active_by_hash(session: AsyncSession, token_hash: str) -> ApiToke
     return token
 
 
+async def is_active(session: AsyncSession, token_id: uuid.UUID) -> bool:
+    query = select(ApiToken.id).where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
+    return await session.scalar(query) is not None
+
+
 async def add_token(session: AsyncSession, token: ApiToken) -> None:
     session.add(token)
     await session.flush()

@@ -75,7 +75,8 @@ async def auth_required(session: AsyncSession) -> bool:
     return await repository.any_token_exists(session)
 
 
-async def authorize(session: AsyncSession, authorization: str | None, needed: Scope) -> None:
+async def authorize(session: AsyncSession, authorization: str | None, needed: Scope) -> uuid.UUID:
+    """The id of the request's token, once it is known, active and allowed `needed`."""
     if authorization is None:
         raise Unauthorized("This server requires a bearer token (Authorization: Bearer <token>).")
     kind, _, token = authorization.partition(" ")
@@ -86,3 +87,8 @@ async def authorize(session: AsyncSession, authorization: str | None, needed: Sc
         raise Unauthorized("Unknown or revoked token.")
     if not Scope(row.scope).allows(needed):
         raise Forbidden(f"This token has scope '{row.scope}'; this request needs '{needed}'.")
+    return row.id
+
+
+async def token_active(session: AsyncSession, token_id: uuid.UUID) -> bool:
+    return await repository.is_active(session, token_id)

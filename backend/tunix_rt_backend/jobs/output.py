@@ -13,7 +13,7 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import AsyncGenerator, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from typing import Any
 
 import anyio
@@ -200,6 +200,7 @@ async def events(
     *,
     describe: DescribeLines | None = None,
     watch: JobWatch | None = None,
+    allowed: Callable[[AsyncSession], Awaitable[bool]] | None = None,
     poll_s: float = POLL_INTERVAL_S,
     heartbeat_s: float = HEARTBEAT_S,
 ) -> AsyncGenerator[dict[str, str], None]:
@@ -210,10 +211,13 @@ async def events(
     everything was sent. Every event's id is the last seq sent, so a client resuming from
     Last-Event-ID misses nothing and is sent nothing twice. Between reads it waits for
     `watch` (the process's JobWatch; a private one polling every `poll_s` if none) to
-    say the job moved, or for the next heartbeat."""
+    say the job moved, or for the next heartbeat. With `allowed` (is the client's token
+    still active?), asked at every read, the stream stops, sending nothing more, once it
+    says no."""
     watch = watch or JobWatch(maker, poll_s)
     async with watch.watching(kind, job_id) as moved:
-        async for event in _events(maker, kind, job_id, after_seq, describe, moved, heartbeat_s):
+        stream = _events(maker, kind, job_id, after_seq, describe, allowed, moved, heartbeat_s)
+        async for event in stream:
             yield event
 
 
@@ -223,6 +227,7 @@ async def _events(
     job_id: uuid.UUID,
     after_seq: int,
     describe: DescribeLines | None,
+    allowed: Callable[[AsyncSession], Awaitable[bool]] | None,
     moved: asyncio.Event,
     heartbeat_s: float,
 ) -> AsyncGenerator[dict[str, str], None]:
@@ -235,6 +240,8 @@ async def _events(
         # too. The read (milliseconds) is finished first; the cancel lands after it.
         with anyio.CancelScope(shield=True):
             async with session_scope(maker) as session:
+                if allowed is not None and not await allowed(session):
+                    return  # its token was revoked
                 # The job first: once it reads as ended, its last output was committed
                 # before (the runner flushes, then writes the end), so the reads below
                 # have it. Then a bound: a seq that is committed, so every flush up to

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Header, Query, status
 from fastapi.responses import StreamingResponse
 from sse_starlette import EventSourceResponse
 
-from tunix_rt_backend.auth.deps import require_access
+from tunix_rt_backend.auth.deps import TokenCheckDep, require_access
 from tunix_rt_backend.deps import (
     JobWatchDep,
     PageParamsDep,
@@ -169,6 +169,7 @@ async def stream_logs(
     session: SessionDep,
     maker: SessionMakerDep,
     watch: JobWatchDep,
+    allowed: TokenCheckDep,
     run_id: uuid.UUID,
     since_seq: Annotated[
         int, Query(ge=0, le=MAX_SEQ, description="Send chunks after this seq")
@@ -182,7 +183,7 @@ async def stream_logs(
     apart) and, once the run has ended and everything was sent, `end`. Every event's
     id is the last seq sent in full: reconnect with Last-Event-ID (or `since_seq`) to
     resume with no line or point missed or sent again. A finished run replays, then
-    ends."""
+    ends. A stream stops when the token that opened it is revoked."""
     await service.get_status(session, run_id)  # 404 before the stream starts
     after = since_seq
     if last_event_id is not None:
@@ -191,7 +192,9 @@ async def stream_logs(
                 ("header", "Last-Event-ID"), "must be a seq", "value_error"
             )
         after = int(last_event_id)
-    stream = output.events(maker, TRAIN, run_id, after, describe=events.describe_lines, watch=watch)
+    stream = output.events(
+        maker, TRAIN, run_id, after, describe=events.describe_lines, watch=watch, allowed=allowed
+    )
     return EventSourceResponse(stream, ping=15)
 
 

@@ -608,7 +608,7 @@ export interface paths {
          *     apart) and, once the run has ended and everything was sent, `end`. Every event's
          *     id is the last seq sent in full: reconnect with Last-Event-ID (or `since_seq`) to
          *     resume with no line or point missed or sent again. A finished run replays, then
-         *     ends.
+         *     ends. A stream stops when the token that opened it is revoked.
          */
         get: operations["stream_logs_api_tunix_runs__run_id__logs_get"];
         put?: never;
