@@ -91,8 +91,9 @@ def _seed(client: httpx.Client, artifacts: Path) -> dict[str, list[str]]:
 
 
 def _config(known: dict[str, list[str]]) -> str:
-    """Half of each path parameter drawn from what exists, half fuzzed."""
-    lines = []
+    """Half of each path parameter drawn from what exists, half fuzzed. No cache: each
+    run is its seed's alone (and writes nothing into the checkout)."""
+    lines = ["[cache]", "enabled = false", ""]
     for name, values in known.items():
         quoted = ", ".join(f'"{value}"' for value in values)
         lines += [f"[dictionaries.{name}]", f"values = [{quoted}]", ""]
