@@ -71,16 +71,21 @@ def serve_process(
     `tunix-rt` script execs Python, and uvicorn serves in that process). `env`
     adds variables (settings) to the server's environment."""
     port = free_port()
+    command = [str(TUNIX_RT_BIN), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    with server_process(command, port, db_url, workdir, env) as served:
+        yield served
+
+
+@contextmanager
+def server_process(
+    command: list[str], port: int, db_url: str, workdir: Path, env: dict[str, str] | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`command`, a server listening on `port` of 127.0.0.1 with an /api/health, run in
+    `workdir` on `db_url`; yields its base URL and process once it is healthy, and stops it."""
     env = {**os.environ, **(env or {}), "DATABASE_URL": db_url, "DATA_DIR": str(workdir)}
     log_path = workdir / f"server-{port}.log"
     with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [str(TUNIX_RT_BIN), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=workdir,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        proc = subprocess.Popen(command, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(proc, base_url, log_path)

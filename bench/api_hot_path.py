@@ -48,13 +48,13 @@ import orjson
 from _support import (
     REPO_ROOT,
     TUNIX_RT_BIN,
-    _wait_ready,
     free_port,
     json_of,
     percentile,
     pg_database,
     print_table,
     serve,
+    server_process,
     write_results,
 )
 from tunix_rt_backend.db.migrate import upgrade
@@ -84,32 +84,11 @@ JSON = {"content-type": "application/json"}
 @contextmanager
 def bare_server(db_url: str, workdir: Path) -> Iterator[str]:
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": db_url, "DATA_DIR": str(workdir)}
-    log_path = workdir / f"bare-{port}.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [
-                str(REPO_ROOT / ".venv" / "bin" / "uvicorn"),
-                "--app-dir",
-                str(REPO_ROOT / "bench"),
-                "_bare_api:app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-            ],
-            cwd=workdir,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(proc, base_url, log_path)
+    uvicorn = str(REPO_ROOT / ".venv" / "bin" / "uvicorn")
+    command = [uvicorn, "--app-dir", str(REPO_ROOT / "bench"), "_bare_api:app"]
+    command += ["--host", "127.0.0.1", "--port", str(port)]
+    with server_process(command, port, db_url, workdir) as (base_url, _):
         yield base_url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def create_token(db_url: str, workdir: Path) -> str:
