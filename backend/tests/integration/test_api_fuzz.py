@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from tests.conftest import create_pg_database, drop_pg_database
-from tests.processes import CLI, ServerProcess, cli_env
+from tests.processes import CLI, ServerProcess, cli_env, untraced
 
 SCHEMATHESIS = str(Path(sys.executable).with_name("schemathesis"))
 CHECKS = "not_a_server_error,status_code_conformance,response_schema_conformance"
@@ -35,11 +35,7 @@ SUMMARY = re.compile(r"(\d+) generated, (\d+) passed")
 def fuzz_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
     # The server runs without pytest-cov's tracing, which made it 3x slower: the fuzz
     # run is about behaviour, and would only inflate the coverage figure.
-    env = {
-        k: v
-        for k, v in cli_env(DATA_DIR=str(tmp_path / "data"), EVAL_AUTO="false").items()
-        if not k.startswith("COV_CORE_")
-    }
+    env = untraced(cli_env(DATA_DIR=str(tmp_path / "data"), EVAL_AUTO="false"))
     url = create_pg_database() if request.param == "postgresql" else None
     if url:
         env["DATABASE_URL"] = url

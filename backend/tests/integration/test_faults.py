@@ -27,7 +27,15 @@ import pytest
 
 from tests.conftest import create_pg_database, drop_pg_database, in_thread
 from tests.factories import free_port, trace_body
-from tests.processes import CLI, ServerProcess, WorkerProcess, cli_env, serve, wait_for
+from tests.processes import (
+    CLI,
+    ServerProcess,
+    WorkerProcess,
+    cli_env,
+    serve,
+    untraced,
+    wait_for,
+)
 
 JSON = {"content-type": "application/json"}
 
@@ -222,11 +230,7 @@ def test_a_server_killed_mid_batch_keeps_all_or_nothing(database: str, tmp_path:
     url = create_pg_database() if database == "postgresql" else None
     # Untraced by pytest-cov (a killed process leaves no coverage, and tracing would
     # change the timing the kills are placed by).
-    env = {
-        k: v
-        for k, v in cli_env(DATA_DIR=str(data), **({"DATABASE_URL": url} if url else {})).items()
-        if not k.startswith("COV_CORE_")
-    }
+    env = untraced(cli_env(DATA_DIR=str(data), **({"DATABASE_URL": url} if url else {})))
     batch = orjson.dumps([trace_body(prompt=f"q{n} " + "x" * 6000) for n in range(BATCH)])
     interrupted = 0
     try:
