@@ -15,6 +15,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 
 from tunix_rt_backend import __version__
+from tunix_rt_backend.auth.cache import AuthCache
 from tunix_rt_backend.auth.deps import require_access
 from tunix_rt_backend.auth.router import router as auth_router
 from tunix_rt_backend.browser import BrowserGuard, default_allowed_hosts
@@ -82,7 +83,7 @@ def create_app(settings: Settings | None = None, *, worker: bool = False) -> Fas
     app.state.metrics = metrics
     app.state.worker = embedded
     app.state.redi_probe = RediHealthProbe(settings)
-    app.state.auth_required = False
+    app.state.auth_cache = AuthCache(settings.auth_cache_seconds)
 
     install_error_handlers(app)
     dev_origins = [f"http://{host}:{settings.frontend_port}" for host in ("localhost", "127.0.0.1")]

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     # loopback names when serving on loopback, any host otherwise (see browser.py).
     allowed_hosts: str = Field("", max_length=4096)
     data_dir: Path = Path(".tunix-rt")
+    # How long the server trusts what the database said about tokens (auth/cache.py):
+    # another process's `tunix-rt token create|revoke` applies within it. 0: every request asks.
+    auth_cache_seconds: float = Field(1.0, ge=0, le=60)
     # None means "a SQLite file in DATA_DIR"; see `db_url`.
     database_url: str | None = None
     db_pool_size: int = Field(5, ge=1, le=50)

@@ -173,12 +173,36 @@ async def test_revoking_every_token_keeps_auth_on(
     assert (await client.get("/api/traces")).status_code == 401
 
 
-async def test_token_created_by_another_process_turns_auth_on(
+@pytest.mark.parametrize("settings_overrides", [{"auth_cache_seconds": 0}])
+async def test_without_the_cache_a_token_made_elsewhere_turns_auth_on_at_once(
     client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     assert (await client.get("/api/traces")).status_code == 200
     await _token(sessionmaker, Scope.read)  # as `tunix-rt token create` would
     assert (await client.get("/api/traces")).status_code == 401
+
+
+@pytest.mark.parametrize("settings_overrides", [{"auth_cache_seconds": 60}])
+async def test_tokens_made_and_revoked_through_the_api_apply_at_once_whatever_the_cache(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """The cache remembers what another process changed for AUTH_CACHE_SECONDS
+    (tests/unit/test_auth_cache.py), never what this server changed itself."""
+    assert (await client.get("/api/traces")).status_code == 200  # "auth is off", remembered
+    created = await client.post("/api/auth/tokens", json={"name": "admin", "scope": "admin"})
+    assert created.status_code == 201
+    assert (await client.get("/api/traces")).status_code == 401
+    admin = created.json()["token"]
+    writer = await client.post(
+        "/api/auth/tokens", json={"name": "w", "scope": "write"}, headers=_bearer(admin)
+    )
+    token = writer.json()["token"]
+    assert (await client.get("/api/traces", headers=_bearer(token))).status_code == 200
+    revoked = await client.post(
+        f"/api/auth/tokens/{writer.json()['id']}/revoke", headers=_bearer(admin)
+    )
+    assert revoked.status_code == 200
+    assert (await client.get("/api/traces", headers=_bearer(token))).status_code == 401
 
 
 @pytest.mark.parametrize(

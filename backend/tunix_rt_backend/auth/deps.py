@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tunix_rt_backend.auth import service
+from tunix_rt_backend.auth.cache import AuthCache
 from tunix_rt_backend.auth.schemas import Scope
 from tunix_rt_backend.deps import SessionDep
 
@@ -26,21 +27,25 @@ async def require_admin(request: Request, session: SessionDep) -> None:
     await _check(request, session, Scope.admin)
 
 
+async def get_auth_cache(request: Request) -> AuthCache:
+    cache: AuthCache = request.app.state.auth_cache
+    return cache
+
+
+AuthCacheDep = Annotated[AuthCache, Depends(get_auth_cache)]
+
+
 async def _check(request: Request, session: SessionDep, needed: Scope) -> None:
-    state = request.app.state
-    # Tokens are never deleted (revoking keeps the row), so once auth is on it stays
-    # on: remember it and skip the existence query on every later request.
-    if not state.auth_required:
-        state.auth_required = await service.auth_required(session)
-    if state.auth_required:
+    cache = await get_auth_cache(request)
+    if await cache.required(session):
         authorization = request.headers.get("authorization")
-        request.state.token_id = await service.authorize(session, authorization, needed)
+        request.state.token_id = await service.authorize(session, cache, authorization, needed)
 
 
 TokenCheck = Callable[[AsyncSession], Awaitable[bool]]
 
 
-def get_token_check(request: Request) -> TokenCheck | None:
+async def get_token_check(request: Request) -> TokenCheck | None:
     """For a response that outlives its request (a live stream): whether the request's
     token is still active, asked again as it goes on. None when no token was needed."""
     token_id: uuid.UUID | None = getattr(request.state, "token_id", None)

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tunix_rt_backend.auth import repository
+from tunix_rt_backend.auth.cache import AuthCache
 from tunix_rt_backend.auth.schemas import Scope, TokenCreated, TokenInfo
 from tunix_rt_backend.db.models import ApiToken
 from tunix_rt_backend.errors import Conflict, Forbidden, NotFound, Unauthorized
@@ -75,19 +76,21 @@ async def auth_required(session: AsyncSession) -> bool:
     return await repository.any_token_exists(session)
 
 
-async def authorize(session: AsyncSession, authorization: str | None, needed: Scope) -> uuid.UUID:
+async def authorize(
+    session: AsyncSession, cache: AuthCache, authorization: str | None, needed: Scope
+) -> uuid.UUID:
     """The id of the request's token, once it is known, active and allowed `needed`."""
     if authorization is None:
         raise Unauthorized("This server requires a bearer token (Authorization: Bearer <token>).")
     kind, _, token = authorization.partition(" ")
     if kind.lower() != "bearer" or not token.strip():
         raise Unauthorized("Malformed Authorization header; expected 'Bearer <token>'.")
-    row = await repository.find_active_by_hash(session, hash_token(token.strip()))
-    if row is None:
+    known = await cache.token(session, hash_token(token.strip()))
+    if known is None:
         raise Unauthorized("Unknown or revoked token.")
-    if not Scope(row.scope).allows(needed):
-        raise Forbidden(f"This token has scope '{row.scope}'; this request needs '{needed}'.")
-    return row.id
+    if not known.scope.allows(needed):
+        raise Forbidden(f"This token has scope '{known.scope}'; this request needs '{needed}'.")
+    return known.id
 
 
 async def token_active(session: AsyncSession, token_id: uuid.UUID) -> bool:

@@ -59,7 +59,7 @@ export interface paths {
         put?: never;
         /**
          * Create Token
-         * @description Create a token; the response holds it once.
+         * @description Create a token; the response holds it once. It applies to the next request.
          */
         post: operations["create_token_api_auth_tokens_post"];
         delete?: never;
@@ -77,7 +77,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Revoke Token */
+        /**
+         * Revoke Token
+         * @description Revoke a token; it is refused from the next request on, and its open streams stop.
+         */
         post: operations["revoke_token_api_auth_tokens__token_id__revoke_post"];
         delete?: never;
         options?: never;
