@@ -1,4 +1,8 @@
-"""Dependency aliases, declared once for every router."""
+"""Dependency aliases, declared once for every router.
+
+Every dependency is `async def`, even one that awaits nothing: FastAPI runs a plain
+`def` dependency in a worker thread, a thread hop on every request that uses it
+(tests/unit/test_dependencies.py keeps it so)."""
 
 from __future__ import annotations
 
@@ -20,7 +24,7 @@ from tunix_rt_backend.kit.pagination import (
 from tunix_rt_backend.settings import Settings
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -30,7 +34,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
+async def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
     maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     return maker
 
@@ -44,7 +48,7 @@ SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 SessionMakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)]
 
 
-def get_wake(request: Request) -> Callable[[], None] | None:
+async def get_wake(request: Request) -> Callable[[], None] | None:
     """Nudges this process's embedded worker (if it has one) to look at the queue now."""
     worker = getattr(request.app.state, "worker", None)
     return worker.wake if worker is not None else None
@@ -53,7 +57,7 @@ def get_wake(request: Request) -> Callable[[], None] | None:
 WakeDep = Annotated[Callable[[], None] | None, Depends(get_wake)]
 
 
-def get_job_watch(request: Request) -> JobWatch:
+async def get_job_watch(request: Request) -> JobWatch:
     """The process's one poll for every live output stream (jobs/watch.py)."""
     watch: JobWatch = request.app.state.job_watch
     return watch
@@ -65,7 +69,7 @@ JobWatchDep = Annotated[JobWatch, Depends(get_job_watch)]
 OffsetQuery = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 
 
-def page_params(
+async def page_params(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     offset: OffsetQuery = 0,
     cursor: Annotated[
