@@ -11,7 +11,6 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import Depends, FastAPI, Response
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 
 from tunix_rt_backend import __version__
@@ -86,10 +85,10 @@ def create_app(settings: Settings | None = None, *, worker: bool = False) -> Fas
     app.state.auth_cache = AuthCache(settings.auth_cache_seconds)
 
     install_error_handlers(app)
+    # The UI calls the API on its own origin: built, from this server; in development,
+    # through Vite's proxy (vite.config.ts). No CORS is needed; the development server's
+    # pages may change data.
     dev_origins = [f"http://{host}:{settings.frontend_port}" for host in ("localhost", "127.0.0.1")]
-    app.add_middleware(
-        CORSMiddleware, allow_origins=dev_origins, allow_methods=["*"], allow_headers=["*"]
-    )
     app.add_middleware(
         BrowserGuard,
         allowed_hosts=default_allowed_hosts(settings.backend_host, settings.allowed_hosts),

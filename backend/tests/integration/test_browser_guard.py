@@ -1,6 +1,6 @@
 """Protection from the browser, with auth off: a Host allow-list against DNS rebinding,
 no cross-site writes (another Origin, or a body that is not JSON, as a cross-site form
-sends), and security headers on every response."""
+sends), no CORS (no other origin reads answers), and security headers on every response."""
 
 from __future__ import annotations
 
@@ -116,3 +116,18 @@ def test_the_default_hosts_follow_where_the_server_listens() -> None:
         "tunix.example",
         "10.0.0.5",
     ]
+
+
+@pytest.mark.parametrize("origin", ["http://evil.example", "http://localhost:5173"])
+async def test_no_other_origin_may_read_answers(client: httpx.AsyncClient, origin: str) -> None:
+    """No CORS headers, even for the development server's origin (its pages reach the
+    API through Vite's proxy, on their own origin): a browser keeps every answer from
+    another origin's page, and refuses its preflight."""
+    read = await client.get("/api/traces", headers={"origin": origin})
+    assert read.status_code == 200
+    preflight = await client.options(
+        "/api/traces",
+        headers={"origin": origin, "access-control-request-method": "POST"},
+    )
+    for response in (read, preflight):
+        assert not any(h.startswith("access-control-") for h in response.headers)
