@@ -113,6 +113,9 @@ class HttpMetrics:
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
+        # The labelled children, looked up once per (method, route, status): a label
+        # lookup validates and locks, twice per request. Routes and statuses are few.
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -130,10 +133,16 @@ class HttpMetrics:
         try:
             await self.app(scope, receive, send_status)
         finally:
+            elapsed = time.perf_counter() - started
             route = scope.get("route")
-            template = getattr(route, "path", None) or "unmatched"
-            method = scope["method"]
-            self.metrics.http_requests.labels(method, template, str(code)).inc()
-            self.metrics.http_latency.labels(method, template).observe(
-                time.perf_counter() - started
-            )
+            key = (scope["method"], getattr(route, "path", None) or "unmatched", code)
+            children = self._children.get(key)
+            if children is None:
+                method, template, _ = key
+                children = self._children[key] = (
+                    self.metrics.http_requests.labels(method, template, str(code)),
+                    self.metrics.http_latency.labels(method, template),
+                )
+            count, latency = children
+            count.inc()
+            latency.observe(elapsed)

@@ -6,6 +6,7 @@ import base64
 import binascii
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
@@ -43,7 +44,11 @@ def offset_pagination(limit: int, offset: int, more: bool) -> Pagination:
     return Pagination(limit=limit, offset=offset, next_offset=offset + limit if more else None)
 
 
-class PageParams(BaseModel):
+@dataclass(frozen=True, slots=True)
+class PageParams:
+    """Checked already (by the query's bounds and `decode_cursor`): a plain record, not
+    a model validated again on every list request."""
+
     limit: int
     offset: int
     cursor: tuple[datetime, uuid.UUID] | None
