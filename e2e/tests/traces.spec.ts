@@ -1,10 +1,10 @@
 import { expect, test } from "@playwright/test";
 import { shot, trace } from "./helpers";
 
-test("health shows the app and RediAI as healthy", async ({ page }) => {
+test("health shows the app as healthy and RediAI as a mock (REDIAI_MODE=mock)", async ({ page }) => {
   await page.goto("/");
   await expect(page.getByTestId("sys:app-health")).toContainText(/healthy/i);
-  await expect(page.getByTestId("sys:redi-health")).toContainText(/healthy/i);
+  await expect(page.getByTestId("sys:redi-health")).toHaveText("RediAI: mock");
   await shot(page, "01-home");
 });
 

@@ -9,10 +9,11 @@ async def test_app_health(client: httpx.AsyncClient) -> None:
     assert response.json() == {"status": "healthy"}
 
 
-async def test_redi_health_in_mock_mode_is_healthy(client: httpx.AsyncClient) -> None:
+async def test_redi_health_in_mock_mode_says_it_is_a_mock(client: httpx.AsyncClient) -> None:
+    """The seed's `status` stays "healthy" in mock mode; `mode` tells it was never checked."""
     response = await client.get("/api/redi/health")
     assert response.status_code == 200
-    assert response.json() == {"status": "healthy"}
+    assert response.json() == {"status": "healthy", "mode": "mock"}
 
 
 async def test_openapi_declares_error_responses(client: httpx.AsyncClient) -> None:

@@ -104,5 +104,5 @@ async def test_ttl_zero_probes_every_time(rediai: FakeRediAI) -> None:
 
 async def test_mock_mode_makes_no_request(rediai: FakeRediAI) -> None:
     probe = _probe(rediai.url, rediai_mode="mock")
-    assert await probe.check() == RediHealth(status="healthy")
+    assert await probe.check() == RediHealth(status="healthy", mode="mock")
     assert rediai.paths == []

@@ -1,7 +1,8 @@
 """RediAI health probe, cached for REDIAI_HEALTH_CACHE_TTL_SECONDS.
 
 RediAI is the user's external inference service. `REDIAI_MODE=mock` answers
-healthy without a network call (for CI and offline use); `real` probes
+healthy without a network call (for CI and offline use), and says so (`mode: mock`,
+so no one reads it as a check that passed); `real` probes
 `REDIAI_BASE_URL + REDIAI_HEALTH_PATH`.
 """
 
@@ -19,6 +20,8 @@ from tunix_rt_backend.settings import Settings
 
 class RediHealth(BaseModel):
     status: Literal["healthy", "down"]
+    # "mock" (REDIAI_MODE=mock): `status` is the seed's fixed "healthy", never checked.
+    mode: Literal["mock", "real"] = "real"
     error: str | None = None
 
 
@@ -32,7 +35,7 @@ class RediHealthProbe:
 
     async def check(self) -> RediHealth:
         if self._settings.rediai_mode == "mock":
-            return RediHealth(status="healthy")
+            return RediHealth(status="healthy", mode="mock")
         if self._cached is not None and time.monotonic() < self._expires_at:
             return self._cached
         async with self._lock:

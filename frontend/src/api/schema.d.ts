@@ -2264,6 +2264,12 @@ export interface components {
              * @enum {string}
              */
             status: "healthy" | "down";
+            /**
+             * Mode
+             * @default real
+             * @enum {string}
+             */
+            mode: "mock" | "real";
             /** Error */
             error?: string | null;
         };

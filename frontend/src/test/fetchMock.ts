@@ -12,7 +12,7 @@ export function apiError(status: number, error: string, detail: unknown): Respon
 
 export const HEALTHY_ROUTES: Record<string, RouteHandler> = {
   "GET /api/health": () => json(200, { status: "healthy" }),
-  "GET /api/redi/health": () => json(200, { status: "healthy" }),
+  "GET /api/redi/health": () => json(200, { status: "healthy", mode: "real" }),
 };
 
 function compile(pattern: string): RegExp {

@@ -28,7 +28,12 @@ export function HealthIndicator() {
 
   let rediTone: Tone = "unknown";
   let rediText = "checking…";
-  if (redi.data?.status === "healthy") {
+  let rediTitle = redi.error?.message ?? "GET /api/redi/health";
+  if (redi.data?.mode === "mock") {
+    // Never checked: the server answers for RediAI without calling it.
+    rediText = "mock";
+    rediTitle = "REDIAI_MODE=mock: RediAI is not contacted, so its health is unknown";
+  } else if (redi.data?.status === "healthy") {
     rediTone = "ok";
     rediText = "healthy";
   } else if (redi.data) {
@@ -46,7 +51,7 @@ export function HealthIndicator() {
         label="RediAI"
         tone={rediTone}
         text={rediText}
-        title={redi.error?.message ?? "GET /api/redi/health"}
+        title={rediTitle}
       />
     </div>
   );

@@ -21,6 +21,15 @@ describe("health indicator", () => {
     await waitFor(() => expect(screen.getByTestId("sys:redi-health")).toHaveTextContent("RediAI: healthy"));
   });
 
+  it("says RediAI is a mock, not healthy, when the server never checks it", async () => {
+    mockFetch({ ...emptyList, "GET /api/redi/health": () => json(200, { status: "healthy", mode: "mock" }) });
+    renderApp("/traces");
+
+    await waitFor(() => expect(screen.getByTestId("sys:redi-health")).toHaveTextContent("RediAI: mock"));
+    expect(screen.getByTestId("sys:redi-health")).toHaveAttribute("data-status", "unknown");
+    expect(screen.getByTestId("sys:redi-health")).toHaveAttribute("title", expect.stringContaining("REDIAI_MODE=mock"));
+  });
+
   it("shows RediAI's error when it is down", async () => {
     mockFetch({ ...emptyList, "GET /api/redi/health": () => json(200, { status: "down", error: "Connection refused" }) });
     renderApp("/traces");
