@@ -1,4 +1,4 @@
-import { useId, useState, type ChangeEvent, type FormEvent } from "react";
+import { useId, useState, type ChangeEvent, type FormEvent, type ReactNode } from "react";
 import { Link, useSearchParams } from "react-router";
 import { isApiError } from "../../api/errors";
 import { ErrorMessage } from "../../ui/ErrorMessage";
@@ -10,12 +10,19 @@ import {
   DEMO_DEFAULTS,
   RUN_FIELD_PATHS,
   SERVER_DEFAULTS,
+  blankMeaning,
   toRunRequest,
   type RunFormField,
   type RunFormValues,
 } from "./runForm";
 
 const ERROR_TEST_ID = "run:field-error";
+const GENERATIONS_HINT = "Held-out prompts answered at the end.";
+const OUTPUT_DIR_HINT = (
+  <>
+    A name under <code>ARTIFACTS_DIR</code>; blank: <code>runs/&lt;run id&gt;</code>.
+  </>
+);
 /** The model select's entry for a model id (or checkpoint path) typed by hand. */
 export const OTHER_MODEL = "__other__";
 
@@ -88,15 +95,28 @@ export function RunForm({ status, statusPending, pending, error, onRun }: RunFor
     run(true);
   }
 
+  /** The field's own hint, and what a blank in it trains with. */
+  function hintOf(field: RunFormField, hint?: ReactNode): ReactNode {
+    const blank = blankMeaning(field, values[field]);
+    if (blank === null) return hint;
+    return hint ? (
+      <>
+        {hint} {blank}
+      </>
+    ) : (
+      blank
+    );
+  }
+
   /** Props of a `Field` for one training value. */
-  function fieldOf(field: RunFormField) {
-    return { id: fieldId(field), errors: placed.at(BODY_FIELDS[field]), errorTestId: ERROR_TEST_ID };
+  function fieldOf(field: RunFormField, hint?: ReactNode) {
+    return { id: fieldId(field), hint: hintOf(field, hint), errors: placed.at(BODY_FIELDS[field]), errorTestId: ERROR_TEST_ID };
   }
 
   /** Props of the input bound to one training value. */
-  function inputOf(field: RunFormField, hasHint = false) {
+  function inputOf(field: RunFormField, hint?: ReactNode) {
     return {
-      ...controlProps(fieldId(field), placed.at(BODY_FIELDS[field]), hasHint),
+      ...controlProps(fieldId(field), placed.at(BODY_FIELDS[field]), hintOf(field, hint) !== undefined),
       value: values[field],
       onChange: (event: ChangeEvent<HTMLInputElement | HTMLSelectElement>) =>
         setTyped((current) => ({ ...current, [field]: event.target.value })),
@@ -201,14 +221,14 @@ export function RunForm({ status, statusPending, pending, error, onRun }: RunFor
           <Field label="Batch size" {...fieldOf("batchSize")}>
             <input type="number" min={1} step={1} {...inputOf("batchSize")} />
           </Field>
-          <Field label="Max seq length" hint="Tokens." {...fieldOf("maxSeqLength")}>
-            <input type="number" min={16} step={1} {...inputOf("maxSeqLength", true)} />
+          <Field label="Max seq length" {...fieldOf("maxSeqLength", "Tokens.")}>
+            <input type="number" min={16} step={1} {...inputOf("maxSeqLength", "Tokens.")} />
           </Field>
           <Field label="Epochs" {...fieldOf("numEpochs")}>
             <input type="number" min={1} step={1} {...inputOf("numEpochs")} />
           </Field>
-          <Field label="Max steps" hint="Blank: train for the epochs." {...fieldOf("maxSteps")}>
-            <input type="number" min={1} step={1} placeholder="epochs" {...inputOf("maxSteps", true)} />
+          <Field label="Max steps" {...fieldOf("maxSteps", "Blank: train for the epochs.")}>
+            <input type="number" min={1} step={1} placeholder="epochs" {...inputOf("maxSteps", "Blank: train for the epochs.")} />
           </Field>
           <Field label="LR schedule" {...fieldOf("lrSchedule")}>
             <select {...inputOf("lrSchedule")}>
@@ -220,17 +240,17 @@ export function RunForm({ status, statusPending, pending, error, onRun }: RunFor
           <Field label="Warmup steps" {...fieldOf("warmupSteps")}>
             <input type="number" min={0} step={1} {...inputOf("warmupSteps")} />
           </Field>
-          <Field label="Eval every" hint="Steps." {...fieldOf("evalEveryNSteps")}>
-            <input type="number" min={1} step={1} {...inputOf("evalEveryNSteps", true)} />
+          <Field label="Eval every" {...fieldOf("evalEveryNSteps", "Steps.")}>
+            <input type="number" min={1} step={1} {...inputOf("evalEveryNSteps", "Steps.")} />
           </Field>
-          <Field label="Checkpoint every" hint="Steps." {...fieldOf("checkpointEveryNSteps")}>
-            <input type="number" min={1} step={1} {...inputOf("checkpointEveryNSteps", true)} />
+          <Field label="Checkpoint every" {...fieldOf("checkpointEveryNSteps", "Steps.")}>
+            <input type="number" min={1} step={1} {...inputOf("checkpointEveryNSteps", "Steps.")} />
           </Field>
           <Field label="Seed" {...fieldOf("seed")}>
             <input type="number" min={0} step={1} {...inputOf("seed")} />
           </Field>
-          <Field label="Generations" hint="Held-out prompts answered at the end." {...fieldOf("numGenerations")}>
-            <input type="number" min={0} step={1} {...inputOf("numGenerations", true)} />
+          <Field label="Generations" {...fieldOf("numGenerations", GENERATIONS_HINT)}>
+            <input type="number" min={0} step={1} {...inputOf("numGenerations", GENERATIONS_HINT)} />
           </Field>
           <Field label="Method" {...fieldOf("method")}>
             <select {...inputOf("method")}>
@@ -252,17 +272,8 @@ export function RunForm({ status, statusPending, pending, error, onRun }: RunFor
       </fieldset>
 
       <div className="form-grid">
-        <Field
-          label="Output dir (optional)"
-          hint={
-            <>
-              A name under <code>ARTIFACTS_DIR</code>; blank: <code>runs/&lt;run id&gt;</code>.
-            </>
-          }
-          wide
-          {...fieldOf("outputDir")}
-        >
-          <input type="text" autoComplete="off" spellCheck={false} placeholder="runs/<run id>" {...inputOf("outputDir", true)} />
+        <Field label="Output dir (optional)" wide {...fieldOf("outputDir", OUTPUT_DIR_HINT)}>
+          <input type="text" autoComplete="off" spellCheck={false} placeholder="runs/<run id>" {...inputOf("outputDir", OUTPUT_DIR_HINT)} />
         </Field>
       </div>
 

@@ -244,6 +244,32 @@ describe("runs page: dry run", () => {
 });
 
 describe("runs page: the form", () => {
+  it("says what an emptied field trains with: the server's default, not the value the form showed", async () => {
+    const { requests } = mockFetch(runsPageRoutes({ "POST /api/tunix/run": () => json(202, runResult()) }));
+    const { user } = renderApp("/runs");
+
+    await waitFor(() => expect(screen.getByTestId("run:dataset")).toHaveValue("duels-v1"));
+    const field = () => screen.getByTestId("run:learning-rate").closest(".field");
+    expect(field()).not.toHaveTextContent("Blank");
+    await user.clear(screen.getByTestId("run:learning-rate"));
+    expect(field()).toHaveTextContent("Blank: the server's default, 0.00002.");
+    expect(screen.getByTestId("run:learning-rate")).toHaveAccessibleDescription("Blank: the server's default, 0.00002.");
+    await user.clear(screen.getByTestId("run:eval-every-n-steps"));
+    expect(screen.getByTestId("run:eval-every-n-steps").closest(".field")).toHaveTextContent("Steps. Blank: the server's default, 50.");
+    await user.clear(screen.getByTestId("run:max-steps"));
+    expect(screen.getByTestId("run:max-steps").closest(".field")).toHaveTextContent("Blank: train for the epochs.");
+    expect(screen.getByTestId("run:max-steps").closest(".field")).not.toHaveTextContent("server's default");
+    await user.type(screen.getByTestId("run:learning-rate"), "0.01");
+    expect(field()).not.toHaveTextContent("Blank");
+
+    await user.clear(screen.getByTestId("run:learning-rate"));
+    await user.click(screen.getByTestId("run:dry-run"));
+    await screen.findByTestId("run:result");
+    const [body] = await runBodies(requests);
+    expect(body).not.toHaveProperty("learning_rate");
+    expect(body).not.toHaveProperty("max_steps");
+  });
+
   it("switches to the server's defaults for another model, keeping edited fields", async () => {
     const { requests } = mockFetch(runsPageRoutes({ "POST /api/tunix/run": () => json(202, runResult()) }));
     const { user } = renderApp("/runs");

@@ -74,6 +74,18 @@ export const BODY_FIELDS: Record<RunFormField, string> = {
   outputDir: "output_dir",
 };
 
+/**
+ * What an emptied input trains with: nothing is sent, so the server's default applies
+ * (RunRequest's, the same as SERVER_DEFAULTS). Shown under the field, so that clearing
+ * the toy model's 0.005 does not silently train at 2e-5. Max steps and the output dir
+ * say what their blank means in their own hints.
+ */
+export function blankMeaning(field: RunFormField, value: string): string | null {
+  if (value.trim() !== "" || field === "maxSteps" || field === "outputDir") return null;
+  const fallback = SERVER_DEFAULTS[field];
+  return fallback === "" ? null : `Blank: the server's default, ${fallback}.`;
+}
+
 /** Input paths a 422 can point at, for inline messages. */
 export const RUN_FIELD_PATHS = ["dataset_key", "model_id", ...Object.values(BODY_FIELDS)] as const;
 
