@@ -114,3 +114,42 @@ async def test_high_card_duel_bad_count_writes_nothing(
     assert await count_rows(sessionmaker, Trace) == 0
     response = await client.get("/api/ungar/high-card-duel/export.jsonl?limit=0")
     assert response.status_code == 422
+
+
+async def test_without_a_seed_each_generation_draws_a_fresh_one_and_reports_it(
+    client: httpx.AsyncClient,
+) -> None:
+    first = (await client.post("/api/generators/arithmetic/generate", json={"count": 3})).json()
+    second = (await client.post("/api/generators/arithmetic/generate", json={"count": 3})).json()
+    assert first["seed"] != second["seed"]  # 1 in 2**31 of a false alarm
+    assert first["preview"] == arithmetic.generate(3, first["seed"], 2)  # the seed repeats them
+    stored = (await client.get(f"/api/traces/{first['trace_ids'][0]}")).json()["payload"]
+    assert stored["meta"]["seed"] == first["seed"]
+
+
+async def test_generating_the_same_traces_again_is_reported(client: httpx.AsyncClient) -> None:
+    body = {"count": 6, "seed": 1234, "params": {"difficulty": 5}}
+    expected = arithmetic.generate(6, 1234, 5)
+    within = 6 - len({t["prompt"] for t in expected})
+    first = await client.post("/api/generators/arithmetic/generate", json=body)
+    assert first.status_code == 201
+    assert (first.json()["repeated"], first.json()["seed"]) == (within, 1234)
+    again = await client.post("/api/generators/arithmetic/generate", json=body)
+    assert again.status_code == 201
+    assert (again.json()["created"], again.json()["repeated"]) == (6, 6)
+    preview = await client.post(
+        "/api/generators/arithmetic/generate", json={**body, "count": 7, "persist": False}
+    )
+    assert preview.json()["repeated"] == 6  # the 7th is new; nothing stored by a preview
+    # Another source's traces with the same prompts are not this generator's repeats.
+    duel = await client.post("/api/ungar/high-card-duel/generate", json={"count": 2, "seed": 1234})
+    assert duel.json()["repeated"] == 0
+
+
+async def test_repeats_within_one_request_are_counted(client: httpx.AsyncClient) -> None:
+    """Difficulty 1 has at most 100 distinct sums: 300 of them must repeat."""
+    body = {"count": 300, "seed": 9, "params": {"difficulty": 1}}
+    response = await client.post("/api/generators/arithmetic/generate", json=body)
+    distinct = len({t["prompt"] for t in arithmetic.generate(300, 9, 1)})
+    assert response.json()["created"] == 300
+    assert response.json()["repeated"] == 300 - distinct >= 200

@@ -21,7 +21,9 @@ def add_commands(sub: Any, run: RunWithMaker) -> None:
     generate = sub.add_parser("generate", help="generate reasoning traces and store them")
     generate.add_argument("generator", help="high-card-duel or arithmetic")
     generate.add_argument("--count", type=int, default=100)
-    generate.add_argument("--seed", type=int, default=42)
+    generate.add_argument(
+        "--seed", type=int, help="fixes the traces (default: a fresh seed, printed)"
+    )
     generate.add_argument("--difficulty", type=int, help="arithmetic: 1 (easy) to 5")
     generate.set_defaults(handler=lambda s, a: run(s, lambda m: _generate(m, s, a)))
 
@@ -41,4 +43,9 @@ async def _generate(maker: Maker, settings: Settings, args: argparse.Namespace) 
             persist=True,
             max_payload_bytes=settings.trace_max_bytes,
         )
-    print(f"generated {result.created} {generator.name} traces (seed {args.seed})")
+    print(f"generated {result.created} {generator.name} traces (seed {result.seed})")
+    if result.repeated:
+        print(
+            f"{result.repeated} of them repeat a prompt already stored or earlier in this run: "
+            "a dataset of them can ask the same question in train and eval"
+        )

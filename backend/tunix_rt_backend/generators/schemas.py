@@ -7,6 +7,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tunix_rt_backend.traces.schemas import ReasoningTrace
 
+MAX_SEED = 2**31 - 1
+SEED_DESCRIPTION = "Fixes the traces; none: a fresh seed, reported in the answer"
+
 
 class NoParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -22,7 +25,7 @@ class GenerateRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     count: int = Field(10, ge=1, description="How many traces (GENERATOR_MAX_COUNT)")
-    seed: int = Field(42, ge=0, le=2**31 - 1)
+    seed: int | None = Field(None, ge=0, le=MAX_SEED, description=SEED_DESCRIPTION)
     params: dict[str, Any] = Field(default_factory=dict, description="The generator's own")
     persist: bool = Field(True, description="Store the traces (else only preview them)")
 
@@ -31,13 +34,18 @@ class HighCardDuelRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     count: int = Field(10, ge=1, description="How many games (GENERATOR_MAX_COUNT)")
-    seed: int = Field(42, ge=0, le=2**31 - 1)
+    seed: int | None = Field(None, ge=0, le=MAX_SEED, description=SEED_DESCRIPTION)
     persist: bool = True
 
 
 class GenerateResult(BaseModel):
     generator: str
+    seed: int = Field(description="The seed used: the same seed, count and params repeat them")
     created: int
+    repeated: int = Field(
+        description="Traces whose prompt is already stored (same source) or comes earlier in "
+        "this request: a dataset of them can ask the same question in train and eval"
+    )
     trace_ids: list[uuid.UUID]
     preview: list[ReasoningTrace] = Field(description="The first few traces")
 

@@ -3,6 +3,7 @@ never commits."""
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,12 +18,14 @@ from tunix_rt_backend.datasets.schemas import DatasetFilters
 from tunix_rt_backend.errors import NotFound, ValidationFailed, field_error
 from tunix_rt_backend.generators import arithmetic, high_card_duel
 from tunix_rt_backend.generators.schemas import (
+    MAX_SEED,
     ArithmeticParams,
     GenerateResult,
     GeneratorInfo,
     NoParams,
     UngarStatus,
 )
+from tunix_rt_backend.traces import repository as traces_repository
 from tunix_rt_backend.traces import service as traces_service
 from tunix_rt_backend.traces.schemas import ReasoningTrace
 
@@ -101,12 +104,14 @@ async def generate(
     generator: Generator,
     *,
     count: int,
-    seed: int,
+    seed: int | None,
     params: BaseModel,
     persist: bool,
     max_payload_bytes: int,
 ) -> GenerateResult:
+    seed = secrets.randbelow(MAX_SEED + 1) if seed is None else seed
     traces = generator.generate(count, seed, params)
+    repeated = await _repeated(session, traces)
     ids: list[uuid.UUID] = []
     if persist:
         for start in range(0, len(traces), INSERT_CHUNK):
@@ -119,10 +124,30 @@ async def generate(
             ids.extend(row["id"] for row in rows)
     return GenerateResult(
         generator=generator.name,
+        seed=seed,
         created=len(ids),
+        repeated=repeated,
         trace_ids=ids,
         preview=traces[:PREVIEW_COUNT],
     )
+
+
+async def _repeated(session: AsyncSession, traces: list[ReasoningTrace]) -> int:
+    """How many of `traces` ask a question already stored (by a trace of the same source)
+    or asked earlier in the list: each would be a duplicate a dataset could split into
+    both train and eval. One query over the source's stored prompts."""
+    if not traces:
+        return 0
+    source = (traces[0].get("meta") or {}).get("source")
+    prompts = list(dict.fromkeys(trace["prompt"] for trace in traces))
+    stored = await traces_repository.stored_prompts(session, str(source), prompts)
+    seen: set[str] = set()
+    repeated = 0
+    for trace in traces:
+        prompt = trace["prompt"]
+        repeated += prompt in stored or prompt in seen
+        seen.add(prompt)
+    return repeated
 
 
 def ungar_status() -> UngarStatus:

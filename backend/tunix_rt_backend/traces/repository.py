@@ -51,6 +51,19 @@ async def list_trace_summaries(
     return result.all()
 
 
+async def stored_prompts(session: AsyncSession, source: str, prompts: Sequence[str]) -> set[str]:
+    """Which of `prompts` a stored trace of `source` (its `meta.source`) already has."""
+    if not prompts:
+        return set()
+    prompt = Trace.payload["prompt"].as_string()
+    query = (
+        select(prompt)
+        .distinct()
+        .where(Trace.payload["meta"]["source"].as_string() == source, prompt.in_(prompts))
+    )
+    return set((await session.scalars(query)).all())
+
+
 async def insert_score(
     session: AsyncSession,
     *,

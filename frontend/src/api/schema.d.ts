@@ -1886,9 +1886,9 @@ export interface components {
             count: number;
             /**
              * Seed
-             * @default 42
+             * @description Fixes the traces; none: a fresh seed, reported in the answer
              */
-            seed: number;
+            seed?: number | null;
             /**
              * Params
              * @description The generator's own
@@ -1907,8 +1907,18 @@ export interface components {
         GenerateResult: {
             /** Generator */
             generator: string;
+            /**
+             * Seed
+             * @description The seed used: the same seed, count and params repeat them
+             */
+            seed: number;
             /** Created */
             created: number;
+            /**
+             * Repeated
+             * @description Traces whose prompt is already stored (same source) or comes earlier in this request: a dataset of them can ask the same question in train and eval
+             */
+            repeated: number;
             /** Trace Ids */
             trace_ids: string[];
             /**
@@ -1968,9 +1978,9 @@ export interface components {
             count: number;
             /**
              * Seed
-             * @default 42
+             * @description Fixes the traces; none: a fresh seed, reported in the answer
              */
-            seed: number;
+            seed?: number | null;
             /**
              * Persist
              * @default true

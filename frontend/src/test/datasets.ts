@@ -81,10 +81,12 @@ export const UNGAR_STATUS = {
   message: "UNGAR is not installed; High Card Duel uses Tunix RT's own implementation of the same rules.",
 };
 
-export function generated(generator: string, count: number) {
+export function generated(generator: string, count: number, { seed = 7, repeated = 0 } = {}) {
   return {
     generator,
+    seed,
     created: count,
+    repeated,
     trace_ids: Array.from({ length: count }, (_, i) => `00000000-0000-4000-8000-${String(i + 1).padStart(12, "0")}`),
     preview: [
       {

@@ -46,7 +46,8 @@ describe("generate traces panel", () => {
 
     const result = await screen.findByTestId("gen:result");
     expect(screen.getByTestId("gen:created")).toHaveTextContent("5");
-    expect(result).toHaveTextContent("Created 5 traces with arithmetic (source arithmetic).");
+    expect(result).toHaveTextContent("Created 5 traces with arithmetic (source arithmetic), seed 7.");
+    expect(within(result).queryByTestId("gen:repeated")).not.toBeInTheDocument();
     expect(within(result).getByTestId("gen:preview")).toHaveTextContent("What is 27 × 4?");
     expect(within(result).getByRole("link", { name: "open" })).toHaveAttribute("href", "/traces/00000000-0000-4000-8000-000000000001");
 
@@ -57,19 +58,29 @@ describe("generate traces panel", () => {
     expect(queryClient.getQueryState(traceKeys.list(0))?.isInvalidated).toBe(true);
   });
 
-  it("sends no params for High Card Duel", async () => {
+  it("sends no params for High Card Duel, and no seed unless one is typed: the server draws it and says which", async () => {
     const { requests } = mockFetch(
-      datasetsPageRoutes({ "POST /api/generators/:name/generate": () => json(201, generated("ungar", 10)) }),
+      datasetsPageRoutes({
+        "POST /api/generators/:name/generate": () => json(201, generated("ungar", 10, { seed: 1637210, repeated: 4 })),
+      }),
     );
     const { user } = renderApp("/datasets");
     await waitFor(() => expect(screen.getByTestId("gen:submit")).toBeEnabled());
+    expect(screen.getByTestId("gen:seed")).toHaveValue(null);
+    expect(screen.getByTestId("gen:seed")).toHaveAccessibleDescription(
+      "Blank: a fresh one, shown with the result. The same seed makes the same traces again.",
+    );
 
     await user.click(screen.getByTestId("gen:submit"));
 
-    await screen.findByTestId("gen:result");
+    const result = await screen.findByTestId("gen:result");
     const post = requests.find((r) => r.url.includes("/generate"))!;
     expect(new URL(post.url).pathname).toBe("/api/generators/high_card_duel/generate");
-    expect(await post.json()).toEqual({ count: 10, seed: 42, params: {}, persist: true });
+    expect(await post.json()).toEqual({ count: 10, params: {}, persist: true });
+    expect(within(result).getByTestId("gen:seed-used")).toHaveTextContent("1637210");
+    expect(within(result).getByTestId("gen:repeated")).toHaveTextContent(
+      "4 of them repeat a prompt already stored or earlier in this batch",
+    );
   });
 
   it("shows a 422 at the field it names", async () => {

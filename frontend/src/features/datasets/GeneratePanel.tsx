@@ -10,7 +10,6 @@ import { UngarStatusLine } from "./UngarStatusLine";
 
 const ERROR_TEST_ID = "gen:field-error";
 const DEFAULT_COUNT = 10;
-const DEFAULT_SEED = 42;
 
 function paramValue(param: IntegerParam, typed: Record<string, string>): string {
   return typed[param.name] ?? (param.default === null ? "" : String(param.default));
@@ -22,7 +21,8 @@ export function GeneratePanel() {
   const generate = useGenerateTraces();
   const [chosen, setChosen] = useState("");
   const [count, setCount] = useState(String(DEFAULT_COUNT));
-  const [seed, setSeed] = useState(String(DEFAULT_SEED));
+  // Blank: the server draws a fresh seed and reports it; a fixed one repeats a generation.
+  const [seed, setSeed] = useState("");
   const [typedParams, setTypedParams] = useState<Record<string, string>>({});
   const id = useId();
 
@@ -43,7 +43,7 @@ export function GeneratePanel() {
     const input: GenerateInput = {
       name: generator.name,
       count: Number(count || DEFAULT_COUNT),
-      seed: Number(seed || DEFAULT_SEED),
+      ...(seed.trim() ? { seed: Number(seed) } : {}),
       params: Object.fromEntries(
         params.flatMap((param) => {
           const value = paramValue(param, typedParams);
@@ -88,12 +88,19 @@ export function GeneratePanel() {
               data-testid="gen:count"
             />
           </Field>
-          <Field id={`${id}-seed`} label="Seed" errors={placed.at("seed")} errorTestId={ERROR_TEST_ID}>
+          <Field
+            id={`${id}-seed`}
+            label="Seed"
+            hint="Blank: a fresh one, shown with the result. The same seed makes the same traces again."
+            errors={placed.at("seed")}
+            errorTestId={ERROR_TEST_ID}
+          >
             <input
               type="number"
               min={0}
               step={1}
-              {...controlProps(`${id}-seed`, placed.at("seed"))}
+              placeholder="random"
+              {...controlProps(`${id}-seed`, placed.at("seed"), true)}
               value={seed}
               onChange={(event) => setSeed(event.target.value)}
               data-testid="gen:seed"

@@ -17,8 +17,14 @@ export function GenerateResultView({ result }: { result: GenerateResult }) {
             (source <code>{source}</code>)
           </>
         )}
-        .
+        , seed <strong data-testid="gen:seed-used">{result.seed}</strong>.
       </p>
+      {result.repeated > 0 && (
+        <p className="warning-text" data-testid="gen:repeated">
+          {result.repeated.toLocaleString()} of them repeat a prompt already stored or earlier in this batch: a dataset
+          built from them can ask the same question in train and eval.
+        </p>
+      )}
       {first && (
         <div data-testid="gen:preview">
           <h3>First trace</h3>

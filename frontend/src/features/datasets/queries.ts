@@ -120,7 +120,8 @@ export function useUngarStatus() {
   });
 }
 
-export type GenerateInput = { name: string; count: number; seed: number; params: Record<string, unknown> };
+/** `seed` left out: the server draws a fresh one (and reports it). */
+export type GenerateInput = { name: string; count: number; seed?: number; params: Record<string, unknown> };
 
 export function useGenerateTraces() {
   const queryClient = useQueryClient();
