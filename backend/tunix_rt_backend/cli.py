@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import ipaddress
 import logging
+import socket
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
@@ -136,12 +138,34 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
             "--scope admin`, or serve on 127.0.0.1."
         )
     worker = settings.embedded_worker if args.worker is None else args.worker
+    # Bound before anything is said: a port in use is one clear line, never a "serving
+    # on" line followed by uvicorn's traceback-like error.
+    sock = _bind(host, port)
     print(
         f"tunix-rt: serving on http://{host}:{port} (database: {_redacted(settings)}; "
         f"{'embedded worker' if worker else 'no embedded worker'})"
     )
     _log_to_stderr()
-    uvicorn.run(create_app(settings, worker=worker), host=host, port=port, log_level="info")
+    config = uvicorn.Config(create_app(settings, worker=worker), log_level="info")
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to (host, port), as uvicorn binds its own (SO_REUSEADDR)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise CliError(
+                f"port {port} on {host} is already in use: stop what listens there, or "
+                "choose another port with --port or BACKEND_PORT"
+            ) from None
+        raise CliError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    return sock
 
 
 def _worker(settings: Settings, args: argparse.Namespace) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -80,6 +81,20 @@ def test_serve_refuses_non_loopback_without_tokens(sqlite_env: dict[str, str]) -
     result = _run(sqlite_env, "serve", "--host", "0.0.0.0", "--port", str(free_port()))
     assert result.returncode == 1
     assert "refusing to listen on 0.0.0.0" in result.stderr
+
+
+def test_serve_on_a_port_in_use_says_so_in_one_line(sqlite_env: dict[str, str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = _run(sqlite_env, "serve", "--port", str(port))
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"tunix-rt: port {port} on 127.0.0.1 is already in use: stop what listens there, "
+        "or choose another port with --port or BACKEND_PORT"
+    ]
+    assert "serving on" not in result.stdout
 
 
 def test_db_commands_on_postgres(pg_env: dict[str, str]) -> None:
