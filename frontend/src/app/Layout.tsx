@@ -16,6 +16,10 @@ const NAV_ITEMS = [
 export function Layout() {
   return (
     <>
+      {/* The first stop of Tab: past the navigation, straight to the page. */}
+      <a className="skip-link" href="#main" data-testid="sys:skip-link">
+        Skip to content
+      </a>
       <header className="app-header">
         <div className="header-inner">
           <Link to="/" className="brand">
@@ -34,7 +38,7 @@ export function Layout() {
           </div>
         </div>
       </header>
-      <main className="content">
+      <main className="content" id="main" tabIndex={-1}>
         <Outlet />
       </main>
       <TokenPrompt />
