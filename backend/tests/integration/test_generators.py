@@ -153,3 +153,14 @@ async def test_repeats_within_one_request_are_counted(client: httpx.AsyncClient)
     distinct = len({t["prompt"] for t in arithmetic.generate(300, 9, 1)})
     assert response.json()["created"] == 300
     assert response.json()["repeated"] == 300 - distinct >= 200
+
+
+@pytest.mark.parametrize("settings_overrides", [{"generator_max_count": 40_000}])
+async def test_repeats_are_counted_past_the_databases_parameter_limit(
+    client: httpx.AsyncClient,
+) -> None:
+    """38,375 distinct prompts: more than one query may bind (32,766)."""
+    body = {"count": 40_000, "seed": 1, "params": {"difficulty": 3}, "persist": False}
+    response = await client.post("/api/generators/arithmetic/generate", json=body)
+    assert response.status_code == 201
+    assert response.json()["repeated"] == 40_000 - 38_375

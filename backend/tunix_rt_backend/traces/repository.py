@@ -51,17 +51,21 @@ async def list_trace_summaries(
     return result.all()
 
 
+# Prompts per query: under both databases' limit on bound parameters (32,766), so a
+# generation up to the default GENERATOR_MAX_COUNT is one query, and a larger one works.
+_PROMPTS_PER_QUERY = 10_000
+
+
 async def stored_prompts(session: AsyncSession, source: str, prompts: Sequence[str]) -> set[str]:
     """Which of `prompts` a stored trace of `source` (its `meta.source`) already has."""
-    if not prompts:
-        return set()
     prompt = Trace.payload["prompt"].as_string()
-    query = (
-        select(prompt)
-        .distinct()
-        .where(Trace.payload["meta"]["source"].as_string() == source, prompt.in_(prompts))
-    )
-    return set((await session.scalars(query)).all())
+    of_source = Trace.payload["meta"]["source"].as_string() == source
+    stored: set[str] = set()
+    for start in range(0, len(prompts), _PROMPTS_PER_QUERY):
+        chunk = prompts[start : start + _PROMPTS_PER_QUERY]
+        query = select(prompt).distinct().where(of_source, prompt.in_(chunk))
+        stored.update((await session.scalars(query)).all())
+    return stored
 
 
 async def insert_score(
