@@ -17,12 +17,19 @@ import {
 } from "./runForm";
 
 const ERROR_TEST_ID = "run:field-error";
-const GENERATIONS_HINT = "Held-out prompts answered at the end.";
-const OUTPUT_DIR_HINT = (
-  <>
-    A name under <code>ARTIFACTS_DIR</code>; blank: <code>runs/&lt;run id&gt;</code>.
-  </>
-);
+/** Each field's own hint (what a blank in it trains with is added by `hintOf`). */
+const FIELD_HINTS: Partial<Record<RunFormField, ReactNode>> = {
+  maxSeqLength: "Tokens.",
+  maxSteps: "Blank: train for the epochs.",
+  evalEveryNSteps: "Steps.",
+  checkpointEveryNSteps: "Steps.",
+  numGenerations: "Held-out prompts answered at the end.",
+  outputDir: (
+    <>
+      A name under <code>ARTIFACTS_DIR</code>; blank: <code>runs/&lt;run id&gt;</code>.
+    </>
+  ),
+};
 /** The model select's entry for a model id (or checkpoint path) typed by hand. */
 export const OTHER_MODEL = "__other__";
 
@@ -96,7 +103,8 @@ export function RunForm({ status, statusPending, pending, error, onRun }: RunFor
   }
 
   /** The field's own hint, and what a blank in it trains with. */
-  function hintOf(field: RunFormField, hint?: ReactNode): ReactNode {
+  function hintOf(field: RunFormField): ReactNode {
+    const hint = FIELD_HINTS[field];
     const blank = blankMeaning(field, values[field]);
     if (blank === null) return hint;
     return hint ? (
@@ -109,14 +117,14 @@ export function RunForm({ status, statusPending, pending, error, onRun }: RunFor
   }
 
   /** Props of a `Field` for one training value. */
-  function fieldOf(field: RunFormField, hint?: ReactNode) {
-    return { id: fieldId(field), hint: hintOf(field, hint), errors: placed.at(BODY_FIELDS[field]), errorTestId: ERROR_TEST_ID };
+  function fieldOf(field: RunFormField) {
+    return { id: fieldId(field), hint: hintOf(field), errors: placed.at(BODY_FIELDS[field]), errorTestId: ERROR_TEST_ID };
   }
 
   /** Props of the input bound to one training value. */
-  function inputOf(field: RunFormField, hint?: ReactNode) {
+  function inputOf(field: RunFormField) {
     return {
-      ...controlProps(fieldId(field), placed.at(BODY_FIELDS[field]), hintOf(field, hint) !== undefined),
+      ...controlProps(fieldId(field), placed.at(BODY_FIELDS[field]), hintOf(field) !== undefined),
       value: values[field],
       onChange: (event: ChangeEvent<HTMLInputElement | HTMLSelectElement>) =>
         setTyped((current) => ({ ...current, [field]: event.target.value })),
@@ -221,14 +229,14 @@ export function RunForm({ status, statusPending, pending, error, onRun }: RunFor
           <Field label="Batch size" {...fieldOf("batchSize")}>
             <input type="number" min={1} step={1} {...inputOf("batchSize")} />
           </Field>
-          <Field label="Max seq length" {...fieldOf("maxSeqLength", "Tokens.")}>
-            <input type="number" min={16} step={1} {...inputOf("maxSeqLength", "Tokens.")} />
+          <Field label="Max seq length" {...fieldOf("maxSeqLength")}>
+            <input type="number" min={16} step={1} {...inputOf("maxSeqLength")} />
           </Field>
           <Field label="Epochs" {...fieldOf("numEpochs")}>
             <input type="number" min={1} step={1} {...inputOf("numEpochs")} />
           </Field>
-          <Field label="Max steps" {...fieldOf("maxSteps", "Blank: train for the epochs.")}>
-            <input type="number" min={1} step={1} placeholder="epochs" {...inputOf("maxSteps", "Blank: train for the epochs.")} />
+          <Field label="Max steps" {...fieldOf("maxSteps")}>
+            <input type="number" min={1} step={1} placeholder="epochs" {...inputOf("maxSteps")} />
           </Field>
           <Field label="LR schedule" {...fieldOf("lrSchedule")}>
             <select {...inputOf("lrSchedule")}>
@@ -240,17 +248,17 @@ export function RunForm({ status, statusPending, pending, error, onRun }: RunFor
           <Field label="Warmup steps" {...fieldOf("warmupSteps")}>
             <input type="number" min={0} step={1} {...inputOf("warmupSteps")} />
           </Field>
-          <Field label="Eval every" {...fieldOf("evalEveryNSteps", "Steps.")}>
-            <input type="number" min={1} step={1} {...inputOf("evalEveryNSteps", "Steps.")} />
+          <Field label="Eval every" {...fieldOf("evalEveryNSteps")}>
+            <input type="number" min={1} step={1} {...inputOf("evalEveryNSteps")} />
           </Field>
-          <Field label="Checkpoint every" {...fieldOf("checkpointEveryNSteps", "Steps.")}>
-            <input type="number" min={1} step={1} {...inputOf("checkpointEveryNSteps", "Steps.")} />
+          <Field label="Checkpoint every" {...fieldOf("checkpointEveryNSteps")}>
+            <input type="number" min={1} step={1} {...inputOf("checkpointEveryNSteps")} />
           </Field>
           <Field label="Seed" {...fieldOf("seed")}>
             <input type="number" min={0} step={1} {...inputOf("seed")} />
           </Field>
-          <Field label="Generations" {...fieldOf("numGenerations", GENERATIONS_HINT)}>
-            <input type="number" min={0} step={1} {...inputOf("numGenerations", GENERATIONS_HINT)} />
+          <Field label="Generations" {...fieldOf("numGenerations")}>
+            <input type="number" min={0} step={1} {...inputOf("numGenerations")} />
           </Field>
           <Field label="Method" {...fieldOf("method")}>
             <select {...inputOf("method")}>
@@ -272,8 +280,8 @@ export function RunForm({ status, statusPending, pending, error, onRun }: RunFor
       </fieldset>
 
       <div className="form-grid">
-        <Field label="Output dir (optional)" wide {...fieldOf("outputDir", OUTPUT_DIR_HINT)}>
-          <input type="text" autoComplete="off" spellCheck={false} placeholder="runs/<run id>" {...inputOf("outputDir", OUTPUT_DIR_HINT)} />
+        <Field label="Output dir (optional)" wide {...fieldOf("outputDir")}>
+          <input type="text" autoComplete="off" spellCheck={false} placeholder="runs/<run id>" {...inputOf("outputDir")} />
         </Field>
       </div>
 
