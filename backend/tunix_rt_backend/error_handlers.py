@@ -20,6 +20,7 @@ from tunix_rt_backend.errors import (
     ValidationFailed,
     clean_validation_errors,
 )
+from tunix_rt_backend.ui import UI_ROUTE_NAME
 
 log = logging.getLogger("tunix_rt_backend.errors")
 
@@ -83,11 +84,15 @@ _METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 
 def allowed_methods(request: Request) -> list[str]:
     """Every method some route answers on the request's path (asked of the routes
-    themselves, included routers too)."""
+    themselves, included routers too). Under /api, the UI's catch-all page route does
+    not count: it answers no API path."""
+    routes = request.app.router.routes
+    if request.url.path == "/api" or request.url.path.startswith("/api/"):
+        routes = [r for r in routes if getattr(r, "name", None) != UI_ROUTE_NAME]
     allowed = []
     for method in _METHODS:
         scope = {**request.scope, "method": method}
-        if any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes):
+        if any(route.matches(scope)[0] == Match.FULL for route in routes):
             allowed.append(method)
     return allowed
 
@@ -114,7 +119,10 @@ def install_error_handlers(app: FastAPI) -> None:
         headers = exc.headers
         if exc.status_code == 405:
             # Starlette names the methods of the first route on the path only.
-            headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
+            allowed = allowed_methods(request)
+            if not allowed:  # only the UI's page route matched: no such API path
+                return error_response(404, "NotFound", f"No API route {request.url.path}.")
+            headers = {**(headers or {}), "Allow": ", ".join(allowed)}
         return error_response(exc.status_code, name, str(exc.detail), headers=headers)
 
     @app.exception_handler(ConnectionError)

@@ -15,6 +15,8 @@ from starlette.types import Scope
 
 from tunix_rt_backend.errors import NotFound
 
+# The client-side routes' catch-all: error_handlers.py leaves it out under /api.
+UI_ROUTE_NAME = "ui-page"
 # Vite puts content-hashed files under assets/: safe to cache for good.
 IMMUTABLE_CACHE = "public, max-age=31536000, immutable"
 
@@ -51,7 +53,7 @@ def mount_ui(app: FastAPI, ui_dir: Path) -> None:
             return HTMLResponse(NOT_BUILT_PAGE)
         return HTMLResponse(DOCS_PAGE, headers={"Cache-Control": "no-cache"})
 
-    @app.get("/{path:path}", include_in_schema=False)
+    @app.get("/{path:path}", include_in_schema=False, name=UI_ROUTE_NAME)
     async def ui(path: str) -> Response:
         if path == "api" or path.startswith("api/"):
             raise NotFound(f"No API route /{path}.")

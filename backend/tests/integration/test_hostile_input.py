@@ -215,3 +215,23 @@ async def test_a_wrong_method_is_a_405_naming_every_method_the_path_takes(
     assert response.status_code == 405
     assert response.json()["error"] == "MethodNotAllowed"
     assert response.headers["allow"] == allow
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("PUT", "/api/no/such/route"),
+        ("POST", "/api"),
+        # A name with a slash where an id goes: no route, whatever the method.
+        ("PUT", "/api/models/tunix-rt%2Ftiny-gemma3/aliases/prod"),
+        ("DELETE", "/api/tunix/runs/a/b/c"),
+    ],
+)
+async def test_an_unknown_api_path_is_a_404_whatever_the_method(
+    client: httpx.AsyncClient, method: str, path: str
+) -> None:
+    """Not a 405 from the UI's catch-all page route (GET only), which answers no API path."""
+    response = await client.request(method, path)
+    assert response.status_code == 404, response.text
+    assert response.json()["error"] == "NotFound"
+    assert "allow" not in response.headers
