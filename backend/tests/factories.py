@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import socket
+import uuid
+from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -11,6 +14,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tunix_rt_backend.db.base import Base
+from tunix_rt_backend.db.models import Evaluation, EvaluationItem, TunixRun
+from tunix_rt_backend.kit.time import utcnow
+from tunix_rt_backend.templates.gemma_reasoning import TEMPLATE_SHA256
 
 
 def trace_body(**overrides: Any) -> dict[str, Any]:
@@ -64,3 +70,87 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+# What recorded evaluations score: one dataset, split and judge, 160 traces.
+RECORDED_DATASET = {"dataset_key": "hcd-v1", "dataset_sha256": "a" * 64, "split": "eval"}
+RECORDED_JUDGE = {"judge": "exact_match", "judge_version": "1", "judge_config_hash": "c" * 64}
+RECORDED_TRACES = [uuid.uuid4() for _ in range(160)]
+
+
+async def record_run(maker: async_sessionmaker[AsyncSession], **overrides: Any) -> uuid.UUID:
+    """A completed run's row, as a worker leaves it (no training happens)."""
+    run_id = uuid.uuid4()
+    now = utcnow()
+    fields: dict[str, Any] = {
+        "run_id": run_id,
+        "dataset_key": "hcd-v1",
+        "model_id": "tunix-rt/tiny-gemma3",
+        "mode": "local",
+        "status": "completed",
+        "started_at": now,
+        "created_at": now,
+        "config": {},
+        "summary": {},
+        **overrides,
+    }
+    async with maker() as session, session.begin():
+        session.add(TunixRun(**fields))
+    return run_id
+
+
+async def record_evaluation(
+    maker: async_sessionmaker[AsyncSession],
+    run_id: uuid.UUID,
+    right: Sequence[float | None],
+    status: str = "completed",
+    age_s: float = 0,
+    **overrides: Any,
+) -> uuid.UUID:
+    """A run's evaluation as a worker leaves it: one item per entry of `right` (True /
+    False, a graded score, or None: unscored)."""
+    evaluation_id = uuid.uuid4()
+    when = utcnow() - timedelta(seconds=age_s)
+    scores = [None if r is None else float(r) for r in right]
+    scored = [s for s in scores if s is not None]
+    fields: dict[str, Any] = {
+        **RECORDED_DATASET,
+        **RECORDED_JUDGE,
+        "id": evaluation_id,
+        "run_id": run_id,
+        "model_id": "tunix-rt/tiny-gemma3",
+        "decoding": {"temperature": 0.0, "template_sha256": TEMPLATE_SHA256},
+        "details": {},
+        "n_items": len(right),
+        "n_scored": len(scored),
+        "n_unscored": len(right) - len(scored),
+        "primary_score": sum(scored) / len(scored) if scored else None,
+        "status": status,
+        "started_at": when,
+        "created_at": when,
+        **overrides,
+    }
+    async with maker() as session, session.begin():
+        session.add(Evaluation(**fields))
+        await session.flush()
+        for i, score in enumerate(scores):
+            session.add(
+                EvaluationItem(
+                    evaluation_id=evaluation_id,
+                    index=i,
+                    trace_id=RECORDED_TRACES[i],
+                    prompt=f"question {i}",
+                    expected=str(i % 2),
+                    output=f"Answer: {i % 2 if score else 'x'}",
+                    extracted=str(i % 2) if score else "x",
+                    correct=None if score is None else score >= 0.5,
+                    score=score,
+                    format_ok=True,
+                    reasoning_steps=1,
+                    reasoning_tokens=4,
+                    output_tokens=8,
+                    latency_ms=1.0,
+                    unscored_reason=None if score is not None else "no answer line",
+                )
+            )
+    return evaluation_id

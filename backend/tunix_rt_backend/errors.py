@@ -41,6 +41,10 @@ class AppError(Exception):
     def name(self) -> str:
         return type(self).__name__
 
+    def body_extra(self) -> dict[str, object]:
+        """Fields of the error body beside `error` and `detail` (a report, say)."""
+        return {}
+
 
 class NotFound(AppError):
     status_code = 404

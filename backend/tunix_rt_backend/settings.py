@@ -48,9 +48,14 @@ class Settings(BaseSettings):
     trace_batch_max_bytes: int = Field(33_554_432, ge=1024, le=268_435_456)
     dataset_max_traces: int = Field(100_000, ge=1, le=10_000_000)
     generator_max_count: int = Field(10_000, ge=1, le=1_000_000)
-    # None means DATA_DIR/artifacts and DATA_DIR/models; see `artifacts_root`/`models_root`.
+    # None means DATA_DIR/artifacts, DATA_DIR/models and DATA_DIR/registry; see
+    # `artifacts_root`, `models_root` and `registry_root`.
     artifacts_dir: Path | None = None
     model_dir: Path | None = None
+    registry_dir: Path | None = None
+    # Aliases that move only past a passing regression check, with a write token
+    # (comma-separated).
+    protected_aliases: str = Field("prod", max_length=1024)
     tunix_run_timeout_seconds: int = Field(3600, ge=1, le=7 * 24 * 3600)
     # The run queue: workers heartbeat every WORKER_HEARTBEAT_SECONDS and are presumed
     # lost after WORKER_STALE_SECONDS without one; their runs are re-queued (to resume)
@@ -154,6 +159,14 @@ class Settings(BaseSettings):
     @property
     def models_root(self) -> Path:
         return (self.model_dir or self.data_dir / "models").resolve()
+
+    @property
+    def registry_root(self) -> Path:
+        return (self.registry_dir or self.data_dir / "registry").resolve()
+
+    @cached_property
+    def protected_alias_names(self) -> frozenset[str]:
+        return frozenset(a.strip() for a in self.protected_aliases.split(",") if a.strip())
 
     @property
     def is_sqlite(self) -> bool:

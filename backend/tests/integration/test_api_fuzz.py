@@ -54,8 +54,8 @@ def _created(response: httpx.Response) -> dict[str, Any]:
 
 
 def _seed(client: httpx.Client, artifacts: Path) -> dict[str, list[str]]:
-    """Real traces, a dataset, runs in every end state, an evaluation and an artifact,
-    so that a share of the fuzzed ids name things that exist."""
+    """Real traces, a dataset, runs in every end state, an evaluation, an artifact and a
+    model, so that a share of the fuzzed ids name things that exist."""
     traces = _created(
         client.post(
             "/api/generators/arithmetic/generate", json={"count": 24, "params": {"difficulty": 1}}
@@ -79,6 +79,7 @@ def _seed(client: httpx.Client, artifacts: Path) -> dict[str, list[str]]:
             json={"model_id": "tunix-rt/tiny-gemma3", "dataset_key": key},
         )
     )
+    model = _created(client.post("/api/models", json={"name": "fuzzed"}))
     # As a trainer would leave it: one file among the run's artifacts.
     run_dir = artifacts / "runs" / completed["run_id"]
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -89,6 +90,8 @@ def _seed(client: httpx.Client, artifacts: Path) -> dict[str, list[str]]:
         "run_id": [completed["run_id"], failed["run_id"], cancelled["run_id"]],
         "evaluation_id": [evaluation["id"]],
         "filename": ["notes.txt"],
+        "model_id": [model["id"]],
+        "alias": ["prod", "staging"],
     }
 
 
@@ -169,6 +172,6 @@ def test_fuzzed_requests_get_documented_answers_and_never_a_server_error(
     print(database, summary[0])  # docs/operations.md quotes it
     generated, passed = int(summary[1]), int(summary[2])
     assert generated == passed and generated > 2000, summary[0]
-    assert "Dictionaries:     5 dictionaries" in report  # the seeded ids were used
+    assert "Dictionaries:     7 dictionaries" in report  # the seeded ids were used
     # Nothing went wrong out of sight either (an error after the response is sent).
     assert "Traceback" not in server.log.read_text()

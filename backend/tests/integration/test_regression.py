@@ -11,8 +11,6 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Sequence
-from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -22,103 +20,22 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tunix_rt_backend.db.models import (
-    Evaluation,
     EvaluationItem,
     RegressionBaseline,
     RegressionBaselineVersion,
     RegressionCheck,
-    TunixRun,
 )
-from tunix_rt_backend.kit.time import utcnow
 from tunix_rt_backend.settings import Settings
-from tunix_rt_backend.templates.gemma_reasoning import TEMPLATE_SHA256
 
-from ..factories import count_rows
+from ..factories import RECORDED_TRACES, count_rows, record_evaluation, record_run
 
 Maker = async_sessionmaker[AsyncSession]
 N = 160
-DATASET = {"dataset_key": "hcd-v1", "dataset_sha256": "a" * 64, "split": "eval"}
-JUDGE = {"judge": "exact_match", "judge_version": "1", "judge_config_hash": "c" * 64}
-TRACES = [uuid.uuid4() for _ in range(N)]
+TRACES = RECORDED_TRACES
 # The baseline's answers: items 0-127 right, 128-159 wrong (80%).
 BASELINE = [i < 128 for i in range(N)]
-
-
-async def _run(maker: Maker) -> uuid.UUID:
-    run_id = uuid.uuid4()
-    now = utcnow()
-    async with maker() as session, session.begin():
-        session.add(
-            TunixRun(
-                run_id=run_id,
-                dataset_key="hcd-v1",
-                model_id="tunix-rt/tiny-gemma3",
-                mode="local",
-                status="completed",
-                started_at=now,
-                created_at=now,
-                config={},
-                summary={},
-            )
-        )
-    return run_id
-
-
-async def _evaluation(
-    maker: Maker,
-    run_id: uuid.UUID,
-    right: Sequence[float | None],
-    status: str = "completed",
-    age_s: float = 0,
-    **overrides: Any,
-) -> uuid.UUID:
-    """A run's evaluation as a worker leaves it: one item per entry of `right` (True /
-    False, a graded score, or None: unscored)."""
-    evaluation_id = uuid.uuid4()
-    when = utcnow() - timedelta(seconds=age_s)
-    scores = [None if r is None else float(r) for r in right]
-    scored = [s for s in scores if s is not None]
-    fields: dict[str, Any] = {
-        **DATASET,
-        **JUDGE,
-        "id": evaluation_id,
-        "run_id": run_id,
-        "model_id": "tunix-rt/tiny-gemma3",
-        "decoding": {"temperature": 0.0, "template_sha256": TEMPLATE_SHA256},
-        "details": {},
-        "n_items": len(right),
-        "n_scored": len(scored),
-        "n_unscored": len(right) - len(scored),
-        "primary_score": sum(scored) / len(scored) if scored else None,
-        "status": status,
-        "started_at": when,
-        "created_at": when,
-        **overrides,
-    }
-    async with maker() as session, session.begin():
-        session.add(Evaluation(**fields))
-        await session.flush()
-        for i, score in enumerate(scores):
-            session.add(
-                EvaluationItem(
-                    evaluation_id=evaluation_id,
-                    index=i,
-                    trace_id=TRACES[i],
-                    prompt=f"question {i}",
-                    expected=str(i % 2),
-                    output=f"Answer: {i % 2 if score else 'x'}",
-                    extracted=str(i % 2) if score else "x",
-                    correct=None if score is None else score >= 0.5,
-                    score=score,
-                    format_ok=True,
-                    reasoning_steps=1,
-                    reasoning_tokens=4,
-                    output_tokens=8,
-                    latency_ms=1.0,
-                    unscored_reason=None if score is not None else "no answer line",
-                )
-            )
-    return evaluation_id
+_run = record_run
+_evaluation = record_evaluation
 
 
 async def _baseline(client: httpx.AsyncClient, run_id: uuid.UUID, **body: Any) -> dict[str, Any]:

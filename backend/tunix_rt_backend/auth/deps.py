@@ -59,3 +59,12 @@ async def get_token_check(request: Request) -> TokenCheck | None:
 
 
 TokenCheckDep = Annotated[TokenCheck | None, Depends(get_token_check)]
+
+
+async def get_token_id(request: Request) -> uuid.UUID | None:
+    """The id of the token this request was let in with; None with auth off."""
+    token_id: uuid.UUID | None = getattr(request.state, "token_id", None)
+    return token_id
+
+
+TokenIdDep = Annotated[uuid.UUID | None, Depends(get_token_id)]

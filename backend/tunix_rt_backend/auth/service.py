@@ -95,3 +95,9 @@ async def authorize(
 
 async def token_active(session: AsyncSession, token_id: uuid.UUID) -> bool:
     return await repository.is_active(session, token_id)
+
+
+async def token_name(session: AsyncSession, token_id: uuid.UUID) -> str | None:
+    """The token's name (what a record of who did something keeps)."""
+    token = await session.get(ApiToken, token_id)
+    return token.name if token is not None else None

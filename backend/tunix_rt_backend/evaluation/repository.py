@@ -129,3 +129,13 @@ async def leaderboard(
     )
     rows = await session.scalars(query.offset(offset).limit(limit + 1))
     return rows.all()
+
+
+async def completed_for_run(session: AsyncSession, run_id: uuid.UUID) -> Sequence[Evaluation]:
+    """The run's completed evaluations, oldest first."""
+    rows = await session.scalars(
+        select(Evaluation)
+        .where(Evaluation.run_id == run_id, Evaluation.status == "completed")
+        .order_by(Evaluation.created_at, Evaluation.id)
+    )
+    return rows.all()

@@ -270,6 +270,30 @@ async def latest_for_run(
     return await _detail(session, row)
 
 
+async def completed_records(session: AsyncSession, run_id: uuid.UUID) -> list[dict[str, Any]]:
+    """The run's completed evaluations as a version of a model keeps them: score, judge,
+    data and split (JSON values), oldest first."""
+    return [
+        {
+            "evaluation_id": str(row.id),
+            "judge": row.judge,
+            "judge_version": row.judge_version,
+            "judge_config_hash": row.judge_config_hash,
+            "mock": row.mock,
+            "dataset_key": row.dataset_key,
+            "dataset_sha256": row.dataset_sha256,
+            "split": row.split,
+            "checkpoint_step": row.checkpoint_step,
+            "primary_score": row.primary_score,
+            "score": row.score,
+            "n_items": row.n_items,
+            "n_scored": row.n_scored,
+            "created_at": row.created_at.isoformat(),
+        }
+        for row in await repository.completed_for_run(session, run_id)
+    ]
+
+
 async def items(
     session: AsyncSession,
     evaluation_id: uuid.UUID,

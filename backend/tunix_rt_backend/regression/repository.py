@@ -110,3 +110,21 @@ async def checks(
 
 async def check(session: AsyncSession, check_id: uuid.UUID) -> RegressionCheck | None:
     return await session.get(RegressionCheck, check_id)
+
+
+async def stored_check(
+    session: AsyncSession, baseline: RegressionBaseline, evaluation_id: uuid.UUID
+) -> RegressionCheck | None:
+    """The newest check of this evaluation against the baseline's current setting."""
+    row: RegressionCheck | None = await session.scalar(
+        select(RegressionCheck)
+        .where(
+            RegressionCheck.baseline_name == baseline.name,
+            RegressionCheck.baseline_version == baseline.version,
+            RegressionCheck.baseline_evaluation_id == baseline.evaluation_id,
+            RegressionCheck.evaluation_id == evaluation_id,
+        )
+        .order_by(RegressionCheck.created_at.desc(), RegressionCheck.id.desc())
+        .limit(1)
+    )
+    return row

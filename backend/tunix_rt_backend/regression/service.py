@@ -263,6 +263,23 @@ async def check(session: AsyncSession, request: CheckRequest) -> CheckReport:
     return report
 
 
+async def gate(session: AsyncSession, run_id: uuid.UUID, baseline_name: str) -> CheckReport:
+    """The check a gate decides by: the stored check of this run's evaluation against the
+    baseline as set now, when there is one (a gate asked twice does not run it twice),
+    else a new one, stored."""
+    base = await _get_baseline(session, baseline_name)
+    if await session.get(TunixRun, run_id) is None:
+        raise RunNotFound(f"no run {run_id}")
+    pinned = await repository.evaluation(session, base.evaluation_id)
+    assert pinned is not None  # the baseline's foreign key holds it
+    request = CheckRequest(run_id=run_id, baseline_name=baseline_name)
+    current = await _evaluation_to_check(session, pinned, request)
+    stored = await repository.stored_check(session, base, current.id)
+    if stored is not None:
+        return CheckReport.model_validate(stored.report)
+    return await check(session, request)
+
+
 async def _completed_of_run(
     session: AsyncSession, run_id: uuid.UUID, evaluation_id: uuid.UUID
 ) -> Evaluation:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.metadata
 import resource
 import signal
 import time
@@ -341,7 +342,20 @@ def run(
         else None,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "params_sha256": params_digest(loaded.model),
+        "versions": library_versions(),
     }
+
+
+def library_versions() -> dict[str, str | None]:
+    """The versions of the libraries that trained the weights (a model version's
+    provenance)."""
+    versions: dict[str, str | None] = {}
+    for name in ("google-tunix", "jax", "flax", "optax"):
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
 
 
 def params_digest(model: Any) -> str:

@@ -5,6 +5,12 @@ from tunix_rt_backend.db.models.dataset import Dataset, DatasetTrace
 from tunix_rt_backend.db.models.evaluation import Evaluation, EvaluationItem
 from tunix_rt_backend.db.models.idempotency import IdempotencyKey
 from tunix_rt_backend.db.models.job import JobLogChunk, JobMetric, Worker
+from tunix_rt_backend.db.models.registry import (
+    ModelAlias,
+    ModelAliasEvent,
+    ModelArtifact,
+    ModelVersion,
+)
 from tunix_rt_backend.db.models.regression import (
     RegressionBaseline,
     RegressionBaselineVersion,
@@ -23,6 +29,10 @@ __all__ = [
     "IdempotencyKey",
     "JobLogChunk",
     "JobMetric",
+    "ModelAlias",
+    "ModelAliasEvent",
+    "ModelArtifact",
+    "ModelVersion",
     "RegressionBaseline",
     "RegressionBaselineVersion",
     "RegressionCheck",

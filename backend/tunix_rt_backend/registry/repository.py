@@ -1,0 +1,171 @@
+"""All SQL of the model registry: models, their versions, aliases and alias events."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tunix_rt_backend.db.models import ModelAlias, ModelAliasEvent, ModelArtifact, ModelVersion
+
+
+async def artifact(session: AsyncSession, artifact_id: uuid.UUID) -> ModelArtifact | None:
+    return await session.get(ModelArtifact, artifact_id)
+
+
+async def artifact_for_update(
+    session: AsyncSession, artifact_id: uuid.UUID
+) -> ModelArtifact | None:
+    """The model, locked until commit (PostgreSQL): promotions and alias moves of one
+    model happen one after the other (labels numbered in turn, aliases moved from what
+    they really pointed at)."""
+    row: ModelArtifact | None = await session.scalar(
+        select(ModelArtifact).where(ModelArtifact.id == artifact_id).with_for_update()
+    )
+    return row
+
+
+async def artifacts(session: AsyncSession, limit: int, offset: int) -> Sequence[ModelArtifact]:
+    """A page by name (one more row than asked: is there a next page)."""
+    rows = await session.scalars(
+        select(ModelArtifact).order_by(ModelArtifact.name).limit(limit + 1).offset(offset)
+    )
+    return rows.all()
+
+
+async def version(session: AsyncSession, version_id: uuid.UUID) -> ModelVersion | None:
+    return await session.get(ModelVersion, version_id)
+
+
+async def versions_by_id(
+    session: AsyncSession, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, ModelVersion]:
+    if not ids:
+        return {}
+    rows = await session.scalars(select(ModelVersion).where(ModelVersion.id.in_(set(ids))))
+    return {row.id: row for row in rows}
+
+
+async def versions(
+    session: AsyncSession, artifact_id: uuid.UUID, limit: int, offset: int
+) -> Sequence[ModelVersion]:
+    """A page of the model's versions, newest first (one more row than asked)."""
+    rows = await session.scalars(
+        select(ModelVersion)
+        .where(ModelVersion.artifact_id == artifact_id)
+        .order_by(ModelVersion.created_at.desc(), ModelVersion.id.desc())
+        .limit(limit + 1)
+        .offset(offset)
+    )
+    return rows.all()
+
+
+async def version_by_label(
+    session: AsyncSession, artifact_id: uuid.UUID, label: str
+) -> ModelVersion | None:
+    row: ModelVersion | None = await session.scalar(
+        select(ModelVersion).where(
+            ModelVersion.artifact_id == artifact_id, ModelVersion.version == label
+        )
+    )
+    return row
+
+
+async def version_by_sha256(
+    session: AsyncSession, artifact_id: uuid.UUID, sha256: str
+) -> ModelVersion | None:
+    row: ModelVersion | None = await session.scalar(
+        select(ModelVersion)
+        .where(ModelVersion.artifact_id == artifact_id, ModelVersion.sha256 == sha256)
+        .order_by(ModelVersion.created_at)
+        .limit(1)
+    )
+    return row
+
+
+async def version_counts(
+    session: AsyncSession, artifact_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, tuple[int, ModelVersion | None]]:
+    """Per model: how many versions, and the newest."""
+    if not artifact_ids:
+        return {}
+    result = await session.execute(
+        select(ModelVersion.artifact_id, func.count())
+        .where(ModelVersion.artifact_id.in_(artifact_ids))
+        .group_by(ModelVersion.artifact_id)
+    )
+    counts = {artifact_id: count for artifact_id, count in result.tuples()}
+    newest = (
+        select(ModelVersion)
+        .where(ModelVersion.artifact_id.in_(artifact_ids))
+        .order_by(ModelVersion.artifact_id, ModelVersion.created_at.desc(), ModelVersion.id.desc())
+    )
+    latest: dict[uuid.UUID, ModelVersion] = {}
+    for row in await session.scalars(newest):
+        latest.setdefault(row.artifact_id, row)
+    return {a: (counts.get(a, 0), latest.get(a)) for a in artifact_ids}
+
+
+async def labels(session: AsyncSession, artifact_id: uuid.UUID) -> set[str]:
+    rows = await session.scalars(
+        select(ModelVersion.version).where(ModelVersion.artifact_id == artifact_id)
+    )
+    return set(rows)
+
+
+async def aliases(session: AsyncSession, artifact_ids: Sequence[uuid.UUID]) -> Sequence[ModelAlias]:
+    if not artifact_ids:
+        return []
+    rows = await session.scalars(
+        select(ModelAlias)
+        .where(ModelAlias.artifact_id.in_(artifact_ids))
+        .order_by(ModelAlias.alias)
+    )
+    return rows.all()
+
+
+async def aliases_of_version(session: AsyncSession, version_id: uuid.UUID) -> list[str]:
+    rows = await session.scalars(
+        select(ModelAlias.alias)
+        .where(ModelAlias.version_id == version_id)
+        .order_by(ModelAlias.alias)
+    )
+    return list(rows)
+
+
+async def alias(session: AsyncSession, artifact_id: uuid.UUID, name: str) -> ModelAlias | None:
+    return await session.get(ModelAlias, (artifact_id, name))
+
+
+async def events(
+    session: AsyncSession, artifact_id: uuid.UUID, name: str, limit: int, offset: int
+) -> Sequence[ModelAliasEvent]:
+    """The alias's events, newest first (one more row than asked)."""
+    rows = await session.scalars(
+        select(ModelAliasEvent)
+        .where(ModelAliasEvent.artifact_id == artifact_id, ModelAliasEvent.alias == name)
+        .order_by(ModelAliasEvent.id.desc())
+        .limit(limit + 1)
+        .offset(offset)
+    )
+    return rows.all()
+
+
+async def last_move_to(
+    session: AsyncSession, artifact_id: uuid.UUID, name: str, version_id: uuid.UUID
+) -> ModelAliasEvent | None:
+    """The newest event that moved the alias to this version (None: it never held it)."""
+    row: ModelAliasEvent | None = await session.scalar(
+        select(ModelAliasEvent)
+        .where(
+            ModelAliasEvent.artifact_id == artifact_id,
+            ModelAliasEvent.alias == name,
+            ModelAliasEvent.to_version_id == version_id,
+            ModelAliasEvent.action.in_(("set", "rollback")),
+        )
+        .order_by(ModelAliasEvent.id.desc())
+        .limit(1)
+    )
+    return row
