@@ -35,6 +35,7 @@ from tunix_rt_backend.jobs.watch import JobWatch
 from tunix_rt_backend.jobs.worker import QueueWorker
 from tunix_rt_backend.kit.body import body_component_schemas
 from tunix_rt_backend.metrics import HttpMetrics, Metrics
+from tunix_rt_backend.registry.router import dataset_router as dataset_lineage_router
 from tunix_rt_backend.registry.router import router as registry_router
 from tunix_rt_backend.regression.router import router as regression_router
 from tunix_rt_backend.runs.router import router as runs_router
@@ -106,6 +107,7 @@ def create_app(settings: Settings | None = None, *, worker: bool = False) -> Fas
     app.include_router(evaluations_router)
     app.include_router(regression_router)
     app.include_router(registry_router)
+    app.include_router(dataset_lineage_router)
     _install_metrics(app, metrics)
     mount_ui(app, settings.ui_dir)
     _install_openapi(app)

@@ -7,8 +7,10 @@ rolled back; path safety; every bad input (nothing written). Gate tests record r
 from __future__ import annotations
 
 import asyncio
+import getpass
 import hashlib
 import io
+import os
 import subprocess
 import sys
 import tarfile
@@ -67,7 +69,13 @@ async def _promote(
     )
 
 
-def _checkpoint(settings: Settings, run_id: uuid.UUID, step: int, weights: bytes) -> Path:
+def _checkpoint(
+    settings: Settings,
+    run_id: uuid.UUID,
+    step: int,
+    weights: bytes,
+    dataset: tuple[str, str] = ("hcd-v1", "a" * 64),
+) -> Path:
     """What a finished run leaves in its directory: its manifest and a checkpoint."""
     run_dir = settings.artifacts_root / "runs" / str(run_id)
     params = run_dir / "checkpoints" / str(step) / "model"
@@ -76,7 +84,7 @@ def _checkpoint(settings: Settings, run_id: uuid.UUID, step: int, weights: bytes
     (params / "_METADATA").write_text("{}")
     manifest = {
         "model": {"id": "tunix-rt/tiny-gemma3"},
-        "dataset": {"key": "hcd-v1", "content_sha256": "a" * 64},
+        "dataset": {"key": dataset[0], "content_sha256": dataset[1]},
         "template": {"name": "gemma_reasoning", "sha256": TEMPLATE_SHA256},
         "training": {"method": "lora", "seed": 7},
     }
@@ -417,3 +425,94 @@ async def test_bad_input_gets_a_clear_error_and_writes_nothing(
     assert (await client.put(alias, json={"version_id": version})).status_code == 200
     nothing = await client.post(f"{alias}/rollback")
     assert nothing.status_code == 409 and nothing.json()["error"] == "NothingToRollBackTo"
+
+
+async def test_lineage_runs_from_traces_to_aliases_and_back(
+    client: httpx.AsyncClient, sessionmaker: Maker, settings: Settings
+) -> None:
+    dataset = await sums_dataset(client)
+    key, sha = dataset["dataset_key"], dataset["content_sha256"]
+    summary = {"latest_checkpoint": 5, "params_sha256": "p" * 64}
+    run_id = await record_run(sessionmaker, dataset_key=key, summary=summary, config={"x": 1})
+    _checkpoint(settings, run_id, 5, b"w", dataset=(key, sha))
+    await record_run(sessionmaker, dataset_key=key, mode="dry-run")
+    await record_evaluation(sessionmaker, run_id, BASELINE)
+    pin = {"name": "main", "run_id": str(run_id)}
+    assert (await client.post("/api/regression/baselines", json=pin)).status_code == 201
+    gate = {"run_id": str(run_id), "baseline_name": "main"}
+    check = (await client.post("/api/regression/check", json=gate)).json()
+    model_id = await _model(client)
+    version = (await _promote(client, model_id, run_id)).json()
+    staging = f"/api/models/{model_id}/aliases/staging"
+    assert (await client.put(staging, json={"version_id": version["id"]})).status_code == 200
+
+    back = (await client.get(f"/api/models/versions/{version['id']}/lineage")).json()
+    assert back["dataset"]["key"] == key
+    assert back["dataset"]["sha256"] == back["dataset"]["sha256_now"] == sha
+    traces = back["dataset"]["traces"]
+    assert (traces["count"], traces["train"] + traces["eval"]) == (48, 48)
+    export = await client.get(f"/api/datasets/{key}/export.jsonl", params={"format": "trace"})
+    members = [orjson.loads(line)["id"] for line in export.text.splitlines()]
+    assert traces["sample_ids"] == members[:10]
+    assert back["run"]["run_id"] == str(run_id) and back["run"]["config"] == {"x": 1}
+    assert [e["judge"] for e in back["evaluations"]] == ["exact_match"]
+    assert [(c["id"], c["verdict"]) for c in back["checks"]] == [(check["id"], "pass")]
+    assert back["version"]["aliases"] == ["staging"]
+    assert back["version"]["model_name"] == "hcd-reasoner"
+
+    forward = (await client.get(f"/api/datasets/{key}/lineage")).json()
+    assert forward["sha256"] == sha and forward["traces"]["count"] == 48
+    assert [r["run_id"] for r in forward["runs"]] == [str(run_id)]  # the dry run is not
+    assert [v["id"] for v in forward["runs"][0]["versions"]] == [version["id"]]
+    assert forward["runs_truncated"] is False
+
+    for path in (f"/api/models/versions/{uuid.uuid4()}/lineage", "/api/datasets/nope/lineage"):
+        missing = await client.get(path)
+        assert missing.status_code == 404, missing.text
+
+
+async def test_a_release_pipeline_on_the_command_line(
+    client: httpx.AsyncClient, sessionmaker: Maker, settings: Settings, tmp_path: Path
+) -> None:
+    good = await _recorded_run(sessionmaker, settings, BASELINE, b"good")
+    worse = await _recorded_run(sessionmaker, settings, WORSE, b"worse")
+    pin = {"name": "main", "run_id": str(good)}
+    assert (await client.post("/api/regression/baselines", json=pin)).status_code == 201
+
+    def model(*args: str) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "DATABASE_URL": settings.db_url, "REDIAI_MODE": "mock"}
+        env["DATA_DIR"] = str(settings.data_dir)
+        command = [sys.executable, "-m", "tunix_rt_backend.cli", "model", *args]
+        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+
+    async def step(*args: str) -> subprocess.CompletedProcess[str]:
+        return await asyncio.to_thread(model, *args)
+
+    assert (await step("create", "hcd")).returncode == 0
+    promoted = await step("promote", "hcd", "--run", str(good))
+    assert promoted.returncode == 0, promoted.stderr
+    assert promoted.stdout.startswith("promoted: hcd v1 (")
+    assert (await step("promote", "hcd", "--run", str(worse), "--label", "bad")).returncode == 0
+    passed = await step("alias", "hcd", "prod", "v1", "--baseline", "main", "--reason", "go")
+    assert passed.returncode == 0, passed.stderr
+    assert passed.stdout.startswith("PASS: run") and "prod: set to v1" in passed.stdout
+    refused = await step("alias", "hcd", "prod", "bad", "--baseline", "main")
+    assert refused.returncode == 1 and refused.stdout.startswith("FAIL: run")
+    assert "prod did not move" in refused.stderr
+    listed = await step("list")
+    assert listed.stdout.split("\t")[:4] == ["hcd", "2 versions", "latest bad", "aliases prod=v1\n"]
+    history = [
+        line.split("\t") for line in (await step("history", "hcd", "prod")).stdout.splitlines()
+    ]
+    assert [(f[1], f[2]) for f in history] == [("refused", "v1 -> bad"), ("set", "- -> v1")]
+    assert all(f[3].startswith(f"cli:{getpass.getuser()} check ") for f in history)
+    assert history[1][3].endswith(" (go)")
+
+    out = tmp_path / "exported"
+    exported = await step("export", "hcd", "v1", "--output", str(out))
+    assert exported.returncode == 0, exported.stderr
+    assert (out / "checkpoints" / "5" / "model" / "params.bin").read_bytes() == b"good"
+    again = await step("export", "hcd", "v1", "--output", str(out))
+    assert again.returncode == 1 and "is not an empty directory" in again.stderr
+    unknown = await step("alias", "hcd", "prod", "v9", "--baseline", "main")
+    assert unknown.returncode == 1 and "hcd has no version 'v9'" in unknown.stderr

@@ -162,3 +162,16 @@ async def stream_members(
     result = await session.stream(query)
     async for partition in result.partitions():
         yield partition
+
+
+async def sample_trace_ids(
+    session: AsyncSession, dataset_id: uuid.UUID, limit: int
+) -> list[uuid.UUID]:
+    """The first `limit` member traces, in dataset order."""
+    rows = await session.scalars(
+        select(DatasetTrace.trace_id)
+        .where(DatasetTrace.dataset_id == dataset_id)
+        .order_by(DatasetTrace.position)
+        .limit(limit)
+    )
+    return list(rows)

@@ -140,6 +140,15 @@ async def get_dataset(session: AsyncSession, dataset_key: str) -> Dataset:
     return dataset
 
 
+async def find_dataset(session: AsyncSession, dataset_key: str) -> Dataset | None:
+    """The dataset, or None (deleted, or never built)."""
+    return await repository.get_dataset(session, dataset_key)
+
+
+async def sample_trace_ids(session: AsyncSession, dataset: Dataset, limit: int) -> list[uuid.UUID]:
+    return await repository.sample_trace_ids(session, dataset.id, limit)
+
+
 async def get_manifest(session: AsyncSession, dataset_key: str) -> DatasetManifest:
     dataset = await get_dataset(session, dataset_key)
     return _manifest(dataset, await repository.first_member_payload(session, dataset.id))

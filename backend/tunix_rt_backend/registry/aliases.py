@@ -66,13 +66,20 @@ class GateRefused(Conflict):
 
 @dataclass(frozen=True, slots=True)
 class Caller:
-    """Who asks: the token's id (None with auth off), for the history's `actor`."""
+    """Who asks, for the history's `actor`: the request's token (None with auth off),
+    or an operator at the server's own command line (`cli:<user>`), who holds the
+    database itself."""
 
     token_id: uuid.UUID | None
+    operator: str | None = None
+
+    @property
+    def known(self) -> bool:
+        return self.token_id is not None or self.operator is not None
 
     async def name(self, session: AsyncSession) -> str | None:
         if self.token_id is None:
-            return None
+            return self.operator
         return await auth_service.token_name(session, self.token_id)
 
 
@@ -219,7 +226,7 @@ async def _target(
 
 
 def _need_token(caller: Caller, alias: str) -> None:
-    if caller.token_id is None:
+    if not caller.known:
         raise ProtectedAliasNeedsToken(
             f"{alias} is a protected alias: moving it needs a write token, so that its "
             "history says who moved it (create one: tunix-rt token create NAME --scope write)"

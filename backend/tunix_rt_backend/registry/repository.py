@@ -27,6 +27,13 @@ async def artifact_for_update(
     return row
 
 
+async def artifact_by_name(session: AsyncSession, name: str) -> ModelArtifact | None:
+    row: ModelArtifact | None = await session.scalar(
+        select(ModelArtifact).where(ModelArtifact.name == name)
+    )
+    return row
+
+
 async def artifacts(session: AsyncSession, limit: int, offset: int) -> Sequence[ModelArtifact]:
     """A page by name (one more row than asked: is there a next page)."""
     rows = await session.scalars(
@@ -169,3 +176,26 @@ async def last_move_to(
         .limit(1)
     )
     return row
+
+
+async def versions_of_runs(
+    session: AsyncSession, run_ids: Sequence[uuid.UUID]
+) -> Sequence[ModelVersion]:
+    """The versions promoted from these runs, oldest first."""
+    if not run_ids:
+        return []
+    rows = await session.scalars(
+        select(ModelVersion)
+        .where(ModelVersion.source_run_id.in_(run_ids))
+        .order_by(ModelVersion.created_at, ModelVersion.id)
+    )
+    return rows.all()
+
+
+async def artifacts_by_id(
+    session: AsyncSession, ids: set[uuid.UUID]
+) -> dict[uuid.UUID, ModelArtifact]:
+    if not ids:
+        return {}
+    rows = await session.scalars(select(ModelArtifact).where(ModelArtifact.id.in_(ids)))
+    return {row.id: row for row in rows}

@@ -11,19 +11,21 @@ from tunix_rt_backend.deps import OffsetQuery, SessionDep, SettingsDep
 from tunix_rt_backend.errors import Conflict, Forbidden, NotFound, Unauthorized, responses
 from tunix_rt_backend.kit.json_input import CheckedRoute
 from tunix_rt_backend.kit.pagination import MAX_LIMIT, Page
-from tunix_rt_backend.registry import aliases, service
+from tunix_rt_backend.registry import aliases, lineage, service
 from tunix_rt_backend.registry.aliases import Caller
 from tunix_rt_backend.registry.schemas import (
     ALIAS_PATTERN,
     AliasEvent,
     AliasMove,
     AliasRequest,
+    DatasetLineage,
     GateRefusedBody,
     Model,
     ModelCreate,
     ModelVersion,
     PromoteRequest,
     RollbackRequest,
+    VersionLineage,
 )
 from tunix_rt_backend.runs.artifacts import file_chunks
 from tunix_rt_backend.runs.router import attachment
@@ -100,6 +102,18 @@ async def download_version(
             "ETag": f'"{row.sha256}"',
         },
     )
+
+
+@router.get(
+    "/versions/{version_id}/lineage",
+    response_model=VersionLineage,
+    responses=responses(NotFound, validation=True),
+)
+async def version_lineage(session: SessionDep, version_id: uuid.UUID) -> VersionLineage:
+    """Where the version came from: its dataset's traces (count, a sample), the dataset
+    version (key, the sha256 trained on and now), the run and its config, its
+    evaluations and regression checks, the version and the aliases on it."""
+    return await lineage.of_version(session, version_id)
 
 
 @router.get("/{model_id}", response_model=Model, responses=responses(NotFound, validation=True))
@@ -217,3 +231,25 @@ async def alias_history(
     """Every move of the alias, newest first: from and to which version, who, when,
     the check that decided it, why; refused moves too."""
     return await aliases.history(session, model_id, alias, limit, offset)
+
+
+dataset_router = APIRouter(
+    route_class=CheckedRoute,
+    prefix="/api/datasets",
+    tags=["datasets"],
+    dependencies=[Depends(require_access)],
+    responses=responses(Unauthorized, Forbidden),
+)
+
+
+@dataset_router.get(
+    "/{dataset_key}/lineage",
+    response_model=DatasetLineage,
+    responses=responses(NotFound, validation=True),
+)
+async def dataset_lineage(
+    session: SessionDep, dataset_key: Annotated[str, Path(min_length=1, max_length=256)]
+) -> DatasetLineage:
+    """What was built on the dataset: its training runs (the newest 100) and the model
+    versions promoted from them, with their aliases."""
+    return await lineage.of_dataset(session, dataset_key)

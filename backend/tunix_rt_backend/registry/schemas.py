@@ -156,3 +156,84 @@ class GateRefusedBody(ErrorBody):
     """409 from a protected alias's gate: the check's full report."""
 
     check: CheckReport
+
+
+# --- lineage ---------------------------------------------------------------------------
+
+
+class LineageTraces(BaseModel):
+    count: int
+    train: int
+    eval: int
+    sample_ids: list[uuid.UUID] = Field(description="The first few member traces")
+
+
+class LineageDataset(BaseModel):
+    key: str
+    sha256: str | None = Field(description="The content the run trained on (its manifest)")
+    sha256_now: str | None = Field(description="The stored dataset's; null: it was deleted")
+    traces: LineageTraces | None = Field(description="null once the dataset was deleted")
+
+
+class LineageRun(BaseModel):
+    run_id: uuid.UUID
+    status: str
+    base_model: str
+    created_at: datetime
+    completed_at: datetime | None
+    config: dict[str, Any]
+
+
+class LineageEvaluation(BaseModel):
+    id: uuid.UUID
+    judge: str
+    split: str
+    primary_score: float | None
+    mock: bool
+    created_at: datetime
+
+
+class LineageCheck(BaseModel):
+    id: uuid.UUID
+    baseline_name: str
+    verdict: str
+    created_at: datetime
+
+
+class LineageVersion(BaseModel):
+    model_id: uuid.UUID
+    model_name: str
+    id: uuid.UUID
+    version: str
+    sha256: str
+    aliases: list[str]
+    created_at: datetime
+
+
+class VersionLineage(BaseModel):
+    """traces -> dataset version -> run -> evaluations and checks -> model version ->
+    aliases."""
+
+    dataset: LineageDataset
+    run: LineageRun | None = Field(description="null once the run was deleted")
+    evaluations: list[LineageEvaluation] = Field(description="The run's completed ones")
+    checks: list[LineageCheck] = Field(description="Regression checks of the run, newest first")
+    version: LineageVersion
+
+
+class DatasetRunLineage(BaseModel):
+    run_id: uuid.UUID
+    status: str
+    base_model: str
+    created_at: datetime
+    versions: list[LineageVersion] = Field(description="Model versions promoted from it")
+
+
+class DatasetLineage(BaseModel):
+    """What was built on a dataset: its runs (newest first) and their model versions."""
+
+    key: str
+    sha256: str
+    traces: LineageTraces
+    runs: list[DatasetRunLineage]
+    runs_truncated: bool = Field(description="More runs than listed (the newest are)")

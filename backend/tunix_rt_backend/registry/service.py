@@ -93,6 +93,34 @@ async def get_artifact(session: AsyncSession, model_id: uuid.UUID) -> ModelArtif
     return row
 
 
+async def find_model(session: AsyncSession, name_or_id: str) -> ModelArtifact:
+    """A model by name, or by id (the CLI takes either)."""
+    row = await repository.artifact_by_name(session, name_or_id)
+    if row is None:
+        try:
+            row = await repository.artifact(session, uuid.UUID(name_or_id))
+        except ValueError:
+            row = None
+    if row is None:
+        raise ModelNotFound(f"no model named {name_or_id!r}")
+    return row
+
+
+async def find_version(
+    session: AsyncSession, artifact: ModelArtifact, label_or_id: str
+) -> ModelVersion:
+    """A version of the model by label, or by id."""
+    row = await repository.version_by_label(session, artifact.id, label_or_id)
+    if row is None:
+        try:
+            row = await repository.version(session, uuid.UUID(label_or_id))
+        except ValueError:
+            row = None
+    if row is None or row.artifact_id != artifact.id:
+        raise VersionNotFound(f"{artifact.name} has no version {label_or_id!r}")
+    return row
+
+
 async def list_models(
     session: AsyncSession, settings: Settings, limit: int, offset: int
 ) -> Page[Model]:

@@ -1060,6 +1060,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/models/versions/{version_id}/lineage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Version Lineage
+         * @description Where the version came from: its dataset's traces (count, a sample), the dataset
+         *     version (key, the sha256 trained on and now), the run and its config, its
+         *     evaluations and regression checks, the version and the aliases on it.
+         */
+        get: operations["version_lineage_api_models_versions__version_id__lineage_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/models/{model_id}": {
         parameters: {
             query?: never;
@@ -1185,6 +1207,27 @@ export interface paths {
          *     the check that decided it, why; refused moves too.
          */
         get: operations["alias_history_api_models__model_id__aliases__alias__history_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/datasets/{dataset_key}/lineage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Dataset Lineage
+         * @description What was built on the dataset: its training runs (the newest 100) and the model
+         *     versions promoted from them, with their aliases.
+         */
+        get: operations["dataset_lineage_api_datasets__dataset_key__lineage_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1873,6 +1916,24 @@ export interface components {
              */
             created_before?: string | null;
         };
+        /**
+         * DatasetLineage
+         * @description What was built on a dataset: its runs (newest first) and their model versions.
+         */
+        DatasetLineage: {
+            /** Key */
+            key: string;
+            /** Sha256 */
+            sha256: string;
+            traces: components["schemas"]["LineageTraces"];
+            /** Runs */
+            runs: components["schemas"]["DatasetRunLineage"][];
+            /**
+             * Runs Truncated
+             * @description More runs than listed (the newest are)
+             */
+            runs_truncated: boolean;
+        };
         /** DatasetManifest */
         DatasetManifest: {
             /** Dataset Key */
@@ -1924,6 +1985,28 @@ export interface components {
              * @description Traces a build would take (at most `limit`)
              */
             selected: number;
+        };
+        /** DatasetRunLineage */
+        DatasetRunLineage: {
+            /**
+             * Run Id
+             * Format: uuid
+             */
+            run_id: string;
+            /** Status */
+            status: string;
+            /** Base Model */
+            base_model: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Versions
+             * @description Model versions promoted from it
+             */
+            versions: components["schemas"]["LineageVersion"][];
         };
         /**
          * DatasetSelection
@@ -2409,6 +2492,124 @@ export interface components {
             n_unscored: number;
             /** Verdict */
             verdict: ("pass" | "fail") | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /** LineageCheck */
+        LineageCheck: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Baseline Name */
+            baseline_name: string;
+            /** Verdict */
+            verdict: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /** LineageDataset */
+        LineageDataset: {
+            /** Key */
+            key: string;
+            /**
+             * Sha256
+             * @description The content the run trained on (its manifest)
+             */
+            sha256: string | null;
+            /**
+             * Sha256 Now
+             * @description The stored dataset's; null: it was deleted
+             */
+            sha256_now: string | null;
+            /** @description null once the dataset was deleted */
+            traces: components["schemas"]["LineageTraces"] | null;
+        };
+        /** LineageEvaluation */
+        LineageEvaluation: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Judge */
+            judge: string;
+            /** Split */
+            split: string;
+            /** Primary Score */
+            primary_score: number | null;
+            /** Mock */
+            mock: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /** LineageRun */
+        LineageRun: {
+            /**
+             * Run Id
+             * Format: uuid
+             */
+            run_id: string;
+            /** Status */
+            status: string;
+            /** Base Model */
+            base_model: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Completed At */
+            completed_at: string | null;
+            /** Config */
+            config: {
+                [key: string]: unknown;
+            };
+        };
+        /** LineageTraces */
+        LineageTraces: {
+            /** Count */
+            count: number;
+            /** Train */
+            train: number;
+            /** Eval */
+            eval: number;
+            /**
+             * Sample Ids
+             * @description The first few member traces
+             */
+            sample_ids: string[];
+        };
+        /** LineageVersion */
+        LineageVersion: {
+            /**
+             * Model Id
+             * Format: uuid
+             */
+            model_id: string;
+            /** Model Name */
+            model_name: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Version */
+            version: string;
+            /** Sha256 */
+            sha256: string;
+            /** Aliases */
+            aliases: string[];
             /**
              * Created At
              * Format: date-time
@@ -3411,6 +3612,27 @@ export interface components {
             msg: string;
             /** Type */
             type: string;
+        };
+        /**
+         * VersionLineage
+         * @description traces -> dataset version -> run -> evaluations and checks -> model version ->
+         *     aliases.
+         */
+        VersionLineage: {
+            dataset: components["schemas"]["LineageDataset"];
+            /** @description null once the run was deleted */
+            run: components["schemas"]["LineageRun"] | null;
+            /**
+             * Evaluations
+             * @description The run's completed ones
+             */
+            evaluations: components["schemas"]["LineageEvaluation"][];
+            /**
+             * Checks
+             * @description Regression checks of the run, newest first
+             */
+            checks: components["schemas"]["LineageCheck"][];
+            version: components["schemas"]["LineageVersion"];
         };
         /** VersionRef */
         VersionRef: {
@@ -6638,6 +6860,64 @@ export interface operations {
             };
         };
     };
+    version_lineage_api_models_versions__version_id__lineage_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                version_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VersionLineage"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NotFound */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+        };
+    };
     get_model_api_models__model_id__get: {
         parameters: {
             query?: never;
@@ -7060,6 +7340,64 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Page_AliasEvent_"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NotFound */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+        };
+    };
+    dataset_lineage_api_datasets__dataset_key__lineage_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dataset_key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetLineage"];
                 };
             };
             /** @description Unauthorized */
