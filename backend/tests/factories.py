@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import hashlib
 import socket
 import uuid
 from collections.abc import Sequence
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
+import yaml
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tunix_rt_backend.db.base import Base
 from tunix_rt_backend.db.models import Evaluation, EvaluationItem, TunixRun
 from tunix_rt_backend.kit.time import utcnow
+from tunix_rt_backend.settings import Settings
 from tunix_rt_backend.templates.gemma_reasoning import TEMPLATE_SHA256
 
 
@@ -154,3 +158,41 @@ async def record_evaluation(
                 )
             )
     return evaluation_id
+
+
+def write_checkpoint(
+    settings: Settings,
+    run_id: uuid.UUID,
+    step: int,
+    weights: bytes,
+    dataset: tuple[str, str] = ("hcd-v1", "a" * 64),
+) -> Path:
+    """What a finished run leaves in its directory: its manifest and a checkpoint."""
+    run_dir = settings.artifacts_root / "runs" / str(run_id)
+    params = run_dir / "checkpoints" / str(step) / "model"
+    params.mkdir(parents=True)
+    (params / "params.bin").write_bytes(weights)
+    (params / "_METADATA").write_text("{}")
+    manifest = {
+        "model": {"id": "tunix-rt/tiny-gemma3"},
+        "dataset": {"key": dataset[0], "content_sha256": dataset[1]},
+        "template": {"name": "gemma_reasoning", "sha256": TEMPLATE_SHA256},
+        "training": {"method": "lora", "seed": 7},
+    }
+    (run_dir / "manifest.yaml").write_text(yaml.safe_dump(manifest))
+    return run_dir
+
+
+async def record_promotable_run(
+    maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    right: list[bool] | None,
+    weights: bytes,
+) -> uuid.UUID:
+    """A completed run with a checkpoint at step 5 and (given `right`) an evaluation."""
+    summary = {"latest_checkpoint": 5, "params_sha256": hashlib.sha256(weights).hexdigest()}
+    run_id = await record_run(maker, summary=summary)
+    write_checkpoint(settings, run_id, 5, weights)
+    if right is not None:
+        await record_evaluation(maker, run_id, right)
+    return run_id

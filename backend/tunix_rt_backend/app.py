@@ -42,6 +42,8 @@ from tunix_rt_backend.runs.router import router as runs_router
 from tunix_rt_backend.settings import Settings, load_settings
 from tunix_rt_backend.traces.router import router as traces_router
 from tunix_rt_backend.ui import mount_ui
+from tunix_rt_backend.webhooks.router import router as webhooks_router
+from tunix_rt_backend.webhooks.sender import WebhookSender
 
 log = logging.getLogger("tunix_rt")
 
@@ -56,6 +58,7 @@ def create_app(settings: Settings | None = None, *, worker: bool = False) -> Fas
     add_queue_metrics(metrics, kinds)
     maker = create_sessionmaker(engine)
     embedded = QueueWorker(maker, settings, kinds, metrics=metrics) if worker else None
+    webhooks = WebhookSender(maker, settings)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -66,7 +69,12 @@ def create_app(settings: Settings | None = None, *, worker: bool = False) -> Fas
         task = asyncio.create_task(embedded.run()) if embedded is not None else None
         if task is not None:
             task.add_done_callback(_report_worker_end)
+        sending = asyncio.create_task(webhooks.run()) if webhooks.enabled else None
         yield
+        if sending is not None:
+            webhooks.stop()
+            with contextlib.suppress(Exception):
+                await sending
         if embedded is not None and task is not None:
             embedded.stop()
             with contextlib.suppress(Exception):
@@ -108,6 +116,7 @@ def create_app(settings: Settings | None = None, *, worker: bool = False) -> Fas
     app.include_router(regression_router)
     app.include_router(registry_router)
     app.include_router(dataset_lineage_router)
+    app.include_router(webhooks_router)
     _install_metrics(app, metrics)
     mount_ui(app, settings.ui_dir)
     _install_openapi(app)

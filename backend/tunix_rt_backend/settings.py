@@ -79,6 +79,13 @@ class Settings(BaseSettings):
     judge_timeout_seconds: float = Field(30.0, gt=0, le=600)
     judge_concurrency: int = Field(4, ge=1, le=256)
     judge_max_retries: int = Field(2, ge=0, le=10)
+    # Webhooks: each event (a model version created, an alias moved) POSTed to every URL
+    # (comma-separated), signed with WEBHOOK_SECRET, retried with backoff.
+    webhook_urls: str = Field("", max_length=8192)
+    webhook_secret: SecretStr | None = None
+    webhook_max_attempts: int = Field(8, ge=1, le=50)
+    webhook_retry_base_seconds: float = Field(5.0, gt=0, le=3600)
+    webhook_timeout_seconds: float = Field(10.0, gt=0, le=300)
     frontend_port: int = 5173
     ui_dir: Path = DEFAULT_UI_DIR
     rediai_mode: Literal["mock", "real"] = "mock"
@@ -122,6 +129,28 @@ class Settings(BaseSettings):
         if needs is not None:
             raise ValueError(f"EVAL_DEFAULT_JUDGE={judge} needs {needs}")
         return self
+
+    @field_validator("webhook_urls")
+    @classmethod
+    def _http_urls(cls, value: str) -> str:
+        for url in value.split(","):
+            if url.strip():
+                cls._http_url(url.strip())
+        return value
+
+    @model_validator(mode="after")
+    def _signed_webhooks(self) -> Settings:
+        secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
+        if self.webhook_url_list and len(secret) < 16:
+            raise ValueError(
+                "WEBHOOK_URLS needs WEBHOOK_SECRET (16 characters or more): every delivery "
+                "is signed, so a receiver can tell it came from this server"
+            )
+        return self
+
+    @property
+    def webhook_url_list(self) -> list[str]:
+        return [url.strip() for url in self.webhook_urls.split(",") if url.strip()]
 
     @field_validator("worker_stale_seconds")
     @classmethod

@@ -21,7 +21,6 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-import yaml
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tunix_rt_backend.auth import service as auth_service
@@ -37,7 +36,14 @@ from tunix_rt_backend.jobs.worker import QueueWorker
 from tunix_rt_backend.settings import Settings
 from tunix_rt_backend.templates.gemma_reasoning import TEMPLATE_SHA256
 
-from ..factories import count_rows, record_evaluation, record_run, sums_dataset
+from ..factories import (
+    count_rows,
+    record_evaluation,
+    record_promotable_run,
+    record_run,
+    sums_dataset,
+    write_checkpoint,
+)
 
 Maker = async_sessionmaker[AsyncSession]
 N = 160
@@ -67,41 +73,6 @@ async def _promote(
     return await client.post(
         f"/api/models/{model_id}/versions/promote", json={"source_run_id": str(run_id), **body}
     )
-
-
-def _checkpoint(
-    settings: Settings,
-    run_id: uuid.UUID,
-    step: int,
-    weights: bytes,
-    dataset: tuple[str, str] = ("hcd-v1", "a" * 64),
-) -> Path:
-    """What a finished run leaves in its directory: its manifest and a checkpoint."""
-    run_dir = settings.artifacts_root / "runs" / str(run_id)
-    params = run_dir / "checkpoints" / str(step) / "model"
-    params.mkdir(parents=True)
-    (params / "params.bin").write_bytes(weights)
-    (params / "_METADATA").write_text("{}")
-    manifest = {
-        "model": {"id": "tunix-rt/tiny-gemma3"},
-        "dataset": {"key": dataset[0], "content_sha256": dataset[1]},
-        "template": {"name": "gemma_reasoning", "sha256": TEMPLATE_SHA256},
-        "training": {"method": "lora", "seed": 7},
-    }
-    (run_dir / "manifest.yaml").write_text(yaml.safe_dump(manifest))
-    return run_dir
-
-
-async def _recorded_run(
-    maker: Maker, settings: Settings, right: list[bool] | None, weights: bytes
-) -> uuid.UUID:
-    """A completed run with a checkpoint at step 5 and (given `right`) an evaluation."""
-    summary = {"latest_checkpoint": 5, "params_sha256": hashlib.sha256(weights).hexdigest()}
-    run_id = await record_run(maker, summary=summary)
-    _checkpoint(settings, run_id, 5, weights)
-    if right is not None:
-        await record_evaluation(maker, run_id, right)
-    return run_id
 
 
 async def _token(maker: Maker, name: str, scope: Scope) -> dict[str, str]:
@@ -201,9 +172,9 @@ async def test_a_trained_run_is_promoted_downloaded_and_restored_to_its_weights(
 async def test_prod_moves_only_past_a_passing_check_and_rolls_back(
     client: httpx.AsyncClient, sessionmaker: Maker, settings: Settings
 ) -> None:
-    baseline_run = await _recorded_run(sessionmaker, settings, BASELINE, b"base")
-    good_run = await _recorded_run(sessionmaker, settings, BASELINE, b"good")
-    worse_run = await _recorded_run(sessionmaker, settings, WORSE, b"worse")
+    baseline_run = await record_promotable_run(sessionmaker, settings, BASELINE, b"base")
+    good_run = await record_promotable_run(sessionmaker, settings, BASELINE, b"good")
+    worse_run = await record_promotable_run(sessionmaker, settings, WORSE, b"worse")
     pin = {"name": "main", "run_id": str(baseline_run)}
     assert (await client.post("/api/regression/baselines", json=pin)).status_code == 201
     releaser = await _token(sessionmaker, "release-bot", Scope.write)
@@ -289,7 +260,7 @@ async def test_prod_moves_only_past_a_passing_check_and_rolls_back(
 async def test_a_protected_alias_needs_a_token_and_a_baseline(
     client: httpx.AsyncClient, sessionmaker: Maker, settings: Settings
 ) -> None:
-    run_id = await _recorded_run(sessionmaker, settings, BASELINE, b"w")
+    run_id = await record_promotable_run(sessionmaker, settings, BASELINE, b"w")
     model_id = await _model(client)
     version = (await _promote(client, model_id, run_id)).json()["id"]
     prod = f"/api/models/{model_id}/aliases/prod"
@@ -320,7 +291,7 @@ async def test_promotion_reads_only_the_runs_own_checkpoint(
     secret = settings.data_dir / "secret.txt"
     secret.parent.mkdir(parents=True, exist_ok=True)
     secret.write_text("do not ship")
-    run_id = await _recorded_run(sessionmaker, settings, None, b"weights")
+    run_id = await record_promotable_run(sessionmaker, settings, None, b"weights")
     step_dir = settings.artifacts_root / "runs" / str(run_id) / "checkpoints" / "5"
     (step_dir / "leak.txt").symlink_to(secret)
     model_id = await _model(client)
@@ -357,7 +328,7 @@ async def test_promotion_reads_only_the_runs_own_checkpoint(
 async def test_bad_input_gets_a_clear_error_and_writes_nothing(
     client: httpx.AsyncClient, sessionmaker: Maker, settings: Settings
 ) -> None:
-    run_id = await _recorded_run(sessionmaker, settings, None, b"w")
+    run_id = await record_promotable_run(sessionmaker, settings, None, b"w")
     failed = await record_run(sessionmaker, status="failed")
     dry = await record_run(sessionmaker, summary={})
     gone = await record_run(sessionmaker, summary={"latest_checkpoint": 9})
@@ -434,7 +405,7 @@ async def test_lineage_runs_from_traces_to_aliases_and_back(
     key, sha = dataset["dataset_key"], dataset["content_sha256"]
     summary = {"latest_checkpoint": 5, "params_sha256": "p" * 64}
     run_id = await record_run(sessionmaker, dataset_key=key, summary=summary, config={"x": 1})
-    _checkpoint(settings, run_id, 5, b"w", dataset=(key, sha))
+    write_checkpoint(settings, run_id, 5, b"w", dataset=(key, sha))
     await record_run(sessionmaker, dataset_key=key, mode="dry-run")
     await record_evaluation(sessionmaker, run_id, BASELINE)
     pin = {"name": "main", "run_id": str(run_id)}
@@ -474,8 +445,8 @@ async def test_lineage_runs_from_traces_to_aliases_and_back(
 async def test_a_release_pipeline_on_the_command_line(
     client: httpx.AsyncClient, sessionmaker: Maker, settings: Settings, tmp_path: Path
 ) -> None:
-    good = await _recorded_run(sessionmaker, settings, BASELINE, b"good")
-    worse = await _recorded_run(sessionmaker, settings, WORSE, b"worse")
+    good = await record_promotable_run(sessionmaker, settings, BASELINE, b"good")
+    worse = await record_promotable_run(sessionmaker, settings, WORSE, b"worse")
     pin = {"name": "main", "run_id": str(good)}
     assert (await client.post("/api/regression/baselines", json=pin)).status_code == 201
 

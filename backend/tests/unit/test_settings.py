@@ -115,3 +115,31 @@ def test_a_default_judge_that_cannot_be_used_is_refused_at_start_up(
     monkeypatch.setenv("EVAL_DEFAULT_JUDGE", "llm_judge")
     monkeypatch.delenv("REDIAI_MODE", raising=False)
     assert load_settings().eval_default_judge == "llm_judge"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"WEBHOOK_URLS": "http://hooks.example/a"}, "WEBHOOK_URLS needs WEBHOOK_SECRET"),
+        (
+            {"WEBHOOK_URLS": "http://hooks.example/a", "WEBHOOK_SECRET": "short"},
+            "WEBHOOK_URLS needs WEBHOOK_SECRET",
+        ),
+        (
+            {"WEBHOOK_URLS": "http://ok.example/a,ftp://x", "WEBHOOK_SECRET": "s" * 16},
+            "WEBHOOK_URLS: Value error, must be a valid http:// or https:// URL",
+        ),
+    ],
+)
+def test_webhooks_need_a_secret_and_http_urls(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], message: str
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as excinfo:
+        load_settings()
+    assert message in str(excinfo.value)
+    monkeypatch.setenv("WEBHOOK_URLS", " https://a.example/x , http://b.example/y")
+    monkeypatch.setenv("WEBHOOK_SECRET", "s" * 16)
+    urls = load_settings().webhook_url_list
+    assert urls == ["https://a.example/x", "http://b.example/y"]

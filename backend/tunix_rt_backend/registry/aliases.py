@@ -35,6 +35,7 @@ from tunix_rt_backend.registry.service import ModelNotFound, VersionNotFound
 from tunix_rt_backend.regression import service as regression_service
 from tunix_rt_backend.regression.schemas import CheckReport
 from tunix_rt_backend.settings import Settings
+from tunix_rt_backend.webhooks import service as webhooks
 
 
 class AliasNotFound(NotFound):
@@ -122,12 +123,15 @@ async def set_alias(
     action: AliasAction = "set" if held is None else "rollback"
     if report is not None and report.verdict != "pass":
         action = "refused"
-    event = await _record(session, target, action, version, caller, report, request.reason)
+    event = await _event(
+        session, await _record(session, target, action, version, caller, report, request.reason)
+    )
     if action != "refused":
         await _point(session, target, version)
+        await _announce(session, settings, target, event)
     return AliasMove(
         alias=await _alias(session, target, version) if action != "refused" else None,
-        event=await _event(session, event),
+        event=event,
         check=report,
     )
 
@@ -168,13 +172,12 @@ async def rollback(
         )
     if target.protected:
         _need_token(caller, alias)
-    event = await _record(session, target, "rollback", previous, caller, None, reason)
-    await _point(session, target, previous)
-    return AliasMove(
-        alias=await _alias(session, target, previous),
-        event=await _event(session, event),
-        check=None,
+    event = await _event(
+        session, await _record(session, target, "rollback", previous, caller, None, reason)
     )
+    await _point(session, target, previous)
+    await _announce(session, settings, target, event)
+    return AliasMove(alias=await _alias(session, target, previous), event=event, check=None)
 
 
 async def delete_alias(
@@ -189,9 +192,10 @@ async def delete_alias(
         raise AliasNotFound(f"{target.artifact.name} has no alias {alias!r}")
     if target.protected:
         _need_token(caller, alias)
-    await _record(session, target, "delete", None, caller, None, None)
+    event = await _record(session, target, "delete", None, caller, None, None)
     await session.delete(target.current)
     await session.flush()
+    await _announce(session, settings, target, await _event(session, event))
 
 
 async def history(
@@ -273,6 +277,15 @@ async def _record(
     session.add(event)
     await session.flush()
     return event
+
+
+async def _announce(
+    session: AsyncSession, settings: Settings, target: _Target, event: AliasEvent
+) -> None:
+    """The move, to WEBHOOK_URLS (sent once the transaction commits)."""
+    model = {"id": str(target.artifact.id), "name": target.artifact.name}
+    data = {"model": model, **event.model_dump(mode="json")}
+    await webhooks.enqueue(session, settings, "model_alias.moved", data)
 
 
 async def _point(session: AsyncSession, target: _Target, version: ModelVersion) -> None:

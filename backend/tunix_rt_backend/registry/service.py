@@ -32,6 +32,7 @@ from tunix_rt_backend.registry.schemas import (
 from tunix_rt_backend.registry.schemas import ModelVersion as VersionOut
 from tunix_rt_backend.runs.paths import output_path
 from tunix_rt_backend.settings import Settings
+from tunix_rt_backend.webhooks import service as webhooks
 
 # The run's summary figures a version keeps beside its evaluations.
 _TRAINING_FIGURES = ("steps", "initial_loss", "final_loss", "eval_loss", "exact_match")
@@ -227,7 +228,17 @@ async def promote(
             f"{artifact.name} got a version {row.version!r} from another request at the same "
             "moment: send it again"
         ) from None
-    return await version_out(session, row, artifact), True
+    created = await version_out(session, row, artifact)
+    await webhooks.enqueue(
+        session,
+        settings,
+        "model_version.created",
+        {
+            "model": {"id": str(artifact.id), "name": artifact.name},
+            "version": created.model_dump(mode="json"),
+        },
+    )
+    return created, True
 
 
 def _final_step(run: TunixRun) -> int:

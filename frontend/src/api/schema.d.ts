@@ -1236,6 +1236,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/webhooks/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Deliveries
+         * @description Every delivery of every event to WEBHOOK_URLS, newest first: its body, status
+         *     (pending, delivered, failed), attempts, and the receiver's last answer.
+         */
+        get: operations["list_deliveries_api_webhooks_deliveries_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/deliveries/{delivery_id}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Redeliver
+         * @description Send it again now, with a fresh set of attempts (the same body and id).
+         */
+        post: operations["redeliver_api_webhooks_deliveries__delivery_id__redeliver_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/metrics": {
         parameters: {
             query?: never;
@@ -2058,6 +2099,55 @@ export interface components {
             /** Content Sha256 */
             content_sha256: string;
         };
+        /** Delivery */
+        Delivery: {
+            /**
+             * Id
+             * Format: uuid
+             * @description Also sent as X-Tunix-Delivery
+             */
+            id: string;
+            /**
+             * Event
+             * @enum {string}
+             */
+            event: "model_version.created" | "model_alias.moved";
+            /** Url */
+            url: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "delivered" | "failed";
+            /** Attempts */
+            attempts: number;
+            /**
+             * Next Attempt At
+             * @description While pending
+             */
+            next_attempt_at: string | null;
+            /**
+             * Last Status Code
+             * @description The receiver's last HTTP status
+             */
+            last_status_code: number | null;
+            /** Last Error */
+            last_error: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Delivered At */
+            delivered_at: string | null;
+            /**
+             * Payload
+             * @description The body sent
+             */
+            payload: {
+                [key: string]: unknown;
+            };
+        };
         /** DifferenceInterval */
         DifferenceInterval: {
             /** Low */
@@ -2768,6 +2858,12 @@ export interface components {
         Page_DatasetSummary_: {
             /** Data */
             data: components["schemas"]["DatasetSummary"][];
+            pagination: components["schemas"]["Pagination"];
+        };
+        /** Page[Delivery] */
+        Page_Delivery_: {
+            /** Data */
+            data: components["schemas"]["Delivery"][];
             pagination: components["schemas"]["Pagination"];
         };
         /** Page[ItemResult] */
@@ -7398,6 +7494,118 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DatasetLineage"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NotFound */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+        };
+    };
+    list_deliveries_api_webhooks_deliveries_get: {
+        parameters: {
+            query?: {
+                /** @description Only these */
+                status?: ("pending" | "delivered" | "failed") | null;
+                /** @description Only this event's */
+                event?: ("model_version.created" | "model_alias.moved") | null;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_Delivery_"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+        };
+    };
+    redeliver_api_webhooks_deliveries__delivery_id__redeliver_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                delivery_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Delivery"];
                 };
             };
             /** @description Unauthorized */

@@ -19,6 +19,7 @@ from tunix_rt_backend.db.models.regression import (
 from tunix_rt_backend.db.models.run import RunGeneration, TunixRun
 from tunix_rt_backend.db.models.score import Score
 from tunix_rt_backend.db.models.trace import Trace
+from tunix_rt_backend.db.models.webhook import WebhookDelivery
 
 __all__ = [
     "ApiToken",
@@ -40,5 +41,6 @@ __all__ = [
     "Score",
     "Trace",
     "TunixRun",
+    "WebhookDelivery",
     "Worker",
 ]
