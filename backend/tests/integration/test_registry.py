@@ -155,6 +155,18 @@ async def test_a_trained_run_is_promoted_downloaded_and_restored_to_its_weights(
     result = await asyncio.to_thread(_restore, tmp_path / "restored")
     assert result == {"step": 20, "params_sha256": run["summary"]["params_sha256"]}
 
+    # As a Hugging Face checkpoint, from the command line (checked by its exporter).
+    env = {**os.environ, "DATABASE_URL": settings.db_url, "DATA_DIR": str(settings.data_dir)}
+    command = [sys.executable, "-m", "tunix_rt_backend.cli", "model", "export"]
+    args = ["hcd-reasoner", "v1", "--format", "hf", "--output", str(tmp_path / "hf")]
+    hf = await asyncio.to_thread(
+        subprocess.run, [*command, *args], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert hf.returncode == 0, hf.stderr[-2000:]
+    assert "model.safetensors" in hf.stdout and "checked: logits within" in hf.stdout
+    exported = orjson.loads((tmp_path / "hf" / "tunix_rt.json").read_bytes())
+    assert exported["source_params_sha256"] == run["summary"]["params_sha256"]
+
     # The same checkpoint again: the same version (200), nothing new stored.
     again = await _promote(client, model_id, run["run_id"], version_label="other")
     assert again.status_code == 200 and again.json()["id"] == version["id"]

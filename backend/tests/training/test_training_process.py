@@ -14,8 +14,10 @@ from typing import Any
 import orjson
 import pytest
 import yaml
+from safetensors.numpy import load_file
 
-from tunix_rt_backend.templates.gemma_reasoning import TEMPLATE_SHA256
+from tunix_rt_backend.templates.gemma_reasoning import TEMPLATE_SHA256, render_prompt
+from tunix_rt_backend.training.tokenizer import ByteTokenizer
 
 pytestmark = pytest.mark.training
 TRAIN = [sys.executable, "-m", "tunix_rt_backend.training"]
@@ -199,3 +201,61 @@ def test_lora_run_trains_adapters_that_restore_onto_the_base(dataset: Path, tmp_
     assert done["summary"]["steps"] == 10
     result = _restore(manifest, out)
     assert result == {"step": 10, "params_sha256": done["summary"]["params_sha256"]}
+
+    # Exported, the adapters are merged into the weights: the plain Gemma 3 that the
+    # exported directory loads as answers as the adapted model does.
+    exported = _export_hf(manifest, out, tmp_path / "hf")
+    assert exported["params_sha256"] == done["summary"]["params_sha256"]
+    assert exported["max_logit_difference"] <= 1e-3
+    names = load_file(str(tmp_path / "hf" / "model.safetensors")).keys()
+    assert len(names) == 1 + 2 * 13 + 1 and not [n for n in names if "lora" in n]
+
+
+def _export_hf(manifest: Path, out: Path, target: Path) -> dict[str, Any]:
+    command = [sys.executable, "-m", "tunix_rt_backend.training.export_hf"]
+    args = ["--manifest", str(manifest), "--output-dir", str(out), "--out", str(target)]
+    done = subprocess.run([*command, *args], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result: dict[str, Any] = orjson.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def test_a_checkpoint_exports_to_a_hugging_face_directory_with_the_same_logits(
+    first_run: tuple[Path, Path, list[dict[str, Any]]], tmp_path: Path
+) -> None:
+    from transformers import AutoConfig, AutoTokenizer
+
+    manifest, out, events = first_run
+    target = tmp_path / "hf"
+    result = _export_hf(manifest, out, target)
+    assert result["step"] == 60
+    assert result["params_sha256"] == _done(events)["summary"]["params_sha256"]
+    assert result["max_logit_difference"] <= 1e-3
+    assert result["files"] == [
+        "config.json",
+        "generation_config.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "tunix_rt.json",
+    ]
+    config = AutoConfig.from_pretrained(str(target))
+    assert (config.model_type, config.num_hidden_layers, config.vocab_size) == (
+        "gemma3_text",
+        2,
+        261,
+    )
+    record = orjson.loads((target / "tunix_rt.json").read_bytes())
+    assert record["template_sha256"] == TEMPLATE_SHA256
+    # The chat template renders the prompt exactly as training did, and the tokenizer
+    # gives the training tokenizer's ids (with Gemma's <bos> in front).
+    tokenizer = AutoTokenizer.from_pretrained(str(target))
+    question = "What is 17 + 25?"
+    chat = [{"role": "user", "content": question}]
+    text = tokenizer.apply_chat_template(chat, add_generation_prompt=True, tokenize=False)
+    assert text == "<bos>" + render_prompt(question)
+    ids = tokenizer(render_prompt(question))["input_ids"]
+    assert ids == [ByteTokenizer.BOS, *ByteTokenizer().encode(render_prompt(question))]
+    assert tokenizer.decode(ids, skip_special_tokens=True) == render_prompt(question).replace(
+        "<start_of_turn>", ""
+    ).replace("<end_of_turn>", "")

@@ -8,8 +8,12 @@ from __future__ import annotations
 import argparse
 import getpass
 import hashlib
+import json
+import os
+import subprocess
 import sys
 import tarfile
+import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -24,6 +28,7 @@ from tunix_rt_backend.registry.schemas import AliasRequest, ModelCreate, Promote
 from tunix_rt_backend.regression.cli import render
 from tunix_rt_backend.runs.artifacts import file_chunks
 from tunix_rt_backend.settings import Settings
+from tunix_rt_backend.templates.gemma_reasoning import TEMPLATE_SHA256
 
 Maker = async_sessionmaker[AsyncSession]
 RunWithMaker = Callable[[Settings, Callable[[Maker], Awaitable[Any]]], Any]
@@ -72,10 +77,19 @@ def add_commands(sub: Any, run: RunWithMaker) -> None:
     history.add_argument("alias")
     history.set_defaults(handler=lambda s, a: _history(run, s, a))
 
-    export = model.add_parser("export", help="unpack a version into a directory, checked")
+    export = model.add_parser(
+        "export", help="a version into a directory: as stored, or as a Hugging Face checkpoint"
+    )
     export.add_argument("model")
     export.add_argument("version", help="the version's label (or id)")
     export.add_argument("--output", required=True, type=Path, help="a new or empty directory")
+    export.add_argument(
+        "--format",
+        choices=["tunix", "hf"],
+        default="tunix",
+        help="tunix: the archive unpacked (manifest and checkpoint); hf: safetensors, "
+        "config.json, tokenizer and chat template, LoRA merged (Gemma 3)",
+    )
     export.set_defaults(handler=lambda s, a: _export(run, s, a))
 
 
@@ -203,7 +217,41 @@ def _export(run: RunWithMaker, settings: Settings, args: argparse.Namespace) -> 
             f"the stored archive of {args.model} {row.version} does not match its sha256: "
             "it was changed or damaged on disk"
         )
-    out.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(path) as tar:
-        tar.extractall(out, filter="data")
-    print(f"exported {args.model} {row.version} (sha256 {row.sha256}) to {out}")
+    if args.format == "tunix":
+        out.mkdir(parents=True, exist_ok=True)
+        _unpack(path, out)
+        print(f"exported {args.model} {row.version} (sha256 {row.sha256}) to {out}")
+        return
+    trained_with = row.provenance_json.get("template_sha256")
+    if trained_with not in (None, TEMPLATE_SHA256):
+        raise ExportFailed(
+            f"{args.model} {row.version} was trained with another chat template "
+            f"({str(trained_with)[:12]}) than this server's ({TEMPLATE_SHA256[:12]}): its "
+            "exported chat template would not be the one it learned"
+        )
+    with tempfile.TemporaryDirectory(prefix="tunix-rt-export-") as unpacked:
+        _unpack(path, Path(unpacked))
+        print(_export_hf(settings, Path(unpacked), out))
+
+
+def _unpack(archive: Path, into: Path) -> None:
+    with tarfile.open(archive) as tar:
+        tar.extractall(into, filter="data")
+
+
+def _export_hf(settings: Settings, unpacked: Path, out: Path) -> str:
+    """The training process's exporter (JAX runs in its own process), with the
+    server's MODEL_DIR for a base checkpoint's tokenizer."""
+    command = [sys.executable, "-m", "tunix_rt_backend.training.export_hf"]
+    command += ["--manifest", str(unpacked / "manifest.yaml"), "--output-dir", str(unpacked)]
+    command += ["--out", str(out)]
+    env = {**os.environ, "MODEL_DIR": str(settings.models_root)}
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise ExportFailed(done.stderr.strip().splitlines()[-1] if done.stderr else "failed")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    return (
+        f"exported {out} (Hugging Face, Gemma 3): step {result['step']}, "
+        f"{', '.join(result['files'])}; checked: logits within "
+        f"{result['max_logit_difference']:.2g} of the restored model"
+    )
