@@ -40,6 +40,7 @@ from tunix_rt_backend.runs.schemas import (
     RunDetail,
     RunFilters,
     RunGenerations,
+    RunLabelsUpdate,
     RunMetrics,
     RunMode,
     RunRequest,
@@ -47,6 +48,7 @@ from tunix_rt_backend.runs.schemas import (
     RunState,
     RunStatus,
     RunSummary,
+    TagName,
     TunixStatus,
 )
 from tunix_rt_backend.training import events
@@ -105,12 +107,29 @@ async def list_runs(
     page: PageParamsDep,
     status: Annotated[RunState | None, Query()] = None,
     dataset_key: Annotated[str | None, Query(max_length=256)] = None,
-    mode: Annotated[RunMode | None, Query()] = None,
+    mode: Annotated[RunMode | None, Query(description="dry-run or local (training)")] = None,
+    tag: Annotated[TagName | None, Query(description="Only runs with this tag")] = None,
+    q: Annotated[
+        str | None, Query(min_length=1, max_length=200, description="In the run's name")
+    ] = None,
 ) -> Page[RunSummary]:
-    """Runs newest first, filtered by status, dataset and mode (all that are given);
-    `limit`/`offset`, or `cursor` for deep pages."""
-    filters = RunFilters(status=status, dataset_key=dataset_key, mode=mode)
+    """Runs newest first, filtered by status, dataset, mode, tag and name (all that are
+    given); `limit`/`offset`, or `cursor` for deep pages. Each with its name and tags and
+    the figures a list compares: learning rate and max steps (its configuration), steps
+    trained, final and eval loss, and the trainer's exact match."""
+    filters = RunFilters(status=status, dataset_key=dataset_key, mode=mode, tag=tag, q=q)
     return await service.list_runs(session, page, filters)
+
+
+@router.patch(
+    "/runs/{run_id}", response_model=RunDetail, responses=responses(NotFound, validation=True)
+)
+async def update_run_labels(
+    session: SessionDep, run_id: uuid.UUID, body: RunLabelsUpdate
+) -> RunDetail:
+    """Set the run's name, notes or tags (those given; null clears a name or notes). Its
+    configuration and results never change."""
+    return await service.update_labels(session, run_id, body)
 
 
 @router.get(

@@ -4,11 +4,33 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tunix_rt_backend.jobs.schemas import JobState
 from tunix_rt_backend.kit.paths import ModelId, RelativeName
 from tunix_rt_backend.training.manifest import TrainingSection
+
+RunName = Annotated[str, Field(min_length=1, max_length=200)]
+RunNotes = Annotated[str, Field(max_length=10_000)]
+TagName = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$",
+        description="Letters, digits, '.', '_', ':' and '-'",
+        examples=["baseline", "lr-sweep"],
+    ),
+]
+RunTags = Annotated[list[TagName], Field(max_length=20, description="At most 20, no repeats")]
+# A run's labels: not part of its configuration (a rerun starts without them).
+LABEL_FIELDS = {"name", "notes", "tags"}
+
+
+def _unique(tags: list[str]) -> list[str]:
+    if len(set(tags)) != len(tags):
+        raise ValueError("a tag is repeated")
+    return tags
 
 
 class RunRequest(TrainingSection):
@@ -25,6 +47,30 @@ class RunRequest(TrainingSection):
         int | None,
         Field(ge=1, le=7 * 24 * 3600, description="Default TUNIX_RUN_TIMEOUT_SECONDS"),
     ] = None
+    name: RunName | None = Field(None, description="A label for people (editable later)")
+    notes: RunNotes | None = None
+    tags: RunTags = Field(default_factory=list)
+
+    @field_validator("tags")
+    @classmethod
+    def _unique_tags(cls, tags: list[str]) -> list[str]:
+        return _unique(tags)
+
+
+class RunLabelsUpdate(BaseModel):
+    """`PATCH /api/tunix/runs/{id}`: the fields given are set (null clears name or
+    notes); the others stay."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: RunName | None = None
+    notes: RunNotes | None = None
+    tags: RunTags | None = None
+
+    @field_validator("tags")
+    @classmethod
+    def _unique_tags(cls, tags: list[str] | None) -> list[str] | None:
+        return None if tags is None else _unique(tags)
 
 
 RunState = JobState
@@ -58,6 +104,9 @@ class RunResult(BaseModel):
 
 
 class RunDetail(RunResult):
+    name: str | None
+    notes: str | None
+    tags: list[str]
     created_at: datetime
     queued_at: datetime | None = Field(description="When it last joined the queue")
     claimed_at: datetime | None = Field(description="When a worker last claimed it")
@@ -104,6 +153,14 @@ class RunSummary(BaseModel):
     max_attempts: int
     error: str | None
     created_at: datetime
+    name: str | None
+    tags: list[str]
+    learning_rate: float | None = Field(description="From its configuration")
+    max_steps: int | None = Field(description="From its configuration")
+    steps: int | None = Field(description="Steps trained (its summary)")
+    final_loss: float | None
+    eval_loss: float | None
+    exact_match: float | None = Field(description="The trainer's own held-out check")
 
 
 class Generation(BaseModel):
@@ -127,6 +184,8 @@ class RunFilters(BaseModel):
     status: RunState | None = None
     dataset_key: Annotated[str | None, Field(max_length=256)] = None
     mode: RunMode | None = None
+    tag: str | None = None
+    q: str | None = None
 
 
 class TunixStatus(BaseModel):

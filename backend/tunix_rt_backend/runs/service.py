@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tunix_rt_backend.datasets import service as datasets_service
 from tunix_rt_backend.db.engine import session_scope
 from tunix_rt_backend.db.models import TunixRun
-from tunix_rt_backend.errors import BadRequest, Conflict, NotAvailable, NotFound
+from tunix_rt_backend.errors import BadRequest, Conflict, NotAvailable, NotFound, ValidationFailed
 from tunix_rt_backend.jobs import service as jobs
 from tunix_rt_backend.kit.pagination import Page, PageParams, keyset_page
 from tunix_rt_backend.kit.paths import resolve_under
@@ -26,12 +26,14 @@ from tunix_rt_backend.runs.execution import TRAIN, timeout_s
 from tunix_rt_backend.runs.paths import checked_output_path, output_path
 from tunix_rt_backend.runs.runtime import tunix_available
 from tunix_rt_backend.runs.schemas import (
+    LABEL_FIELDS,
     Check,
     Generation,
     MetricSeries,
     RunDetail,
     RunFilters,
     RunGenerations,
+    RunLabelsUpdate,
     RunMetrics,
     RunRequest,
     RunResult,
@@ -100,7 +102,10 @@ async def submit(
         started_at=now,
         stdout="",
         stderr="",
-        config={**request.model_dump(mode="json"), "output_dir": output_name},
+        config={**request.model_dump(mode="json", exclude=LABEL_FIELDS), "output_dir": output_name},
+        name=request.name,
+        notes=request.notes,
+        tags=request.tags,
         created_at=now,
         attempt=1 if inline else 0,
         max_attempts=settings.run_max_attempts,
@@ -198,6 +203,9 @@ async def get_run(session: AsyncSession, run_id: uuid.UUID) -> RunDetail:
         error=row.error,
         cancel_requested_at=row.cancel_requested_at,
         config=row.config or {},
+        name=row.name,
+        notes=row.notes,
+        tags=row.tags or [],
     )
 
 
@@ -221,14 +229,13 @@ def _status(row: TunixRun) -> RunStatus:
 async def list_runs(
     session: AsyncSession, params: PageParams, filters: RunFilters
 ) -> Page[RunSummary]:
-    rows = await repository.list_runs(
-        session, params, status=filters.status, dataset_key=filters.dataset_key, mode=filters.mode
-    )
+    rows = await repository.list_runs(session, params, filters)
     data, pagination = keyset_page(rows, params, _summary, key=lambda r: (r.created_at, r.run_id))
     return Page[RunSummary](data=data, pagination=pagination)
 
 
 def _summary(row: TunixRun) -> RunSummary:
+    config, summary = row.config or {}, row.summary or {}
     return RunSummary(
         run_id=row.run_id,
         dataset_key=row.dataset_key,
@@ -242,7 +249,41 @@ def _summary(row: TunixRun) -> RunSummary:
         max_attempts=row.max_attempts,
         error=row.error,
         created_at=row.created_at,
+        name=row.name,
+        tags=row.tags or [],
+        learning_rate=_number(config.get("learning_rate")),
+        max_steps=_integer(config.get("max_steps")),
+        steps=_integer(summary.get("steps")),
+        final_loss=_number(summary.get("final_loss")),
+        eval_loss=_number(summary.get("eval_loss")),
+        exact_match=_number(summary.get("exact_match")),
     )
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _integer(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+async def update_labels(
+    session: AsyncSession, run_id: uuid.UUID, update: RunLabelsUpdate
+) -> RunDetail:
+    """Set the labels given (a run's results never change; its labels may)."""
+    given = update.model_fields_set
+    if not given:
+        raise ValidationFailed.field(("body",), "give name, notes or tags", "missing")
+    row = await _get(session, run_id)
+    if "name" in given:
+        row.name = update.name
+    if "notes" in given:
+        row.notes = update.notes
+    if "tags" in given:
+        row.tags = update.tags or []
+    await session.flush()
+    return await get_run(session, run_id)
 
 
 async def cancel(maker: Maker, run_id: uuid.UUID) -> RunStatus:

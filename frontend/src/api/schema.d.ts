@@ -501,8 +501,10 @@ export interface paths {
         };
         /**
          * List Runs
-         * @description Runs newest first, filtered by status, dataset and mode (all that are given);
-         *     `limit`/`offset`, or `cursor` for deep pages.
+         * @description Runs newest first, filtered by status, dataset, mode, tag and name (all that are
+         *     given); `limit`/`offset`, or `cursor` for deep pages. Each with its name and tags and
+         *     the figures a list compares: learning rate and max steps (its configuration), steps
+         *     trained, final and eval loss, and the trainer's exact match.
          */
         get: operations["list_runs_api_tunix_runs_get"];
         put?: never;
@@ -530,7 +532,12 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Update Run Labels
+         * @description Set the run's name, notes or tags (those given; null clears a name or notes). Its
+         *     configuration and results never change.
+         */
+        patch: operations["update_run_labels_api_tunix_runs__run_id__patch"];
         trace?: never;
     };
     "/api/tunix/runs/{run_id}/status": {
@@ -3070,6 +3077,12 @@ export interface components {
             summary?: {
                 [key: string]: unknown;
             } | null;
+            /** Name */
+            name: string | null;
+            /** Notes */
+            notes: string | null;
+            /** Tags */
+            tags: string[];
             /**
              * Created At
              * Format: date-time
@@ -3127,6 +3140,19 @@ export interface components {
              * @description correct / answered, when any was scored
              */
             exact_match: number | null;
+        };
+        /**
+         * RunLabelsUpdate
+         * @description `PATCH /api/tunix/runs/{id}`: the fields given are set (null clears name or
+         *     notes); the others stay.
+         */
+        RunLabelsUpdate: {
+            /** Name */
+            name?: string | null;
+            /** Notes */
+            notes?: string | null;
+            /** Tags */
+            tags?: string[] | null;
         };
         /** RunMetrics */
         RunMetrics: {
@@ -3233,6 +3259,18 @@ export interface components {
              * @description Default TUNIX_RUN_TIMEOUT_SECONDS
              */
             timeout_seconds?: number | null;
+            /**
+             * Name
+             * @description A label for people (editable later)
+             */
+            name?: string | null;
+            /** Notes */
+            notes?: string | null;
+            /**
+             * Tags
+             * @description At most 20, no repeats
+             */
+            tags?: string[];
         };
         /** RunResult */
         RunResult: {
@@ -3353,6 +3391,34 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /** Name */
+            name: string | null;
+            /** Tags */
+            tags: string[];
+            /**
+             * Learning Rate
+             * @description From its configuration
+             */
+            learning_rate: number | null;
+            /**
+             * Max Steps
+             * @description From its configuration
+             */
+            max_steps: number | null;
+            /**
+             * Steps
+             * @description Steps trained (its summary)
+             */
+            steps: number | null;
+            /** Final Loss */
+            final_loss: number | null;
+            /** Eval Loss */
+            eval_loss: number | null;
+            /**
+             * Exact Match
+             * @description The trainer's own held-out check
+             */
+            exact_match: number | null;
         };
         /**
          * Scope
@@ -5178,7 +5244,12 @@ export interface operations {
             query?: {
                 status?: ("pending" | "running" | "completed" | "failed" | "timeout" | "cancelled") | null;
                 dataset_key?: string | null;
+                /** @description dry-run or local (training) */
                 mode?: ("dry-run" | "local") | null;
+                /** @description Only runs with this tag */
+                tag?: string | null;
+                /** @description In the run's name */
+                q?: string | null;
                 limit?: number;
                 offset?: number;
                 /** @description `next_cursor` of a previous page; not with offset. */
@@ -5238,6 +5309,68 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunDetail"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NotFound */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+        };
+    };
+    update_run_labels_api_tunix_runs__run_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RunLabelsUpdate"];
+            };
+        };
         responses: {
             /** @description Successful Response */
             200: {

@@ -3,7 +3,18 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    Uuid,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tunix_rt_backend.db.base import Base, PortableJSON
@@ -29,6 +40,12 @@ class TunixRun(JobColumns, Base):
     checks: Mapped[list[dict[str, Any]] | None] = mapped_column(PortableJSON, nullable=True)
     summary: Mapped[dict[str, Any] | None] = mapped_column(PortableJSON, nullable=True)
     message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Labels a person gives a run (editable; the results above are not).
+    name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    notes: Mapped[str | None] = mapped_column(Text, nullable=True)
+    tags: Mapped[list[str]] = mapped_column(
+        PortableJSON, nullable=False, default=list, server_default=text("'[]'")
+    )
 
 
 # SQLite's rowid alias must be INTEGER; PostgreSQL gets 64 bits.
