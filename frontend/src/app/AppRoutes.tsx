@@ -3,6 +3,8 @@ import { DatasetDetailPage } from "../features/datasets/DatasetDetailPage";
 import { DatasetsPage } from "../features/datasets/DatasetsPage";
 import { EvaluationPage } from "../features/evaluation/EvaluationPage";
 import { LeaderboardPage } from "../features/evaluation/LeaderboardPage";
+import { ModelPage } from "../features/models/ModelPage";
+import { ModelsPage } from "../features/models/ModelsPage";
 import { NotBuiltPage } from "../features/not-built/NotBuiltPage";
 import { RegressionPage } from "../features/regression/RegressionPage";
 import { RunComparePage } from "../features/runs/RunComparePage";
@@ -41,7 +43,8 @@ export function AppRoutes() {
         <Route path="evaluations/:evaluationId" element={<EvaluationPage />} />
         <Route path="regression" element={<RegressionPage />} />
         <Route path="tuning" element={<NotBuiltPage area="tuning" />} />
-        <Route path="models" element={<NotBuiltPage area="models" />} />
+        <Route path="models" element={<ModelsPage />} />
+        <Route path="models/:modelId" element={<ModelPage />} />
         <Route path="*" element={<NotFoundPage />} />
       </Route>
     </Routes>

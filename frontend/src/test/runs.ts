@@ -237,6 +237,8 @@ export function runPageRoutes(streamStatus = "completed", routes: Record<string,
     // Not evaluated (yet); the judges an Evaluate button offers.
     "GET /api/tunix/runs/:id/evaluation": (_request, params) => apiError(404, "EvaluationNotFound", `run ${params.id} has no evaluation yet`),
     "GET /api/judges": () => json(200, JUDGES),
+    // No models yet: the register panel of a completed run offers a new one.
+    "GET /api/models": () => json(200, { data: [], pagination: { limit: 100, offset: 0, next_offset: null } }),
     ...routes,
   };
 }

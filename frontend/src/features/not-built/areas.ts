@@ -4,10 +4,6 @@ export const NOT_BUILT_AREAS = {
     title: "Tuning",
     message: "Tuning is not built yet — coming with the tuning milestone.",
   },
-  models: {
-    title: "Models",
-    message: "The model registry is not built yet — coming with the model-registry milestone.",
-  },
 } as const;
 
 export type NotBuiltArea = keyof typeof NOT_BUILT_AREAS;

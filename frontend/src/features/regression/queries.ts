@@ -21,10 +21,11 @@ export const regressionKeys = {
   check: (checkId: string) => [...regressionKeys.checks(), "detail", checkId] as const,
 };
 
-/** A page of the baselines, by name. */
-export function useBaselines(offset = 0) {
+/** A page of the baselines, by name; asked only when `enabled`. */
+export function useBaselines(offset = 0, enabled = true) {
   return useQuery({
     queryKey: regressionKeys.baselineList(offset),
+    enabled,
     queryFn: () => unwrap(api.GET("/api/regression/baselines", { params: { query: { limit: BASELINE_PAGE_SIZE, offset } } })),
     placeholderData: keepPreviousData,
   });

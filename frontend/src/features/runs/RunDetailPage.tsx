@@ -5,6 +5,7 @@ import { ErrorMessage } from "../../ui/ErrorMessage";
 import { RunEvaluation } from "../evaluation/RunEvaluation";
 import { useRetryAfterToken } from "../auth/hooks";
 import { datasetPath, flattenBuild } from "../datasets/manifest";
+import { RegisterRunPanel } from "../models/RegisterRunPanel";
 import { formatLocalTime } from "../traces/payload";
 import { ArtifactList } from "./ArtifactList";
 import { CancelRun } from "./CancelRun";
@@ -270,6 +271,7 @@ export function RunDetailPage() {
       <Overview key={detail.run_id} run={detail} refreshError={run.isError ? run.error : null} streaming={streaming} />
       <RunLiveView key={`live-${detail.run_id}`} run={detail} onStreaming={setStreaming} />
       <RunEvaluation key={`evaluation-${detail.run_id}`} run={detail} />
+      <RegisterRunPanel key={`register-${detail.run_id}`} run={detail} />
       <div className="detail-grid run-detail-grid">
         <div className="stack">
           <Result run={detail} />
