@@ -223,6 +223,11 @@ async def test_prod_moves_only_past_a_passing_check_and_rolls_back(
     assert "did not move" in refused.json()["detail"]
     model = (await client.get(f"/api/models/{model_id}", headers=releaser)).json()
     assert [(a["alias"], a["version"]["version"]) for a in model["aliases"]] == [("prod", "good")]
+    assert model["protected_aliases"] == ["prod"]
+    of_run = await client.get(
+        "/api/models/versions", params={"source_run_id": str(worse_run)}, headers=releaser
+    )
+    assert [v["version"] for v in of_run.json()] == ["worse"]
     # Asked again, the stored check decides: no new check is run.
     checks = await count_rows(sessionmaker, RegressionCheck)
     assert (await move("worse")).status_code == 409
@@ -382,6 +387,8 @@ async def test_bad_input_gets_a_clear_error_and_writes_nothing(
         ("GET", f"{models}/versions/{unknown}", None, 404, "VersionNotFound"),
         ("GET", f"{models}/versions/{unknown}/download", None, 404, "VersionNotFound"),
         ("GET", f"{models}/{unknown}/versions", None, 404, "ModelNotFound"),
+        ("GET", f"{models}/versions", None, 422, invalid),
+        ("GET", f"{models}/versions?source_run_id=x", None, 422, invalid),
         ("PUT", alias, {}, 422, invalid),
         ("PUT", alias, {"version_id": unknown}, 404, "VersionNotFound"),
         ("PUT", f"{models}/{other_model}/aliases/staging", {"version_id": version},

@@ -102,7 +102,7 @@ def _create(run: RunWithMaker, settings: Settings, args: argparse.Namespace) -> 
 
     async def work(maker: Maker) -> Any:
         async with session_scope(maker) as session:
-            return await service.create_model(session, request)
+            return await service.create_model(session, settings, request)
 
     created = run(settings, work)
     print(f"created model {created.name} ({created.id})")

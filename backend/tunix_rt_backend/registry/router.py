@@ -53,9 +53,9 @@ _GATE_REFUSED: dict[int | str, Any] = {
     response_model=Model,
     responses=responses(Conflict, validation=True),
 )
-async def create_model(session: SessionDep, body: ModelCreate) -> Model:
+async def create_model(session: SessionDep, settings: SettingsDep, body: ModelCreate) -> Model:
     """Register a model: a name that versions are promoted into. 409 for a name taken."""
-    return await service.create_model(session, body)
+    return await service.create_model(session, settings, body)
 
 
 @router.get("", response_model=Page[Model], responses=responses(validation=True))
@@ -67,6 +67,15 @@ async def list_models(
 
 
 # Before /{model_id}: "versions" is not a model id.
+@router.get("/versions", response_model=list[ModelVersion], responses=responses(validation=True))
+async def versions_of_run(
+    session: SessionDep,
+    source_run_id: Annotated[uuid.UUID, Query(description="The run promoted")],
+) -> list[ModelVersion]:
+    """The versions promoted from a run, in any model, oldest first ([] for none)."""
+    return await service.versions_of_run(session, source_run_id)
+
+
 @router.get(
     "/versions/{version_id}",
     response_model=ModelVersion,

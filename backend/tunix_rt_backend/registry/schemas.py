@@ -125,6 +125,9 @@ class Model(BaseModel):
     latest_version: VersionRef | None
     version_count: int
     aliases: list[Alias]
+    protected_aliases: list[str] = Field(
+        description="The server's protected alias names (PROTECTED_ALIASES), set or not"
+    )
     created_at: datetime
     updated_at: datetime
 

@@ -65,7 +65,7 @@ class RunNotPromotable(Conflict):
 # --- models ----------------------------------------------------------------------------
 
 
-async def create_model(session: AsyncSession, request: ModelCreate) -> Model:
+async def create_model(session: AsyncSession, settings: Settings, request: ModelCreate) -> Model:
     now = utcnow()
     row = ModelArtifact(
         id=uuid.uuid4(),
@@ -80,7 +80,7 @@ async def create_model(session: AsyncSession, request: ModelCreate) -> Model:
         await session.flush()
     except IntegrityError:
         raise ModelNameTaken(f"a model named {request.name!r} exists already") from None
-    return (await _models(session, [row], settings=None))[0]
+    return (await _models(session, [row], settings))[0]
 
 
 async def get_model(session: AsyncSession, settings: Settings, model_id: uuid.UUID) -> Model:
@@ -133,7 +133,7 @@ async def list_models(
 
 
 async def _models(
-    session: AsyncSession, rows: Sequence[ModelArtifact], settings: Settings | None
+    session: AsyncSession, rows: Sequence[ModelArtifact], settings: Settings
 ) -> list[Model]:
     """Models with their newest version, version count and aliases: three queries for
     the page, not three per model."""
@@ -141,7 +141,7 @@ async def _models(
     counts = await repository.version_counts(session, ids)
     aliases = await repository.aliases(session, ids)
     targets = await repository.versions_by_id(session, [a.version_id for a in aliases])
-    protected = settings.protected_alias_names if settings is not None else frozenset()
+    protected = settings.protected_alias_names
     out = []
     for row in rows:
         count, latest = counts.get(row.id, (0, None))
@@ -153,6 +153,7 @@ async def _models(
                 task_type=row.task_type,
                 latest_version=_ref(latest) if latest is not None else None,
                 version_count=count,
+                protected_aliases=sorted(protected),
                 aliases=[
                     Alias(
                         alias=a.alias,
@@ -312,6 +313,12 @@ async def get_version_row(session: AsyncSession, version_id: uuid.UUID) -> Model
     if row is None:
         raise VersionNotFound(f"no model version {version_id}")
     return row
+
+
+async def versions_of_run(session: AsyncSession, run_id: uuid.UUID) -> list[VersionOut]:
+    """Every version promoted from the run, in any model, oldest first."""
+    rows = await repository.versions_of_runs(session, [run_id])
+    return [await version_out(session, row) for row in rows]
 
 
 async def list_versions(
