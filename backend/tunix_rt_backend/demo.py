@@ -1,9 +1,13 @@
-"""`tunix-rt demo`: the whole loop on the built-in tiny model, offline, in one command."""
+"""`tunix-rt demo`: the whole loop on the built-in tiny model, offline, in one command:
+games, a dataset, a training run (with a progress bar), its evaluation, a regression
+check against the previous demo run, a model version, and the `prod` alias moved to it
+when the gate passes. Each stage says how long it took."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -18,7 +22,10 @@ from tunix_rt_backend.generators import service as generators_service
 from tunix_rt_backend.generators.schemas import NoParams
 from tunix_rt_backend.job_kinds import job_kinds
 from tunix_rt_backend.jobs.worker import QueueWorker
+from tunix_rt_backend.kit.pagination import page_of
+from tunix_rt_backend.registry.release import release
 from tunix_rt_backend.runs import service
+from tunix_rt_backend.runs.follow import follow
 from tunix_rt_backend.runs.schemas import RunRequest
 from tunix_rt_backend.settings import Settings
 
@@ -54,37 +61,20 @@ def add_commands(sub: Any, run: RunWithMaker) -> None:
 
 
 async def _demo(maker: Maker, settings: Settings, args: argparse.Namespace) -> None:
-    generator = generators_service.get_generator("high_card_duel")
-    async with session_scope(maker) as session:
-        await generators_service.generate(
-            session,
-            generator,
-            count=DEMO_GAMES,
-            seed=args.seed,
-            params=NoParams(),
-            persist=True,
-            max_payload_bytes=settings.trace_max_bytes,
-        )
-        dataset = await datasets_service.build(
-            session,
-            DatasetBuildRequest(
-                name="hcd_demo",
-                limit=DEMO_GAMES,
-                seed=args.seed,
-                filters=DatasetFilters(source="ungar"),
-            ),
-            settings.dataset_max_traces,
-        )
-    print(f"built {dataset.dataset_key}: {dataset.train_count} train, {dataset.eval_count} eval")
-    print("training tunix-rt/tiny-gemma3 (about a minute on 2 idle CPUs)...")
+    clock = Stages()
+    dataset_key = await _dataset(maker, settings, args.seed)
+    clock.done("data")
+    print(f"training tunix-rt/tiny-gemma3 for {args.steps} steps (about a minute on 2 idle CPUs)")
     training = {**DEMO_TRAINING, "max_steps": args.steps}
-    request = RunRequest(dataset_key=dataset.dataset_key, dry_run=False, **training)
+    request = RunRequest(dataset_key=dataset_key, dry_run=False, name="tunix-rt demo", **training)
     # Jobs are always executed by a worker: this one lives as long as the command (another
     # on the same database may take them instead). A completed run queues its evaluation.
     kinds = job_kinds()
     async with QueueWorker(maker, settings, kinds, concurrency=1).running() as worker:
-        result = await service.submit(maker, settings, request, wake=worker.wake)
+        queued = await service.submit(maker, settings, request, wait=False, wake=worker.wake)
+        result = await follow(maker, queued.run_id, args.steps)
         print(result.message)
+        clock.done("training")
         evaluation = (
             await _evaluation(maker, settings, result.run_id)
             if result.status == "completed"
@@ -97,6 +87,67 @@ async def _demo(maker: Maker, settings: Settings, args: argparse.Namespace) -> N
     )
     if evaluation is not None:
         print(_score_line(evaluation))
+        clock.done("evaluation")
+    model_id = None
+    if evaluation is not None and evaluation.status == "completed":
+        model_id = await release(maker, settings, result.run_id, evaluation.verdict == "pass")
+        clock.done("release")
+    base = f"http://{settings.backend_host}:{settings.backend_port}"
+    print(f"the run: {base}/runs/{result.run_id} (with `tunix-rt serve` running)")
+    if model_id is not None:
+        print(f"the model: {base}/models/{model_id}")
+    print(clock.line())
+
+
+class Stages:
+    """How long each stage took, for the last line."""
+
+    def __init__(self) -> None:
+        self._start = self._last = time.monotonic()
+        self._times: list[tuple[str, float]] = []
+
+    def done(self, stage: str) -> None:
+        now = time.monotonic()
+        self._times.append((stage, now - self._last))
+        self._last = now
+
+    def line(self) -> str:
+        parts = ", ".join(f"{stage} {seconds:.0f} s" for stage, seconds in self._times)
+        return f"done in {time.monotonic() - self._start:.0f} s: {parts}"
+
+
+async def _dataset(maker: Maker, settings: Settings, seed: int) -> str:
+    """The demo's dataset: the newest `hcd_demo` built from the same seed when there is
+    one (so a later demo run is checked against an earlier one on the same held-out
+    games), else new games and a new version."""
+    async with session_scope(maker) as session:
+        page = await datasets_service.list_datasets(session, page_of(100, 0, None), "hcd_demo")
+        for summary in page.data:
+            dataset = await datasets_service.get_dataset(session, summary.dataset_key)
+            if dataset.build.get("seed") == seed:
+                split = f"{dataset.train_count} train, {dataset.eval_count} eval"
+                print(f"using {dataset.dataset_key}: {split}")
+                return dataset.dataset_key
+    generator = generators_service.get_generator("high_card_duel")
+    async with session_scope(maker) as session:
+        await generators_service.generate(
+            session,
+            generator,
+            count=DEMO_GAMES,
+            seed=seed,
+            params=NoParams(),
+            persist=True,
+            max_payload_bytes=settings.trace_max_bytes,
+        )
+        built = await datasets_service.build(
+            session,
+            DatasetBuildRequest(
+                name="hcd_demo", limit=DEMO_GAMES, seed=seed, filters=DatasetFilters(source="ungar")
+            ),
+            settings.dataset_max_traces,
+        )
+    print(f"built {built.dataset_key}: {built.train_count} train, {built.eval_count} eval")
+    return built.dataset_key
 
 
 async def _evaluation(maker: Maker, settings: Settings, run_id: Any) -> EvaluationDetail | None:

@@ -149,7 +149,7 @@ def test_a_write_is_visible_as_soon_as_its_response_arrives(server: str) -> None
 
 
 @pytest.mark.training
-def test_demo_generates_builds_trains_and_scores(sqlite_env: dict[str, str]) -> None:
+def test_demo_generates_builds_trains_scores_and_releases(sqlite_env: dict[str, str]) -> None:
     """The whole demo, shortened to a few steps (its default length is timed by hand:
     README, "The demo")."""
     done = subprocess.run(
@@ -173,3 +173,10 @@ def test_demo_generates_builds_trains_and_scores(sqlite_env: dict[str, str]) -> 
     assert (run_dir / "manifest.yaml").is_file()
     manifest = (run_dir / "manifest.yaml").read_text()
     assert "learning_rate: 0.005" in manifest and "warmup_steps: 50" in manifest
+    # Released: the first demo run is the baseline and a model version; 4 steps do not
+    # beat always answering the commonest winner, so prod is not set.
+    assert "the first demo run: pinned as baseline hcd-demo" in lines
+    assert any(line.startswith("promoted: hcd-demo v1 (sha256 ") for line in lines)
+    assert "prod not set: the run does not beat always giving the commonest answer" in lines
+    assert any(line.startswith("the model: http://127.0.0.1:8000/models/") for line in lines)
+    assert lines[-1].startswith("done in ") and ", training " in lines[-1], lines[-1]

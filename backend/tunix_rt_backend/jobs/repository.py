@@ -439,3 +439,11 @@ async def metrics(
         query = query.where(JobMetric.name.in_(names))
     rows = await session.scalars(query.order_by(JobMetric.name, JobMetric.step))
     return rows.all()
+
+
+async def last_step(session: AsyncSession, job_id: uuid.UUID, name: str) -> int | None:
+    """The highest step of the job's metric `name` (None: no point yet)."""
+    step: int | None = await session.scalar(
+        select(func.max(JobMetric.step)).where(JobMetric.job_id == job_id, JobMetric.name == name)
+    )
+    return step

@@ -111,6 +111,10 @@ async def run_handler(
     return values
 
 
+async def last_step(session: AsyncSession, job_id: uuid.UUID, name: str) -> int | None:
+    return await repository.last_step(session, job_id, name)
+
+
 async def metric_points(
     session: AsyncSession, job_id: uuid.UUID, names: Sequence[str]
 ) -> dict[str, list[tuple[int, float]]]:

@@ -293,6 +293,13 @@ async def cancel(maker: Maker, run_id: uuid.UUID) -> RunStatus:
     return _status(row)
 
 
+async def progress(session: AsyncSession, run_id: uuid.UUID) -> tuple[RunResult, int]:
+    """The run as it stands and the last step it reported (0 before its first)."""
+    row = await _get(session, run_id)
+    step = await jobs.last_step(session, run_id, "train/loss")
+    return _result(row), step or 0
+
+
 async def metrics(
     session: AsyncSession, run_id: uuid.UUID, names: list[str], max_points: int
 ) -> RunMetrics:
