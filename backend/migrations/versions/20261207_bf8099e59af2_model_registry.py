@@ -76,7 +76,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('model_versions', schema=None) as batch_op:
         batch_op.create_index('ix_model_versions_artifact_id_created_at', ['artifact_id', 'created_at'], unique=False)
-        batch_op.create_index('ix_model_versions_artifact_id_sha256', ['artifact_id', 'sha256'], unique=False)
+        batch_op.create_index('ix_model_versions_artifact_id_sha256', ['artifact_id', 'sha256'], unique=True)
         batch_op.create_index(batch_op.f('ix_model_versions_source_run_id'), ['source_run_id'], unique=False)
 
     op.create_table('model_aliases',

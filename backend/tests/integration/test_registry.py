@@ -10,6 +10,7 @@ import asyncio
 import getpass
 import hashlib
 import io
+import itertools
 import os
 import subprocess
 import sys
@@ -239,10 +240,19 @@ async def test_prod_moves_only_past_a_passing_check_and_rolls_back(
     back = await client.put(prod, json={"version_id": versions["good"]}, headers=releaser)
     assert back.status_code == 200, back.text
     assert back.json()["event"]["action"] == "rollback" and back.json()["check"] is None
-    # One step back again: to `base`, where prod was before.
+    # Moves stack up and rollbacks undo them: back to `base` (held: no check), then
+    # one step back to `good`, and nothing before `good` was ever set.
+    assert (
+        await client.put(prod, json={"version_id": versions["base"]}, headers=releaser)
+    ).status_code == 200
+    model = (await client.get(f"/api/models/{model_id}", headers=releaser)).json()
+    assert model["aliases"][0]["rollback_to"]["version"] == "good"
     undo = await client.post(f"{prod}/rollback", json={"reason": "undo"}, headers=releaser)
     assert undo.status_code == 200, undo.text
-    assert undo.json()["alias"]["version"]["version"] == "base"
+    assert undo.json()["alias"]["version"]["version"] == "good"
+    assert undo.json()["alias"]["rollback_to"] is None
+    nothing = await client.post(f"{prod}/rollback", headers=releaser)
+    assert nothing.status_code == 409 and nothing.json()["error"] == "NothingToRollBackTo"
 
     history = (await client.get(f"{prod}/history", headers=releaser)).json()["data"]
     steps = [
@@ -260,6 +270,7 @@ async def test_prod_moves_only_past_a_passing_check_and_rolls_back(
         ("set", "good", "base"),
         ("rollback", "base", "good"),
         ("rollback", "good", "base"),
+        ("rollback", "base", "good"),
     ]
     assert all(e["actor"] == "release-bot" for e in history)
     assert history[-2]["reason"] == "try the worse one" and history[-2]["check_id"]
@@ -506,3 +517,32 @@ async def test_a_release_pipeline_on_the_command_line(
     assert again.returncode == 1 and "is not an empty directory" in again.stderr
     unknown = await step("alias", "hcd", "prod", "v9", "--baseline", "main")
     assert unknown.returncode == 1 and "hcd has no version 'v9'" in unknown.stderr
+
+
+async def test_promotions_and_moves_at_once_apply_one_after_the_other(
+    client: httpx.AsyncClient, sessionmaker: Maker, settings: Settings
+) -> None:
+    """Many requests on one model at the same moment (SQLite and PostgreSQL alike):
+    labels numbered in turn, one version per content, and an alias history where each
+    move starts where the one before ended."""
+    runs = [await record_promotable_run(sessionmaker, settings, None, bytes([i])) for i in range(4)]
+    model_id = await _model(client)
+    promoted = await asyncio.gather(
+        *(_promote(client, model_id, run) for run in runs),
+        _promote(client, model_id, runs[0]),  # the same checkpoint twice at once
+    )
+    assert sorted(p.status_code for p in promoted) == [200, 201, 201, 201, 201], [
+        p.text for p in promoted
+    ]
+    labels = sorted(p.json()["version"] for p in promoted if p.status_code == 201)
+    assert labels == ["v1", "v2", "v3", "v4"]
+    assert await count_rows(sessionmaker, ModelVersion) == 4
+    ids = [p.json()["id"] for p in promoted[:4]]
+    staging = f"/api/models/{model_id}/aliases/staging"
+    moves = await asyncio.gather(
+        *(client.put(staging, json={"version_id": ids[i % 4]}) for i in range(8))
+    )
+    assert all(m.status_code == 200 for m in moves), [m.text for m in moves]
+    history = (await client.get(f"{staging}/history")).json()["data"][::-1]
+    for before, after in itertools.pairwise(history):
+        assert after["from_version"]["id"] == before["to_version"]["id"], history

@@ -11,6 +11,7 @@ import json
 import threading
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 
@@ -20,7 +21,9 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tunix_rt_backend.db.models import WebhookDelivery
+from tunix_rt_backend.kit.time import utcnow
 from tunix_rt_backend.settings import Settings
+from tunix_rt_backend.webhooks import repository
 
 from ..factories import count_rows, free_port, record_promotable_run, record_run
 
@@ -150,3 +153,25 @@ async def test_registry_events_are_signed_delivered_retried_and_given_up(
     assert unknown.status_code == 404 and unknown.json()["error"] == "DeliveryNotFound"
     bad = await client.get("/api/webhooks/deliveries", params={"status": "lost"})
     assert bad.status_code == 422
+
+
+async def test_an_attempt_overtaken_by_a_redelivery_records_nothing(
+    client: httpx.AsyncClient, sessionmaker: Maker, settings: Settings
+) -> None:
+    run_id = await record_promotable_run(sessionmaker, settings, None, b"w")
+    model_id = (await client.post("/api/models", json={"name": "hooked"})).json()["id"]
+    promote = f"/api/models/{model_id}/versions/promote"
+    assert (await client.post(promote, json={"source_run_id": str(run_id)})).status_code == 201
+    async with sessionmaker() as session:
+        (row, _) = await repository.due(session, utcnow(), 10)
+    token = uuid.uuid4()
+    async with sessionmaker() as session, session.begin():
+        assert await repository.claim(session, row, token, utcnow() + timedelta(minutes=1))
+    again = await client.post(f"/api/webhooks/deliveries/{row.id}/redeliver")
+    assert again.status_code == 200
+    # The slow first attempt ends now: its answer is about a delivery sent again since.
+    async with sessionmaker() as session, session.begin():
+        await repository.end_attempt(session, row.id, token, {"status": "failed"})
+    async with sessionmaker() as session:
+        stored = await session.get(WebhookDelivery, row.id)
+        assert stored is not None and (stored.status, stored.attempts) == ("pending", 0)

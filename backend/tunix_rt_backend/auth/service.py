@@ -101,3 +101,8 @@ async def token_name(session: AsyncSession, token_id: uuid.UUID) -> str | None:
     """The token's name (what a record of who did something keeps)."""
     token = await session.get(ApiToken, token_id)
     return token.name if token is not None else None
+
+
+async def token_is_admin(session: AsyncSession, token_id: uuid.UUID) -> bool:
+    token = await session.get(ApiToken, token_id)
+    return token is not None and token.scope == Scope.admin

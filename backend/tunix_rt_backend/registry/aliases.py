@@ -12,6 +12,7 @@ rollback: no new check. Raises AppError; never commits."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +23,7 @@ from tunix_rt_backend.errors import Conflict, Forbidden, NotFound, ValidationFai
 from tunix_rt_backend.kit.pagination import Page, offset_pagination
 from tunix_rt_backend.kit.time import utcnow
 from tunix_rt_backend.registry import repository
+from tunix_rt_backend.registry.moves import rollback_target
 from tunix_rt_backend.registry.schemas import (
     RESERVED_ALIASES,
     Alias,
@@ -77,6 +79,11 @@ class Caller:
     @property
     def known(self) -> bool:
         return self.token_id is not None or self.operator is not None
+
+    async def is_admin(self, session: AsyncSession) -> bool:
+        if self.token_id is None:
+            return self.operator is not None
+        return await auth_service.token_is_admin(session, self.token_id)
 
     async def name(self, session: AsyncSession) -> str | None:
         if self.token_id is None:
@@ -156,16 +163,13 @@ async def rollback(
     reason: str | None,
     caller: Caller,
 ) -> AliasMove:
-    """Back to the version the alias pointed at before its last move."""
+    """Undo the alias's last move that is not undone yet: back to where it pointed before
+    it (v1 -> v2 -> v3, then rollback, rollback: v2, then v1)."""
     target = await _target(session, settings, model_id, alias)
     if target.current is None:
         raise AliasNotFound(f"{target.artifact.name} has no alias {alias!r}")
-    last = await repository.last_move_to(
-        session, target.artifact.id, alias, target.current.version_id
-    )
-    previous = None
-    if last is not None and last.from_version_id is not None:
-        previous = await repository.version(session, last.from_version_id)
+    back_to = rollback_target(await repository.events_of(session, [target.artifact.id], alias))
+    previous = await repository.version(session, back_to) if back_to is not None else None
     if previous is None:
         raise NothingToRollBackTo(
             f"{alias} has pointed at no other version of {target.artifact.name} before this one"
@@ -208,7 +212,7 @@ async def history(
         raise ModelNotFound(f"no model {model_id}")
     rows = await repository.events(session, artifact.id, alias, limit, offset)
     return Page[AliasEvent](
-        data=[await _event(session, row) for row in rows[:limit]],
+        data=await _events(session, rows[:limit]),
         pagination=offset_pagination(limit, offset, len(rows) > limit),
     )
 
@@ -309,30 +313,42 @@ async def _point(session: AsyncSession, target: _Target, version: ModelVersion) 
 async def _alias(session: AsyncSession, target: _Target, version: ModelVersion) -> Alias:
     row = await repository.alias(session, target.artifact.id, target.alias)
     assert row is not None  # just pointed
+    events = await repository.events_of(session, [target.artifact.id], target.alias)
+    back_to = rollback_target(events)
+    before = await repository.version(session, back_to) if back_to is not None else None
     return Alias(
         alias=row.alias,
         version=VersionRef(id=version.id, version=version.version),
         protected=target.protected,
         updated_at=row.updated_at,
+        rollback_to=VersionRef(id=before.id, version=before.version) if before else None,
     )
 
 
 async def _event(session: AsyncSession, row: ModelAliasEvent) -> AliasEvent:
-    ids = [v for v in (row.from_version_id, row.to_version_id) if v is not None]
+    return (await _events(session, [row]))[0]
+
+
+async def _events(session: AsyncSession, rows: Sequence[ModelAliasEvent]) -> list[AliasEvent]:
+    """The events with their versions' labels: one query for all."""
+    ids = [v for r in rows for v in (r.from_version_id, r.to_version_id) if v is not None]
     versions = await repository.versions_by_id(session, ids)
 
     def ref(version_id: uuid.UUID | None) -> VersionRef | None:
         version = versions.get(version_id) if version_id is not None else None
         return VersionRef(id=version.id, version=version.version) if version else None
 
-    return AliasEvent(
-        id=row.id,
-        alias=row.alias,
-        action=row.action,
-        from_version=ref(row.from_version_id),
-        to_version=ref(row.to_version_id),
-        actor=row.actor,
-        check_id=row.check_id,
-        reason=row.reason,
-        created_at=row.created_at,
-    )
+    return [
+        AliasEvent(
+            id=row.id,
+            alias=row.alias,
+            action=row.action,
+            from_version=ref(row.from_version_id),
+            to_version=ref(row.to_version_id),
+            actor=row.actor,
+            check_id=row.check_id,
+            reason=row.reason,
+            created_at=row.created_at,
+        )
+        for row in rows
+    ]

@@ -10,6 +10,7 @@ import getpass
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -231,7 +232,8 @@ def _export(run: RunWithMaker, settings: Settings, args: argparse.Namespace) -> 
         )
     with tempfile.TemporaryDirectory(prefix="tunix-rt-export-") as unpacked:
         _unpack(path, Path(unpacked))
-        print(_export_hf(settings, Path(unpacked), out))
+        expected = row.provenance_json.get("params_sha256")
+        print(_export_hf(settings, Path(unpacked), out, expected))
 
 
 def _unpack(archive: Path, into: Path) -> None:
@@ -239,9 +241,11 @@ def _unpack(archive: Path, into: Path) -> None:
         tar.extractall(into, filter="data")
 
 
-def _export_hf(settings: Settings, unpacked: Path, out: Path) -> str:
+def _export_hf(settings: Settings, unpacked: Path, out: Path, expected: str | None) -> str:
     """The training process's exporter (JAX runs in its own process), with the
-    server's MODEL_DIR for a base checkpoint's tokenizer."""
+    server's MODEL_DIR for a base checkpoint. The weights it restored must be the ones
+    the run trained (`expected`, the version's params_sha256): a LoRA version holds its
+    adapters only, and a base model changed under MODEL_DIR would give other weights."""
     command = [sys.executable, "-m", "tunix_rt_backend.training.export_hf"]
     command += ["--manifest", str(unpacked / "manifest.yaml"), "--output-dir", str(unpacked)]
     command += ["--out", str(out)]
@@ -250,6 +254,13 @@ def _export_hf(settings: Settings, unpacked: Path, out: Path) -> str:
     if done.returncode != 0:
         raise ExportFailed(done.stderr.strip().splitlines()[-1] if done.stderr else "failed")
     result = json.loads(done.stdout.strip().splitlines()[-1])
+    if expected is not None and result["params_sha256"] != expected:
+        shutil.rmtree(out, ignore_errors=True)
+        raise ExportFailed(
+            "the restored weights are not the ones the run trained (params_sha256 "
+            f"{result['params_sha256'][:12]}, the version's {expected[:12]}): for a LoRA "
+            "version, its base model under MODEL_DIR is not the one it was trained on"
+        )
     return (
         f"exported {out} (Hugging Face, Gemma 3): step {result['step']}, "
         f"{', '.join(result['files'])}; checked: logits within "

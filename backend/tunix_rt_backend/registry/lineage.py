@@ -73,7 +73,9 @@ async def of_version(session: AsyncSession, version_id: uuid.UUID) -> VersionLin
         run=_run(run) if run is not None else None,
         evaluations=evaluations,
         checks=checks,
-        version=await _version(session, row, artifact),
+        version=_version(
+            row, artifact, (await repository.aliases_of_versions(session, [row.id]))[row.id]
+        ),
     )
 
 
@@ -84,7 +86,8 @@ async def of_dataset(session: AsyncSession, dataset_key: str) -> DatasetLineage:
     )
     versions = await repository.versions_of_runs(session, [r.run_id for r in page.data])
     artifacts = await repository.artifacts_by_id(session, {v.artifact_id for v in versions})
-    lineage_versions = [await _version(session, v, artifacts[v.artifact_id]) for v in versions]
+    aliases = await repository.aliases_of_versions(session, [v.id for v in versions])
+    lineage_versions = [_version(v, artifacts[v.artifact_id], aliases[v.id]) for v in versions]
     return DatasetLineage(
         key=dataset.dataset_key,
         sha256=dataset.content_sha256,
@@ -127,15 +130,13 @@ def _run(run: TunixRun) -> LineageRun:
     )
 
 
-async def _version(
-    session: AsyncSession, row: ModelVersion, artifact: ModelArtifact
-) -> LineageVersion:
+def _version(row: ModelVersion, artifact: ModelArtifact, aliases: list[str]) -> LineageVersion:
     return LineageVersion(
         model_id=artifact.id,
         model_name=artifact.name,
         id=row.id,
         version=row.version,
         sha256=row.sha256,
-        aliases=await repository.aliases_of_version(session, row.id),
+        aliases=aliases,
         created_at=row.created_at,
     )

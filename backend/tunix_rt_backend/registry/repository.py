@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tunix_rt_backend.db.models import ModelAlias, ModelAliasEvent, ModelArtifact, ModelVersion
@@ -18,9 +18,14 @@ async def artifact(session: AsyncSession, artifact_id: uuid.UUID) -> ModelArtifa
 async def artifact_for_update(
     session: AsyncSession, artifact_id: uuid.UUID
 ) -> ModelArtifact | None:
-    """The model, locked until commit (PostgreSQL): promotions and alias moves of one
-    model happen one after the other (labels numbered in turn, aliases moved from what
-    they really pointed at)."""
+    """The model, locked until commit: promotions and alias moves of one model happen one
+    after the other (labels numbered in turn, aliases moved from where they really
+    pointed, each event recorded from the state the one before left). PostgreSQL locks
+    the row; SQLite has no row locks, so the transaction takes the database's write lock
+    before it reads anything (BEGIN IMMEDIATE): a second writer waits for the first to
+    commit, then reads what it wrote."""
+    if session.bind.dialect.name == "sqlite":
+        await begin_immediate(session)
     row: ModelArtifact | None = await session.scalar(
         select(ModelArtifact).where(ModelArtifact.id == artifact_id).with_for_update()
     )
@@ -32,6 +37,14 @@ async def artifact_by_name(session: AsyncSession, name: str) -> ModelArtifact | 
         select(ModelArtifact).where(ModelArtifact.name == name)
     )
     return row
+
+
+async def begin_immediate(session: AsyncSession) -> None:
+    """Open the session's SQLite transaction with the write lock, unless one is open
+    (then it wrote already, and holds the lock)."""
+    connection = await (await session.connection()).get_raw_connection()
+    if not connection.driver_connection.in_transaction:  # type: ignore[union-attr]
+        await session.execute(text("BEGIN IMMEDIATE"))
 
 
 async def artifacts(session: AsyncSession, limit: int, offset: int) -> Sequence[ModelArtifact]:
@@ -133,15 +146,6 @@ async def aliases(session: AsyncSession, artifact_ids: Sequence[uuid.UUID]) -> S
     return rows.all()
 
 
-async def aliases_of_version(session: AsyncSession, version_id: uuid.UUID) -> list[str]:
-    rows = await session.scalars(
-        select(ModelAlias.alias)
-        .where(ModelAlias.version_id == version_id)
-        .order_by(ModelAlias.alias)
-    )
-    return list(rows)
-
-
 async def alias(session: AsyncSession, artifact_id: uuid.UUID, name: str) -> ModelAlias | None:
     return await session.get(ModelAlias, (artifact_id, name))
 
@@ -199,3 +203,33 @@ async def artifacts_by_id(
         return {}
     rows = await session.scalars(select(ModelArtifact).where(ModelArtifact.id.in_(ids)))
     return {row.id: row for row in rows}
+
+
+async def events_of(
+    session: AsyncSession, artifact_ids: Sequence[uuid.UUID], alias: str | None = None
+) -> Sequence[ModelAliasEvent]:
+    """Every event of the models' aliases (or of one alias), oldest first."""
+    if not artifact_ids:
+        return []
+    query = select(ModelAliasEvent).where(ModelAliasEvent.artifact_id.in_(artifact_ids))
+    if alias is not None:
+        query = query.where(ModelAliasEvent.alias == alias)
+    rows = await session.scalars(query.order_by(ModelAliasEvent.id))
+    return rows.all()
+
+
+async def aliases_of_versions(
+    session: AsyncSession, version_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[str]]:
+    """The aliases on each version, by name."""
+    out: dict[uuid.UUID, list[str]] = {v: [] for v in version_ids}
+    if not version_ids:
+        return out
+    rows = await session.execute(
+        select(ModelAlias.version_id, ModelAlias.alias)
+        .where(ModelAlias.version_id.in_(version_ids))
+        .order_by(ModelAlias.alias)
+    )
+    for version_id, name in rows.tuples():
+        out[version_id].append(name)
+    return out

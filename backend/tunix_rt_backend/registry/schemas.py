@@ -115,6 +115,9 @@ class Alias(BaseModel):
     version: VersionRef
     protected: bool
     updated_at: datetime
+    rollback_to: VersionRef | None = Field(
+        description="Where POST .../rollback would take it (null: nowhere)"
+    )
 
 
 class Model(BaseModel):

@@ -22,6 +22,7 @@ from tunix_rt_backend.evaluation import service as evaluation_service
 from tunix_rt_backend.kit.pagination import Page, offset_pagination
 from tunix_rt_backend.kit.time import utcnow
 from tunix_rt_backend.registry import repository, storage
+from tunix_rt_backend.registry.moves import rollback_target
 from tunix_rt_backend.registry.schemas import (
     Alias,
     Model,
@@ -56,6 +57,10 @@ class ModelNameTaken(Conflict):
 
 class VersionLabelTaken(Conflict):
     pass
+
+
+class AlreadyPromoted(Conflict):
+    """The checkpoint is a version of the model already, under another label."""
 
 
 class RunNotPromotable(Conflict):
@@ -140,7 +145,16 @@ async def _models(
     ids = [r.id for r in rows]
     counts = await repository.version_counts(session, ids)
     aliases = await repository.aliases(session, ids)
-    targets = await repository.versions_by_id(session, [a.version_id for a in aliases])
+    events = await repository.events_of(session, ids)
+    back_to = {
+        (a.artifact_id, a.alias): rollback_target(
+            [e for e in events if e.artifact_id == a.artifact_id and e.alias == a.alias]
+        )
+        for a in aliases
+    }
+    targets = await repository.versions_by_id(
+        session, [a.version_id for a in aliases] + [v for v in back_to.values() if v is not None]
+    )
     protected = settings.protected_alias_names
     out = []
     for row in rows:
@@ -160,6 +174,7 @@ async def _models(
                         version=_ref(targets[a.version_id]),
                         protected=a.alias in protected,
                         updated_at=a.updated_at,
+                        rollback_to=_ref_of(targets, back_to[(a.artifact_id, a.alias)]),
                     )
                     for a in aliases
                     if a.artifact_id == row.id
@@ -175,6 +190,11 @@ def _ref(row: ModelVersion) -> VersionRef:
     return VersionRef(id=row.id, version=row.version)
 
 
+def _ref_of(rows: dict[uuid.UUID, ModelVersion], version_id: uuid.UUID | None) -> VersionRef | None:
+    row = rows.get(version_id) if version_id is not None else None
+    return _ref(row) if row is not None else None
+
+
 # --- versions --------------------------------------------------------------------------
 
 
@@ -183,9 +203,7 @@ async def promote(
 ) -> tuple[VersionOut, bool]:
     """A version of the model from the run's final checkpoint; returns it and whether it
     is new (the same checkpoint promoted again returns its existing version)."""
-    artifact = await repository.artifact_for_update(session, model_id)
-    if artifact is None:
-        raise ModelNotFound(f"no model {model_id}")
+    name = (await get_artifact(session, model_id)).name
     run = await session.get(TunixRun, request.source_run_id)
     if run is None:
         raise RunNotFound(f"no run {request.source_run_id}")
@@ -196,18 +214,30 @@ async def promote(
         raise RunNotPromotable(
             f"run {run.run_id}'s directory is outside the artifact root"
         ) from None
-    if request.version_label is not None and await repository.version_by_label(
-        session, artifact.id, request.version_label
-    ):
-        raise VersionLabelTaken(f"{artifact.name} has a version {request.version_label!r} already")
+    label = request.version_label
+    if label is not None and await repository.version_by_label(session, model_id, label):
+        raise VersionLabelTaken(f"{name} has a version {label!r} already")
+    # Copied before the model is locked: a checkpoint of gigabytes takes seconds, and
+    # the lock holds every alias move of the model (a rollback too) meanwhile. The blob
+    # is named by its content, so a promotion that loses a race below wrote nothing new.
     blob, manifest = await asyncio.to_thread(_store, settings.registry_root, run_dir, step)
+    artifact = await repository.artifact_for_update(session, model_id)
+    if artifact is None:  # deleted meanwhile
+        raise ModelNotFound(f"no model {model_id}")
     existing = await repository.version_by_sha256(session, artifact.id, blob.sha256)
     if existing is not None:
-        return await version_out(session, existing, artifact), False
+        if label is not None and label != existing.version:
+            raise AlreadyPromoted(
+                f"this checkpoint is {name} {existing.version} already (a version is its "
+                f"content): use that label, or promote without one"
+            )
+        return await version_out(session, existing), False
+    if label is not None and await repository.version_by_label(session, artifact.id, label):
+        raise VersionLabelTaken(f"{name} has a version {label!r} already")
     row = ModelVersion(
         id=uuid.uuid4(),
         artifact_id=artifact.id,
-        version=request.version_label or await _next_label(session, artifact.id),
+        version=label or await _next_label(session, artifact.id),
         description=request.description,
         source_run_id=run.run_id,
         status="ready",
@@ -221,15 +251,8 @@ async def promote(
     )
     session.add(row)
     artifact.updated_at = row.created_at
-    try:
-        await session.flush()
-    except IntegrityError:
-        # SQLite has no row lock: another promotion took the label meanwhile.
-        raise VersionLabelTaken(
-            f"{artifact.name} got a version {row.version!r} from another request at the same "
-            "moment: send it again"
-        ) from None
-    created = await version_out(session, row, artifact)
+    await session.flush()
+    created = await version_out(session, row)
     await webhooks.enqueue(
         session,
         settings,
@@ -317,41 +340,47 @@ async def get_version_row(session: AsyncSession, version_id: uuid.UUID) -> Model
 
 async def versions_of_run(session: AsyncSession, run_id: uuid.UUID) -> list[VersionOut]:
     """Every version promoted from the run, in any model, oldest first."""
-    rows = await repository.versions_of_runs(session, [run_id])
-    return [await version_out(session, row) for row in rows]
+    return await versions_out(session, await repository.versions_of_runs(session, [run_id]))
 
 
 async def list_versions(
     session: AsyncSession, model_id: uuid.UUID, limit: int, offset: int
 ) -> Page[VersionOut]:
-    artifact = await get_artifact(session, model_id)
-    rows = await repository.versions(session, artifact.id, limit, offset)
+    await get_artifact(session, model_id)
+    rows = await repository.versions(session, model_id, limit, offset)
     return Page[VersionOut](
-        data=[await version_out(session, r, artifact) for r in rows[:limit]],
+        data=await versions_out(session, rows[:limit]),
         pagination=offset_pagination(limit, offset, len(rows) > limit),
     )
 
 
-async def version_out(
-    session: AsyncSession, row: ModelVersion, artifact: ModelArtifact | None = None
-) -> VersionOut:
-    artifact = artifact or await get_artifact(session, row.artifact_id)
-    return VersionOut(
-        id=row.id,
-        model_id=artifact.id,
-        model_name=artifact.name,
-        version=row.version,
-        description=row.description,
-        source_run_id=row.source_run_id,
-        status="ready",
-        metrics=row.metrics_json,
-        config=row.config_json,
-        provenance=row.provenance_json,
-        sha256=row.sha256,
-        size_bytes=row.size_bytes,
-        aliases=await repository.aliases_of_version(session, row.id),
-        created_at=row.created_at,
-    )
+async def version_out(session: AsyncSession, row: ModelVersion) -> VersionOut:
+    return (await versions_out(session, [row]))[0]
+
+
+async def versions_out(session: AsyncSession, rows: Sequence[ModelVersion]) -> list[VersionOut]:
+    """The versions with their models' names and their aliases: two queries for all."""
+    artifacts = await repository.artifacts_by_id(session, {r.artifact_id for r in rows})
+    aliases = await repository.aliases_of_versions(session, [r.id for r in rows])
+    return [
+        VersionOut(
+            id=row.id,
+            model_id=row.artifact_id,
+            model_name=artifacts[row.artifact_id].name,
+            version=row.version,
+            description=row.description,
+            source_run_id=row.source_run_id,
+            status="ready",
+            metrics=row.metrics_json,
+            config=row.config_json,
+            provenance=row.provenance_json,
+            sha256=row.sha256,
+            size_bytes=row.size_bytes,
+            aliases=aliases[row.id],
+            created_at=row.created_at,
+        )
+        for row in rows
+    ]
 
 
 async def blob_of(

@@ -24,30 +24,35 @@ async def due(session: AsyncSession, now: datetime, limit: int) -> Sequence[Webh
     return rows.all()
 
 
-async def claim(session: AsyncSession, row: WebhookDelivery, lease_until: datetime) -> bool:
-    """Take the delivery for one attempt: its next attempt moves to `lease_until` (a
-    sender that dies mid-attempt leaves it to be tried again then). Guarded by the
-    values read: of several senders (the server, workers) one wins."""
+async def claim(
+    session: AsyncSession, row: WebhookDelivery, token: uuid.UUID, lease_until: datetime
+) -> bool:
+    """Take the delivery for one attempt under `token`: its next attempt moves to
+    `lease_until` (a sender that dies mid-attempt leaves it to be tried again then).
+    Guarded by the values read: of several senders (servers on one database) one wins."""
     result = await session.execute(
         update(WebhookDelivery)
         .where(
             WebhookDelivery.id == row.id,
             WebhookDelivery.status == "pending",
             WebhookDelivery.attempts == row.attempts,
+            WebhookDelivery.next_attempt_at == row.next_attempt_at,
         )
-        .values(attempts=row.attempts + 1, next_attempt_at=lease_until)
+        .values(attempts=row.attempts + 1, next_attempt_at=lease_until, claim_token=token)
+        .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
 
 
 async def end_attempt(
-    session: AsyncSession, delivery_id: uuid.UUID, attempt: int, values: dict[str, Any]
+    session: AsyncSession, delivery_id: uuid.UUID, token: uuid.UUID, values: dict[str, Any]
 ) -> None:
-    """Record an attempt's outcome, unless another sender has taken it since."""
+    """Record an attempt's outcome, unless its claim is no longer the delivery's (sent
+    again on request, or claimed anew after its lease ran out)."""
     await session.execute(
         update(WebhookDelivery)
-        .where(WebhookDelivery.id == delivery_id, WebhookDelivery.attempts == attempt)
-        .values(**values)
+        .where(WebhookDelivery.id == delivery_id, WebhookDelivery.claim_token == token)
+        .values(claim_token=None, **values)
     )
 
 

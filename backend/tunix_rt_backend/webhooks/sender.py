@@ -22,6 +22,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -45,6 +46,11 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
     """The X-Tunix-Signature value a receiver recomputes to check a delivery."""
     mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
     return f"sha256={mac.hexdigest()}"
+
+
+def _host(url: str) -> str:
+    """What a log may say of a webhook URL: its host (the path often holds a secret)."""
+    return urlsplit(url).netloc.rsplit("@", 1)[-1]
 
 
 def retry_delay_s(settings: Settings, attempt: int) -> float:
@@ -89,21 +95,23 @@ class WebhookSender:
                     await asyncio.wait_for(self._stop.wait(), POLL_INTERVAL_S)
 
     async def send_due(self, client: httpx.AsyncClient) -> int:
-        """One round: claim and send every due delivery. Returns how many were tried."""
-        now = utcnow()
-        lease = now + timedelta(seconds=self._settings.webhook_timeout_seconds + 30)
-        claimed: list[_Attempt] = []
+        """One round: every delivery due now, each claimed just before it is sent (its
+        lease covers its own attempt, not a batch's). Returns how many were tried."""
         async with session_scope(self._maker) as session:
-            for row in await repository.due(session, now, BATCH):
-                # Read before the claim, which updates the row in the session too.
-                attempt = _Attempt(row.id, row.event, row.url, row.payload, row.attempts + 1)
-                if await repository.claim(session, row, lease):
-                    claimed.append(attempt)
-        for attempt in claimed:
+            due = await repository.due(session, utcnow(), BATCH)
+        tried = 0
+        for row in due:
+            lease = utcnow() + timedelta(seconds=self._settings.webhook_timeout_seconds + 30)
+            attempt = _Attempt(row.id, row.event, row.url, row.payload, row.attempts + 1)
+            token = uuid.uuid4()
+            async with session_scope(self._maker) as session:
+                if not await repository.claim(session, row, token, lease):
+                    continue  # another sender took it, or it was sent again meanwhile
             values = await self._attempt(client, attempt)
             async with session_scope(self._maker) as session:
-                await repository.end_attempt(session, attempt.id, attempt.number, values)
-        return len(claimed)
+                await repository.end_attempt(session, attempt.id, token, values)
+            tried += 1
+        return tried
 
     async def _attempt(self, client: httpx.AsyncClient, row: _Attempt) -> dict[str, object]:
         body = row.payload.encode()
@@ -124,7 +132,7 @@ class WebhookSender:
         except httpx.HTTPError as exc:
             return self._failed(row, None, f"{type(exc).__name__}: {exc}")
         if response.is_success:
-            log.info("webhook %s %s delivered to %s", row.event, row.id, row.url)
+            log.info("webhook %s %s delivered to %s", row.event, row.id, _host(row.url))
             return {
                 "status": "delivered",
                 "delivered_at": utcnow(),
@@ -139,7 +147,7 @@ class WebhookSender:
         last = attempt >= self._settings.webhook_max_attempts
         log.warning(
             "webhook %s %s to %s: attempt %d failed (%s)%s",
-            row.event, row.id, row.url, attempt, error, "; giving up" if last else "",
+            row.event, row.id, _host(row.url), attempt, error, "; giving up" if last else "",
         )  # fmt: skip
         values: dict[str, object] = {"last_status_code": code, "last_error": error}
         if last:

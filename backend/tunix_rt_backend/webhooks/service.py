@@ -70,6 +70,7 @@ async def redeliver(session: AsyncSession, delivery_id: uuid.UUID) -> Delivery:
     row.status = "pending"
     row.attempts = 0
     row.next_attempt_at = utcnow()
+    row.claim_token = None  # an attempt in flight now records nothing
     await session.flush()
     return _delivery(row)
 

@@ -1341,6 +1341,8 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+            /** @description Where POST .../rollback would take it (null: nowhere) */
+            rollback_to: components["schemas"]["VersionRef"] | null;
         };
         /** AliasEvent */
         AliasEvent: {

@@ -44,7 +44,8 @@ class ModelVersion(Base):
     __table_args__ = (
         UniqueConstraint("artifact_id", "version"),
         Index("ix_model_versions_artifact_id_created_at", "artifact_id", "created_at"),
-        Index("ix_model_versions_artifact_id_sha256", "artifact_id", "sha256"),
+        # One version per content in a model (a second promotion returns the first).
+        Index("ix_model_versions_artifact_id_sha256", "artifact_id", "sha256", unique=True),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)

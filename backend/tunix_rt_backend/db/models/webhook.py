@@ -29,6 +29,9 @@ class WebhookDelivery(Base):
     payload: Mapped[str] = mapped_column(Text, nullable=False)
     status: Mapped[str] = mapped_column(String(16), nullable=False)
     attempts: Mapped[int] = mapped_column(Integer, nullable=False)
+    # Set by each claim: only the attempt that holds it may record its outcome (a
+    # redelivery or a newer claim makes an older attempt's answer moot).
+    claim_token: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     last_status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
