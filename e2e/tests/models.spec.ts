@@ -1,11 +1,14 @@
 import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
-import { buildDuelsDataset, queueShortRun, settleEvaluations, shot } from "./helpers";
+import { buildDuelsDataset, queueShortRun, settleEvaluations, shot, shotOf } from "./helpers";
 
 // The run's database is shared by the spec files: this one's runs are on a dataset of
 // their own ("registry"), and its model has a name of its own.
 const GAMES = 40;
 const MODEL = "e2e-registry";
 const RUN_TIMEOUT_MS = 420_000;
+// Screenshots at Playwright's default size and a phone's.
+const WIDE = { width: 1280, height: 720 };
+const NARROW = { width: 390, height: 844 };
 
 /** Waits for a queued run to end, and asserts it completed. */
 async function completedRun(request: APIRequestContext, runId: string): Promise<void> {
@@ -110,6 +113,41 @@ test("two trained runs registered from their pages into one model; staging set t
   await expect(history.getByTestId("models:history-move")).toHaveText(["v2 → v1", "v1 → v2", "— → v1"]);
   await expect(history.nth(1)).toContainText("the second run");
   await shot(page, "35-model-registry");
+
+  // v1's lineage: the first run, the dataset, the alias now on it; each box linked.
+  await versions.nth(1).getByTestId("models:version-lineage-toggle").click();
+  const lineage = page.getByTestId("models:lineage");
+  await expect(lineage.getByTestId("models:lineage-run-link")).toHaveAttribute("href", `/runs/${first}`);
+  await expect(lineage.getByTestId("models:lineage-run-status")).toHaveText("completed");
+  await expect(lineage.getByTestId("models:lineage-trace-count")).toHaveText(String(GAMES));
+  await expect(lineage.getByTestId("models:lineage-dataset-flag")).toHaveCount(0);
+  await expect(lineage.getByTestId("models:lineage-version")).toContainText(`${MODEL} v1`);
+  await expect(lineage.getByTestId("models:lineage-aliases").getByTestId("models:alias-chip")).toHaveText("staging");
+  await shot(page, "37-model-lineage");
+  await page.setViewportSize(NARROW);
+  await shot(page, "37-model-lineage-narrow");
+  await page.setViewportSize(WIDE);
+
+  // Its dataset's page lists both runs, each with the version promoted from it.
+  const datasetLink = lineage.getByTestId("models:lineage-dataset-link");
+  await expect(datasetLink).toHaveAttribute("href", `/datasets/${dataset}`);
+  await datasetLink.click();
+  await expect(page.getByTestId("dataset:key")).toHaveText(dataset);
+  const builtOn = page.getByTestId("models:built-on-run");
+  await expect(builtOn).toHaveCount(2);
+  for (const [runId, label] of [[first, "v1"], [second, "v2"]] as const) {
+    const run = page.locator(`[data-testid="models:built-on-run"][data-run-id="${runId}"]`);
+    await expect(run.getByTestId("models:built-on-version-link")).toHaveText(`${MODEL} ${label}`);
+  }
+  await shot(page, "38-dataset-built-on");
+  await page.setViewportSize(NARROW);
+  await shot(page, "38-dataset-built-on-narrow");
+  await page.setViewportSize(WIDE);
+
+  // The first run's page says where it is registered.
+  await page.locator(`[data-testid="models:built-on-run"][data-run-id="${first}"]`).getByTestId("models:built-on-run-link").click();
+  await expect(page.getByTestId("models:run-registered")).toHaveText(`Registered as ${MODEL} v1. It can go into another model too.`);
+  await shotOf(page.getByTestId("models:promote-form"), "39-run-registered");
 
   // The list shows the model with its newest version and where staging points now.
   await page.getByTestId("sys:nav-models").click();

@@ -78,16 +78,20 @@ test("an async dry run: queued from the form, run by the embedded worker, rerun,
   const sync = (await inline.json()) as { run_id: string; status: string };
   expect(sync.status).toBe("completed");
 
-  // The history: newest first, each run's badge; it polls while one is pending.
+  // The history: newest first, each run's badge; it polls while one is pending. Dry runs
+  // are listed under their own switch (training runs are the default).
   await page.getByRole("link", { name: "← Runs" }).click();
   await expect(page).toHaveURL(/\/runs$/);
+  await expect(row(page, first)).toHaveCount(0);
+  await page.getByTestId("run:view-dry-runs").click();
+  await expect(page).toHaveURL(/\/runs\?mode=dry-run$/);
   await expect(row(page, failed.run_id).getByTestId("run:row-status")).toHaveText("failed", SETTLED);
   await expect(row(page, failed.run_id).getByTestId("run:row-status")).toHaveAttribute("data-status", "failed");
   for (const id of [first, rerun, sync.run_id]) {
     await expect(row(page, id).getByTestId("run:row-status")).toHaveText("completed");
   }
   await expect(row(page, first)).toContainText(queue);
-  await expect(row(page, first)).toContainText("dry-run");
+  await expect(row(page, first)).toHaveAttribute("data-mode", "dry-run");
   await expect(page.getByTestId("run:list-live")).toBeHidden();
   const order = await page.getByTestId("run:row").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-run-id")));
   expect(order.indexOf(sync.run_id)).toBeLessThan(order.indexOf(first));
@@ -108,10 +112,11 @@ test("an async dry run: queued from the form, run by the embedded worker, rerun,
   await expect(row(page, failed.run_id)).toBeVisible();
   await shot(page, "21-runs-history-filtered");
 
-  await page.getByTestId("run:filter-mode").selectOption("local");
+  await page.getByTestId("run:view-training").click();
   await expect(page.getByTestId("run:list-empty")).toContainText("No run matches these filters.");
   await page.getByRole("button", { name: "Clear filters" }).click();
   await expect(page).toHaveURL(/\/runs$/);
+  await page.getByTestId("run:view-dry-runs").click();
   await expect(row(page, first)).toBeVisible();
 
   // From a row to the run's page.
@@ -158,6 +163,8 @@ test("while a training run holds the worker, a queued dry run waits: both pages 
   await shot(page, "23-run-queued-detail");
 
   await page.getByRole("link", { name: "← Runs" }).click();
+  // Both kinds: the training run and the dry run waiting for it.
+  await page.getByTestId("run:view-all").click();
   await page.getByTestId("run:filter-dataset").selectOption(queue);
   await expect(row(page, trainId).getByTestId("run:row-status")).toHaveText("running");
   await expect(row(page, waiting).getByTestId("run:row-status")).toHaveText("pending");
@@ -169,7 +176,8 @@ test("while a training run holds the worker, a queued dry run waits: both pages 
   // The evaluation the training run queues as it completes may take the worker first.
   await expect(row(page, waiting).getByTestId("run:row-status")).toHaveText("completed", { timeout: 120_000 });
   await expect(page.getByTestId("run:list-live")).toBeHidden();
-  await expect(row(page, trainId)).toContainText("local");
+  await expect(row(page, trainId)).toHaveAttribute("data-mode", "local");
+  await expect(row(page, waiting)).toContainText("dry run");
 });
 
 test("an unknown run says it was not found", async ({ page }) => {

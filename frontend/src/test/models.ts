@@ -1,4 +1,5 @@
 import { EVALUATION_ID } from "./evaluations";
+import { CHECK_ID } from "./regression";
 import { RUN_ID, runId } from "./runs";
 
 export const MODEL_ID = "00000000-0000-4000-8000-0000000000d1";
@@ -14,10 +15,10 @@ export function versionRef(which: keyof typeof REF) {
 
 /** An alias of `duel-reasoner`: `staging` on v2 unless overridden. */
 export function alias(overrides: Record<string, unknown> = {}) {
-  return { alias: "staging", version: REF.v2, protected: false, updated_at: "2025-03-05T10:00:00Z", ...overrides };
+  return { alias: "staging", version: REF.v2, protected: false, updated_at: "2025-03-05T10:00:00Z", rollback_to: REF.v1, ...overrides };
 }
 
-/** GET /api/models/{id}: `duel-reasoner`, two versions, `staging` on v2 and a protected `prod` on v1. */
+/** GET /api/models/{id}: `duel-reasoner`, two versions, `staging` on v2 and a protected `prod` on v1 (the server protects `prod`). */
 export function model(overrides: Record<string, unknown> = {}) {
   return {
     id: MODEL_ID,
@@ -27,6 +28,7 @@ export function model(overrides: Record<string, unknown> = {}) {
     latest_version: REF.v2,
     version_count: 2,
     aliases: [alias({ alias: "prod", version: REF.v1, protected: true, updated_at: "2025-03-04T10:00:00Z" }), alias()],
+    protected_aliases: ["prod"],
     created_at: "2025-03-01T09:00:00Z",
     updated_at: "2025-03-05T10:00:00Z",
     ...overrides,
@@ -138,4 +140,66 @@ export function aliasEvent(id: number, action: string, from: keyof typeof REF | 
 
 export function historyPage(rows: unknown[], nextOffset: number | null = null) {
   return { data: rows, pagination: { limit: 20, offset: 0, next_offset: nextOffset } };
+}
+
+export const DATASET_SHA = "e2cf7e24fccff16b4c4155f7abf2aeda99c7f0c6072879b4fae3bfd231f59073";
+export const SAMPLE_TRACE_IDS = [1, 2, 3, 4].map((n) => `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`);
+
+/** A version as lineage names it: v2 of duel-reasoner, `staging` on it. */
+export function lineageVersion(overrides: Record<string, unknown> = {}) {
+  return {
+    model_id: MODEL_ID,
+    model_name: "duel-reasoner",
+    id: V2_ID,
+    version: "v2",
+    sha256: "c0ffee".padEnd(64, "0"),
+    aliases: ["staging"],
+    created_at: "2025-03-03T12:00:00Z",
+    ...overrides,
+  };
+}
+
+/**
+ * GET /api/models/versions/{id}/lineage of v2: 30 traces of duels-v1 (unchanged since),
+ * RUN_ID, a real and a mock evaluation, a passed check against gemma-v1.
+ */
+export function versionLineage(overrides: Record<string, unknown> = {}) {
+  return {
+    dataset: {
+      key: "duels-v1",
+      sha256: DATASET_SHA,
+      sha256_now: DATASET_SHA,
+      traces: { count: 30, train: 27, eval: 3, sample_ids: SAMPLE_TRACE_IDS },
+    },
+    run: {
+      run_id: RUN_ID,
+      status: "completed",
+      base_model: "tunix-rt/tiny-gemma3",
+      created_at: "2025-03-02T10:00:00Z",
+      completed_at: "2025-03-02T10:05:00Z",
+      config: { dataset_key: "duels-v1", max_steps: 30, learning_rate: 0.005, batch_size: 8 },
+    },
+    evaluations: [
+      { id: EVALUATION_ID, judge: "exact_match", split: "eval", primary_score: 0.7, mock: false, created_at: "2025-03-02T12:00:00Z" },
+      { id: "00000000-0000-4000-8000-0000000000f9", judge: "mock", split: "eval", primary_score: 1, mock: true, created_at: "2025-03-02T12:30:00Z" },
+    ],
+    checks: [{ id: CHECK_ID, baseline_name: "gemma-v1", verdict: "pass", created_at: "2025-03-02T13:00:00Z" }],
+    version: lineageVersion(),
+    ...overrides,
+  };
+}
+
+/** GET /api/datasets/{key}/lineage of duels-v1: RUN_ID (v2 of duel-reasoner, staging) and run 41 (not registered). */
+export function datasetLineage(overrides: Record<string, unknown> = {}) {
+  return {
+    key: "duels-v1",
+    sha256: DATASET_SHA,
+    traces: { count: 30, train: 27, eval: 3, sample_ids: SAMPLE_TRACE_IDS },
+    runs: [
+      { run_id: RUN_ID, status: "completed", base_model: "tunix-rt/tiny-gemma3", created_at: "2025-03-02T10:00:00Z", versions: [lineageVersion()] },
+      { run_id: V1_RUN_ID, status: "failed", base_model: "tunix-rt/tiny-gemma3", created_at: "2025-03-01T10:00:00Z", versions: [] },
+    ],
+    runs_truncated: false,
+    ...overrides,
+  };
 }

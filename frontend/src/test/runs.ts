@@ -159,8 +159,31 @@ export function runSummary(n: number, overrides: Record<string, unknown> = {}) {
     duration_seconds: 1.5,
     attempt: 1,
     created_at: "2025-03-01T12:00:00Z",
+    name: null,
+    tags: [],
+    learning_rate: null,
+    max_steps: null,
+    steps: null,
+    final_loss: null,
+    eval_loss: null,
+    exact_match: null,
     ...overrides,
   };
+}
+
+/** A row of GET /api/tunix/runs: completed training run `n`, with its figures, unless overridden. */
+export function trainedRunSummary(n: number, overrides: Record<string, unknown> = {}) {
+  return runSummary(n, {
+    mode: "local",
+    duration_seconds: 67.5,
+    learning_rate: 0.005,
+    max_steps: 300,
+    steps: 300,
+    final_loss: 0.4321,
+    eval_loss: 0.5,
+    exact_match: 0.8,
+    ...overrides,
+  });
 }
 
 export function runListPage(runs: unknown[], offset = 0, nextOffset: number | null = null) {
@@ -197,6 +220,9 @@ export function runDetail(overrides: Record<string, unknown> = {}) {
     error: null,
     cancel_requested_at: null,
     config: RUN_CONFIG,
+    name: null,
+    notes: null,
+    tags: [],
     ...overrides,
   };
 }
@@ -239,6 +265,8 @@ export function runPageRoutes(streamStatus = "completed", routes: Record<string,
     "GET /api/judges": () => json(200, JUDGES),
     // No models yet: the register panel of a completed run offers a new one.
     "GET /api/models": () => json(200, { data: [], pagination: { limit: 100, offset: 0, next_offset: null } }),
+    // Not registered yet.
+    "GET /api/models/versions": () => json(200, []),
     ...routes,
   };
 }

@@ -3,6 +3,7 @@ import { describe, expect, it, onTestFinished, vi } from "vitest";
 import { setToken } from "../../api/token";
 import { apiError, json, mockFetch } from "../../test/fetchMock";
 import { datasetPage, datasetsPageRoutes, manifest, SAMPLE, SHA, TEMPLATE_SHA } from "../../test/datasets";
+import { datasetLineage } from "../../test/models";
 import { renderApp } from "../../test/render";
 
 /** jsdom has no object URLs: stub them for one test. */
@@ -16,7 +17,11 @@ function stubObjectUrls() {
   return createObjectURL;
 }
 
-const detailRoute = { "GET /api/datasets/:key": () => json(200, manifest()) };
+const detailRoute = {
+  "GET /api/datasets/:key": () => json(200, manifest()),
+  // Nothing built on it yet (the card has tests of its own: BuiltOnDataset.test.tsx).
+  "GET /api/datasets/:key/lineage": () => json(200, datasetLineage({ runs: [] })),
+};
 
 describe("dataset detail", () => {
   it("shows the manifest: split, hash, build parameters, stats, sources and the template sample", async () => {

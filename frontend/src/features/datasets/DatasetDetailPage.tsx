@@ -1,6 +1,7 @@
 import { Link, useParams } from "react-router";
 import { isApiError } from "../../api/errors";
 import { ErrorMessage } from "../../ui/ErrorMessage";
+import { BuiltOnDataset } from "../models/BuiltOnDataset";
 import { runsPath } from "../runs/runForm";
 import { formatLocalTime } from "../traces/payload";
 import { DatasetStatsCard } from "./DatasetStatsCard";
@@ -59,7 +60,7 @@ function Overview({ manifest }: { manifest: DatasetManifest }) {
   );
 }
 
-/** One dataset's manifest: parameters, split, hash, stats, template sample, exports. */
+/** One dataset's manifest: parameters, split, hash, what was built on it, stats, template sample, exports. */
 export function DatasetDetailPage() {
   const { key = "" } = useParams();
   const dataset = useDataset(key);
@@ -89,6 +90,7 @@ export function DatasetDetailPage() {
       <div className="detail-grid dataset-grid">
         <div className="stack">
           <Overview manifest={manifest} />
+          <BuiltOnDataset datasetKey={manifest.dataset_key} />
           <TemplateCard template={manifest.template} />
         </div>
         <div className="stack">

@@ -4,7 +4,7 @@ import { useRetryAfterToken } from "../auth/hooks";
 import { formatLocalTime } from "../traces/payload";
 import { ProtectedBadge } from "./AliasChips";
 import { AliasHistory } from "./AliasHistory";
-import { rollbackTarget, type Alias } from "./models";
+import type { Alias } from "./models";
 import { useAliasHistory, useDeleteAlias, useRollbackAlias } from "./queries";
 
 function DeleteAlias({ modelId, alias, onDone }: { modelId: string; alias: string; onDone: () => void }) {
@@ -36,8 +36,8 @@ function AliasItem({ modelId, alias }: { modelId: string; alias: Alias }) {
   const [confirming, setConfirming] = useState(false);
   const history = useAliasHistory(modelId, alias.alias, offset);
   const rollback = useRollbackAlias(modelId, alias.alias);
-  // Known from the newest page only.
-  const target = offset === 0 && history.data ? rollbackTarget(alias, history.data.data) : undefined;
+  // The server keeps the undo stack of the alias's moves: where a rollback takes it.
+  const target = alias.rollback_to;
   const nothingBefore = target === null;
 
   const { mutate } = rollback;
@@ -65,7 +65,7 @@ function AliasItem({ modelId, alias }: { modelId: string; alias: Alias }) {
             disabled={rollback.isPending || nothingBefore}
             title={
               target
-                ? `Point ${alias.alias} back at ${target.version}, where it was before its last move`
+                ? `Undo ${alias.alias}'s last move: back to ${target.version}`
                 : nothingBefore
                   ? `${alias.alias} pointed at no other version before this one`
                   : "Back to the version before its last move"
@@ -86,20 +86,41 @@ function AliasItem({ modelId, alias }: { modelId: string; alias: Alias }) {
   );
 }
 
-/** The model's aliases, each with its history. */
-export function AliasList({ modelId, aliases }: { modelId: string; aliases: readonly Alias[] }) {
-  if (aliases.length === 0) {
-    return (
-      <p className="muted" data-testid="models:aliases-empty">
-        No aliases yet: point one at a version with the form.
-      </p>
-    );
-  }
+/** The server's protected names this model has not set: they are protected from their first move. */
+function UnsetProtected({ names }: { names: readonly string[] }) {
+  if (names.length === 0) return null;
   return (
-    <ul className="alias-list" data-testid="models:alias-list">
-      {aliases.map((alias) => (
-        <AliasItem key={alias.alias} modelId={modelId} alias={alias} />
-      ))}
-    </ul>
+    <p className="muted small unset-protected" data-testid="models:protected-unset">
+      Not set yet: {names.map((name, i) => (
+        <span key={name}>
+          {i > 0 && ", "}
+          <code>{name}</code>
+        </span>
+      ))}{" "}
+      <ProtectedBadge /> ({names.length === 1 ? "its" : "their"} first move needs a write token and a passed regression check too)
+    </p>
+  );
+}
+
+type AliasListProps = { modelId: string; aliases: readonly Alias[]; protectedAliases: readonly string[] };
+
+/** The model's aliases, each with its history, and the protected names it has not set. */
+export function AliasList({ modelId, aliases, protectedAliases }: AliasListProps) {
+  const unset = protectedAliases.filter((name) => !aliases.some((alias) => alias.alias === name));
+  return (
+    <>
+      {aliases.length === 0 ? (
+        <p className="muted" data-testid="models:aliases-empty">
+          No aliases yet: point one at a version with the form.
+        </p>
+      ) : (
+        <ul className="alias-list" data-testid="models:alias-list">
+          {aliases.map((alias) => (
+            <AliasItem key={alias.alias} modelId={modelId} alias={alias} />
+          ))}
+        </ul>
+      )}
+      <UnsetProtected names={unset} />
+    </>
   );
 }

@@ -168,7 +168,7 @@ describe("model page: aliases", () => {
   it("offers no rollback for an alias first set where it points", async () => {
     mockFetch(
       pageRoutes({
-        [`GET ${MODEL}`]: () => json(200, model({ aliases: [alias({ version: versionRef("v1") })] })),
+        [`GET ${MODEL}`]: () => json(200, model({ aliases: [alias({ version: versionRef("v1"), rollback_to: null })] })),
         [`GET ${ALIASES}/staging/history`]: () => json(200, historyPage([aliasEvent(1, "set", null, "v1")])),
       }),
     );
@@ -254,12 +254,12 @@ describe("model page: move an alias", () => {
         [`GET ${MODEL}`]: () => json(200, model({ aliases: [state] })),
         [`GET ${ALIASES}/staging/history`]: () => json(200, historyPage(events)),
         [`PUT ${ALIASES}/staging`]: () => {
-          state = alias({ version: versionRef("v1"), updated_at: "2025-03-06T10:00:00Z" });
+          state = alias({ version: versionRef("v1"), updated_at: "2025-03-06T10:00:00Z", rollback_to: versionRef("v2") });
           events.unshift(aliasEvent(3, "set", "v2", "v1"));
           return json(200, { alias: state, event: events[0], check: null });
         },
         [`POST ${ALIASES}/staging/rollback`]: () => {
-          state = alias({ version: versionRef("v2"), updated_at: "2025-03-07T10:00:00Z" });
+          state = alias({ version: versionRef("v2"), updated_at: "2025-03-07T10:00:00Z", rollback_to: null });
           events.unshift(aliasEvent(4, "rollback", "v1", "v2"));
           return json(200, { alias: state, event: events[0], check: null });
         },
@@ -346,6 +346,24 @@ describe("model page: move an alias", () => {
     expect(moved).toHaveTextContent("Regression check against gemma-v1: pass");
     expect(within(moved).getByRole("link", { name: "the report" })).toHaveAttribute("href", `/regression?check=${CHECK_ID}`);
     expect(screen.queryByTestId("models:gate-report")).not.toBeInTheDocument();
+  });
+
+  it("asks for the baseline as soon as a server-protected name is typed, before any request, and marks the name", async () => {
+    const { requests } = mockFetch(pageRoutes({ [`GET ${MODEL}`]: () => json(200, model({ protected_aliases: ["prod", "release"] })) }));
+    const { user } = renderApp(`/models/${MODEL_ID}`);
+
+    await waitFor(() => expect(screen.getByTestId("models:move-version")).toHaveValue(V2_ID));
+    // release is protected on this server but not set on this model: the alias card says so.
+    expect(screen.getByTestId("models:protected-unset")).toHaveTextContent("Not set yet: release protected");
+    expect(screen.getByTestId("models:move-form")).toHaveTextContent("protected: prod, release");
+    expect(screen.queryByTestId("models:move-baseline")).not.toBeInTheDocument();
+
+    await user.type(screen.getByTestId("models:move-alias"), "release");
+    const select = await screen.findByTestId("models:move-baseline");
+    await waitFor(() => expect(select).toHaveValue("gemma-v1"));
+    expect(screen.getByTestId("models:move-alias-protected")).toHaveTextContent("protected");
+    expect(screen.getByTestId("models:move-form")).toHaveTextContent("release is protected: the version's run must pass a check against it");
+    expect(requests.filter((r) => r.method !== "GET")).toHaveLength(0);
   });
 
   it("shows the baseline field when the server says a new alias is protected", async () => {

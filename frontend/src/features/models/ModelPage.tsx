@@ -80,16 +80,16 @@ export function ModelPage() {
             <Link to="/runs?status=completed&mode=local">Completed runs →</Link>
           </p>
         )}
-        {rows.length > 0 && <VersionTable versions={rows} aliases={detail.aliases} />}
+        {rows.length > 0 && <VersionTable versions={rows} aliases={detail.aliases} protectedAliases={detail.protected_aliases} />}
       </section>
       <section className="card" aria-labelledby="aliases-title" data-testid="models:aliases-card">
         <div className="card-header">
           <h2 id="aliases-title">Aliases</h2>
           <span className="muted small">each with its history, newest first</span>
         </div>
-        <AliasList modelId={detail.id} aliases={detail.aliases} />
+        <AliasList modelId={detail.id} aliases={detail.aliases} protectedAliases={detail.protected_aliases} />
       </section>
-      <MoveAliasForm modelId={detail.id} aliases={detail.aliases} versions={rows} />
+      <MoveAliasForm modelId={detail.id} aliases={detail.aliases} protectedAliases={detail.protected_aliases} versions={rows} />
     </div>
   );
 }

@@ -7,6 +7,7 @@ import { CheckReportView } from "../regression/CheckReportView";
 import { useBaselines } from "../regression/queries";
 import { regressionPath } from "../regression/regression";
 import { CheckVerdict } from "../regression/VerdictBadge";
+import { ProtectedBadge } from "./AliasChips";
 import {
   aliasNameProblem,
   asksForBaseline,
@@ -52,29 +53,56 @@ function MoveResult({ move, alias }: { move: AliasMove; alias: string }) {
   );
 }
 
+/** Under the alias input: the rule for names, and which are protected (the typed one, marked). */
+function AliasHint({ isProtected, protectedAliases }: { isProtected: boolean; protectedAliases: readonly string[] }) {
+  if (isProtected) {
+    return (
+      <>
+        <ProtectedBadge testId="models:move-alias-protected" /> moves with a write token and a passed regression check
+      </>
+    );
+  }
+  return (
+    <>
+      Lower-case letters, digits, _ -
+      {protectedAliases.length > 0 && (
+        <>
+          ; protected: <span className="mono">{protectedAliases.join(", ")}</span>
+        </>
+      )}
+    </>
+  );
+}
+
 /** Whether the alias was changed after `move` (it may not be listed yet: the model is being reloaded). */
 function changedSince(current: Alias | undefined, move: AliasMove): boolean {
   if (current === undefined || move.alias === null) return false;
   return Date.parse(current.updated_at) > Date.parse(move.alias.updated_at);
 }
 
-type MoveAliasFormProps = { modelId: string; aliases: readonly Alias[]; versions: readonly ModelVersion[] };
+type MoveAliasFormProps = {
+  modelId: string;
+  aliases: readonly Alias[];
+  /** The server's protected names, set or not: the baseline is asked for as soon as one is typed. */
+  protectedAliases: readonly string[];
+  versions: readonly ModelVersion[];
+};
 
 /**
  * Points an alias (new or existing) at a version. A protected alias names the baseline
  * its new version's run must pass; a refused gate shows the check's report.
  */
-export function MoveAliasForm({ modelId, aliases, versions }: MoveAliasFormProps) {
+export function MoveAliasForm({ modelId, aliases, protectedAliases, versions }: MoveAliasFormProps) {
   const id = useId();
   const [values, setValues] = useState<MoveFormValues>({ alias: "", versionId: "", baseline: "", reason: "" });
-  // Aliases the server said are protected (a new one is not listed yet: its 422 asks for the baseline).
+  // Aliases a 422 said are protected: the server's list may have changed since the model was loaded.
   const [askedBaseline, setAskedBaseline] = useState<ReadonlySet<string>>(new Set());
   const move = useMoveAlias(modelId);
 
   const aliasName = values.alias.trim();
   const versionId = values.versionId || versions[0]?.id || "";
   const known = aliases.find((a) => a.alias === aliasName);
-  const isProtected = known?.protected === true || askedBaseline.has(aliasName);
+  const isProtected = known?.protected === true || protectedAliases.includes(aliasName) || askedBaseline.has(aliasName);
   const baselines = useBaselines(0, isProtected);
   const baselineRows = baselines.data?.data ?? [];
   const baseline = values.baseline || baselineRows[0]?.name || "";
@@ -123,7 +151,7 @@ export function MoveAliasForm({ modelId, aliases, versions }: MoveAliasFormProps
           Points an alias at a version; a new name creates it. Back to a version it held before is a rollback.
         </p>
         <div className="form-grid move-grid">
-          <Field label="Alias" hint={problem ?? "Lower-case letters, digits, _ -"} {...field("alias", "alias")}>
+          <Field label="Alias" hint={problem ?? <AliasHint isProtected={isProtected} protectedAliases={protectedAliases} />} {...field("alias", "alias")}>
             <input
               type="text"
               required
@@ -139,8 +167,13 @@ export function MoveAliasForm({ modelId, aliases, versions }: MoveAliasFormProps
             />
             <datalist id={`${id}-aliases`}>
               {aliases.map((a) => (
-                <option key={a.alias} value={a.alias} />
+                <option key={a.alias} value={a.alias} label={`→ ${a.version.version}${a.protected ? " (protected)" : ""}`} />
               ))}
+              {protectedAliases
+                .filter((name) => !aliases.some((a) => a.alias === name))
+                .map((name) => (
+                  <option key={name} value={name} label="not set (protected)" />
+                ))}
             </datalist>
           </Field>
           <Field label="Version" {...field("version", "version_id")}>

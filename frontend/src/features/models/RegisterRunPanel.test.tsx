@@ -7,6 +7,7 @@ import { LOCAL_SUMMARY, RUN_ID, runDetail, runPageRoutes } from "../../test/runs
 
 const DETAIL = `/api/tunix/runs/${RUN_ID}`;
 const PROMOTE = `/api/models/${MODEL_ID}/versions/promote`;
+const OTHER_MODEL_ID = "00000000-0000-4000-8000-0000000000d2";
 const TRAINED = runDetail({ mode: "local", summary: LOCAL_SUMMARY });
 
 function routes(run: unknown, extra: Record<string, RouteHandler> = {}): Record<string, RouteHandler> {
@@ -61,6 +62,34 @@ describe("run page: register this model", () => {
     expect(await screen.findByTestId("models:promoted")).toHaveTextContent("This checkpoint is registered already: duel-reasoner v2.");
     expect(posts(requests)).toEqual([PROMOTE]);
     expect(await requests.find((r) => r.method === "POST")!.json()).toEqual({ source_run_id: RUN_ID, version_label: "v2" });
+  });
+
+  it("says where the run is registered already, linked, and offers another model first", async () => {
+    const other = model({ id: OTHER_MODEL_ID, name: "hcd-reasoner", latest_version: null, version_count: 0, aliases: [] });
+    const { requests } = mockFetch(
+      routes(TRAINED, {
+        "GET /api/models": () => json(200, modelPage([model(), other])),
+        "GET /api/models/versions": () => json(200, [version()]),
+        [`POST /api/models/${OTHER_MODEL_ID}/versions/promote`]: () =>
+          json(201, version({ id: "00000000-0000-4000-8000-0000000000e9", model_id: OTHER_MODEL_ID, model_name: "hcd-reasoner", version: "v1", aliases: [] })),
+      }),
+    );
+    const { user } = renderApp(`/runs/${RUN_ID}`);
+
+    const note = await screen.findByTestId("models:run-registered");
+    expect(note).toHaveTextContent("Registered as duel-reasoner v2. It can go into another model too.");
+    expect(within(note).getByTestId("models:run-version-link")).toHaveAttribute("href", `/models/${MODEL_ID}`);
+    const lookup = requests.find((r) => new URL(r.url).pathname === "/api/models/versions")!;
+    expect(new URL(lookup.url).searchParams.get("source_run_id")).toBe(RUN_ID);
+
+    // The model that has it is still offered, marked; the other is chosen.
+    const select = screen.getByTestId("models:promote-model");
+    await waitFor(() => expect(select).toHaveValue(OTHER_MODEL_ID));
+    expect(within(select).getByRole("option", { name: "duel-reasoner (has this run as v2)" })).toBeInTheDocument();
+    await user.click(screen.getByTestId("models:promote-submit"));
+
+    expect(await screen.findByTestId("models:promoted")).toHaveTextContent("Registered as hcd-reasoner v1.");
+    expect(posts(requests)).toEqual([`/api/models/${OTHER_MODEL_ID}/versions/promote`]);
   });
 
   it("shows why a promotion was refused, from {error, detail}, and retries into the model it just created", async () => {

@@ -1,4 +1,4 @@
-import { useCallback, useId, useRef, useState, type FormEvent } from "react";
+import { Fragment, useCallback, useId, useRef, useState, type FormEvent } from "react";
 import { Link } from "react-router";
 import { controlProps, Field } from "../../ui/Field";
 import { ErrorMessage } from "../../ui/ErrorMessage";
@@ -6,8 +6,8 @@ import { FormErrorSummary, placeFieldErrors } from "../../ui/FieldErrors";
 import { useRetryAfterToken } from "../auth/hooks";
 import type { RunDetail } from "../runs/queries";
 import { numberAt } from "../runs/runOutput";
-import { MODEL_CHOICE_LIMIT, modelPath, REGISTER_FIELD_PATHS, type PromoteRequest } from "./models";
-import { useCreateModel, useModels, usePromote, type Promoted } from "./queries";
+import { MODEL_CHOICE_LIMIT, modelPath, REGISTER_FIELD_PATHS, type ModelVersion, type PromoteRequest } from "./models";
+import { useCreateModel, useModels, usePromote, useVersionsOfRun, type Promoted } from "./queries";
 
 const ERROR_TEST_ID = "models:promote-field-error";
 /** The model choice that means "register a new model under the name typed". */
@@ -32,9 +32,29 @@ function Registered({ promoted }: { promoted: Promoted }) {
   );
 }
 
+/** The versions the run was promoted to already, each linked to its model. */
+function RegisteredAlready({ versions }: { versions: readonly ModelVersion[] }) {
+  if (versions.length === 0) return null;
+  return (
+    <p className="registered-as small" data-testid="models:run-registered">
+      Registered as{" "}
+      {versions.map((version, i) => (
+        <Fragment key={version.id}>
+          {i > 0 && (i === versions.length - 1 ? " and " : ", ")}
+          <Link to={modelPath(version.model_id)} data-testid="models:run-version-link">
+            <span className="mono">{version.model_name}</span> {version.version}
+          </Link>
+        </Fragment>
+      ))}
+      . It can go into another model too.
+    </p>
+  );
+}
+
 function RegisterRunForm({ runId, checkpoint }: { runId: string; checkpoint: number }) {
   const id = useId();
   const models = useModels(0, MODEL_CHOICE_LIMIT);
+  const registered = useVersionsOfRun(runId);
   const [choice, setChoice] = useState<string | null>(null);
   const [name, setName] = useState("");
   const [label, setLabel] = useState("");
@@ -43,8 +63,12 @@ function RegisterRunForm({ runId, checkpoint }: { runId: string; checkpoint: num
   const form = useRef<HTMLFormElement>(null);
 
   const rows = models.data?.data ?? [];
-  const modelId = choice ?? rows[0]?.id ?? NEW_MODEL;
+  const versions = registered.data ?? [];
+  const versionIn = (model: string) => versions.find((version) => version.model_id === model);
+  // Promoting into a model that has the run already only answers its version: offer another.
+  const modelId = choice ?? rows.find((model) => versionIn(model.id) === undefined)?.id ?? NEW_MODEL;
   const isNew = modelId === NEW_MODEL;
+  const loading = models.isPending || registered.isPending;
   const busy = create.isPending || promote.isPending;
 
   function promoteInto(target: string) {
@@ -58,6 +82,8 @@ function RegisterRunForm({ runId, checkpoint }: { runId: string; checkpoint: num
     create.reset();
     promote.reset();
     if (!isNew) {
+      // Held: once promoted, the default would move on to a model without the run.
+      setChoice(modelId);
       promoteInto(modelId);
       return;
     }
@@ -92,22 +118,28 @@ function RegisterRunForm({ runId, checkpoint }: { runId: string; checkpoint: num
         Copies the run's final checkpoint into the model registry as a new, immutable version, with its metrics and provenance.
       </p>
       {models.isError && <ErrorMessage error={models.error} title="Could not load the models" />}
+      {registered.isError && <ErrorMessage error={registered.error} title="Could not look up where this run is registered" />}
+      {/* The one just registered is told below. */}
+      <RegisteredAlready versions={versions.filter((version) => version.id !== promote.data?.version.id)} />
       <div className="form-grid register-run-grid">
         <Field label="Model" {...field("model", "model")}>
           <select
             {...controlProps(`${id}-model`)}
             value={modelId}
             onChange={(event) => setChoice(event.target.value)}
-            disabled={models.isPending}
+            disabled={loading}
             data-testid="models:promote-model"
           >
-            {rows.map((model) => (
-              <option key={model.id} value={model.id}>
-                {model.name}
-                {model.latest_version ? ` (latest ${model.latest_version.version})` : ""}
-              </option>
-            ))}
-            <option value={NEW_MODEL}>{models.isPending ? "Loading…" : "New model…"}</option>
+            {rows.map((model) => {
+              const has = versionIn(model.id);
+              return (
+                <option key={model.id} value={model.id}>
+                  {model.name}
+                  {has ? ` (has this run as ${has.version})` : model.latest_version ? ` (latest ${model.latest_version.version})` : ""}
+                </option>
+              );
+            })}
+            <option value={NEW_MODEL}>{loading ? "Loading…" : "New model…"}</option>
           </select>
         </Field>
         {isNew && (
@@ -142,7 +174,7 @@ function RegisterRunForm({ runId, checkpoint }: { runId: string; checkpoint: num
         <span className="muted small" data-testid="models:promote-checkpoint">
           Its final checkpoint: step {checkpoint}.
         </span>
-        <button type="submit" className="primary" disabled={busy || models.isPending || (isNew && !name.trim())} data-testid="models:promote-submit">
+        <button type="submit" className="primary" disabled={busy || loading || (isNew && !name.trim())} data-testid="models:promote-submit">
           {busy ? "Registering…" : "Register"}
         </button>
       </div>

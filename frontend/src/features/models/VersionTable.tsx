@@ -20,6 +20,7 @@ import {
   type ModelVersion,
 } from "./models";
 import { useVersionDownload, type DownloadableVersion } from "./queries";
+import { VersionLineageGraph } from "./VersionLineageGraph";
 
 const COLUMNS = 9;
 
@@ -102,16 +103,20 @@ function Score({ version }: { version: ModelVersion }) {
   );
 }
 
+/** What a row shows under it: where the version came from as recorded, or its lineage as a graph. */
+type DetailView = "provenance" | "lineage";
+
 type RowProps = {
   version: ModelVersion;
   aliases: readonly Alias[];
-  open: boolean;
-  onToggle: () => void;
+  protectedAliases: readonly string[];
+  open: DetailView | null;
+  onToggle: (view: DetailView) => void;
   onDownload: (event: MouseEvent, version: ModelVersion) => void;
   downloading: boolean;
 };
 
-function VersionRow({ version, aliases, open, onToggle, onDownload, downloading }: RowProps) {
+function VersionRow({ version, aliases, protectedAliases, open, onToggle, onDownload, downloading }: RowProps) {
   const finalLoss = versionFinalLoss(version);
   const detailId = `version-${version.id}-detail`;
   // By name only: the row is the version they point at.
@@ -167,22 +172,40 @@ function VersionRow({ version, aliases, open, onToggle, onDownload, downloading 
           </a>
         </td>
         <td className="row-actions">
-          <button
-            type="button"
-            className="link-button"
-            aria-expanded={open}
-            aria-controls={open ? detailId : undefined}
-            onClick={onToggle}
-            data-testid="models:version-toggle"
-          >
-            {open ? "Hide provenance" : "Provenance"}
-          </button>
+          <span className="version-toggles">
+            <button
+              type="button"
+              className="link-button"
+              aria-expanded={open === "provenance"}
+              aria-controls={open === "provenance" ? detailId : undefined}
+              onClick={() => onToggle("provenance")}
+              data-testid="models:version-toggle"
+            >
+              {open === "provenance" ? "Hide provenance" : "Provenance"}
+            </button>
+            <button
+              type="button"
+              className="link-button"
+              aria-expanded={open === "lineage"}
+              aria-controls={open === "lineage" ? detailId : undefined}
+              onClick={() => onToggle("lineage")}
+              data-testid="models:version-lineage-toggle"
+            >
+              {open === "lineage" ? "Hide lineage" : "Lineage"}
+            </button>
+          </span>
         </td>
       </tr>
       {open && (
         <tr className="detail-row" id={detailId}>
           <td colSpan={COLUMNS}>
-            <VersionDetail version={version} />
+            {open === "provenance" ? (
+              <VersionDetail version={version} />
+            ) : (
+              <div className="version-detail version-lineage">
+                <VersionLineageGraph version={version} protectedAliases={protectedAliases} />
+              </div>
+            )}
           </td>
         </tr>
       )}
@@ -190,9 +213,12 @@ function VersionRow({ version, aliases, open, onToggle, onDownload, downloading 
   );
 }
 
-/** A model's versions, newest first: where each came from, how it scored, its archive and aliases. */
-export function VersionTable({ versions, aliases }: { versions: ModelVersion[]; aliases: readonly Alias[] }) {
-  const [opened, setOpened] = useState<string | null>(null);
+type TableProps = { versions: ModelVersion[]; aliases: readonly Alias[]; protectedAliases: readonly string[] };
+
+/** A model's versions, newest first: where each came from, how it scored, its archive and aliases; its provenance or lineage on demand. */
+export function VersionTable({ versions, aliases, protectedAliases }: TableProps) {
+  // One detail open at a time, under its row.
+  const [opened, setOpened] = useState<{ id: string; view: DetailView } | null>(null);
   const download = useVersionDownload();
   const { mutate, variables } = download;
   const save = useCallback(
@@ -230,7 +256,7 @@ export function VersionTable({ versions, aliases }: { versions: ModelVersion[]; 
                 <span className="visually-hidden">Download</span>
               </th>
               <th scope="col">
-                <span className="visually-hidden">Provenance</span>
+                <span className="visually-hidden">Provenance and lineage</span>
               </th>
             </tr>
           </thead>
@@ -240,8 +266,11 @@ export function VersionTable({ versions, aliases }: { versions: ModelVersion[]; 
                 key={version.id}
                 version={version}
                 aliases={aliases}
-                open={opened === version.id}
-                onToggle={() => setOpened((current) => (current === version.id ? null : version.id))}
+                protectedAliases={protectedAliases}
+                open={opened?.id === version.id ? opened.view : null}
+                onToggle={(view) =>
+                  setOpened((current) => (current?.id === version.id && current.view === view ? null : { id: version.id, view }))
+                }
                 onDownload={onDownload}
                 downloading={download.isPending && variables?.id === version.id}
               />

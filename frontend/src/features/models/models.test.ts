@@ -1,18 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { ApiError } from "../../api/errors";
-import { alias, aliasEvent, version, versionRef } from "../../test/models";
+import { version } from "../../test/models";
 import { failReport } from "../../test/regression";
 import {
   aliasNameProblem,
   isGateRefused,
   readProvenance,
-  rollbackTarget,
   toAliasRequest,
   versionFinalLoss,
   versionScore,
   withGateReport,
-  type Alias,
-  type AliasEvent,
   type ModelVersion,
 } from "./models";
 
@@ -51,19 +48,6 @@ describe("aliases", () => {
     ["a/b", "Lower-case letters, digits, _ and -, starting with a letter."],
   ])("%j: %s", (name, problem) => {
     expect(aliasNameProblem(name)).toBe(problem);
-  });
-
-  it("rolls back to where its last move to its version came from, refusals aside", () => {
-    const staging = alias() as unknown as Alias;
-    const history = [
-      aliasEvent(3, "refused", "v2", "v1"),
-      aliasEvent(2, "set", "v1", "v2"),
-      aliasEvent(1, "set", null, "v1"),
-    ] as unknown as AliasEvent[];
-    expect(rollbackTarget(staging, history)).toEqual(versionRef("v1"));
-    // First set on v1: nothing before it; not among the events: unknown.
-    expect(rollbackTarget({ ...staging, version: versionRef("v1") }, history.slice(2))).toBeNull();
-    expect(rollbackTarget(staging, history.slice(2))).toBeUndefined();
   });
 
   it("sends the baseline only for a protected alias, and no empty reason", () => {

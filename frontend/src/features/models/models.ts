@@ -151,16 +151,6 @@ export const ACTION_LABELS: Record<AliasAction, string> = {
   refused: "refused",
 };
 
-/**
- * The version a rollback would go back to: the one the alias came from on its last move
- * to where it points now (the history is newest first). Null: none (it was first set
- * there); undefined: not in these events (the server knows).
- */
-export function rollbackTarget(alias: Alias, history: readonly AliasEvent[]): VersionRef | null | undefined {
-  const last = history.find((event) => event.action !== "refused" && event.to_version?.id === alias.version.id);
-  return last === undefined ? undefined : last.from_version;
-}
-
 /** The move form's inputs, as typed. */
 export type MoveFormValues = { alias: string; versionId: string; baseline: string; reason: string };
 

@@ -27,6 +27,13 @@ export const modelKeys = {
   versions: (modelId: string) => [...modelKeys.detail(modelId), "versions"] as const,
   aliasHistory: (modelId: string, alias: string, offset: number) =>
     [...modelKeys.detail(modelId), "alias-history", alias, { offset }] as const,
+  // Under the model: a move of an alias changes the aliases the lineage ends with.
+  lineage: (modelId: string, versionId: string) => [...modelKeys.detail(modelId), "lineage", versionId] as const,
+  // Across models: a promotion (into any model) adds to these.
+  ofRuns: () => [...modelKeys.all, "of-run"] as const,
+  ofRun: (runId: string) => [...modelKeys.ofRuns(), runId] as const,
+  builtOnAll: () => [...modelKeys.all, "built-on"] as const,
+  builtOn: (datasetKey: string) => [...modelKeys.builtOnAll(), datasetKey] as const,
 };
 
 /** A page of the models, by name, each with its newest version and aliases. */
@@ -72,6 +79,31 @@ export function useAliasHistory(modelId: string, alias: string, offset = 0) {
   });
 }
 
+/** Where a version came from: traces, dataset, run, its evaluations and checks, the version, its aliases. */
+export function useVersionLineage(version: Pick<ModelVersion, "id" | "model_id">) {
+  return useQuery({
+    queryKey: modelKeys.lineage(version.model_id, version.id),
+    queryFn: () =>
+      unwrap(api.GET("/api/models/versions/{version_id}/lineage", { params: { path: { version_id: version.id } } })),
+  });
+}
+
+/** The versions promoted from a run, in any model, oldest first. */
+export function useVersionsOfRun(runId: string) {
+  return useQuery({
+    queryKey: modelKeys.ofRun(runId),
+    queryFn: () => unwrap(api.GET("/api/models/versions", { params: { query: { source_run_id: runId } } })),
+  });
+}
+
+/** What was built on a dataset: its training runs (the newest 100) and the versions promoted from each. */
+export function useBuiltOnDataset(datasetKey: string) {
+  return useQuery({
+    queryKey: modelKeys.builtOn(datasetKey),
+    queryFn: () => unwrap(api.GET("/api/datasets/{dataset_key}/lineage", { params: { path: { dataset_key: datasetKey } } })),
+  });
+}
+
 /** Registers a model: a name versions are promoted into. */
 export function useCreateModel() {
   const queryClient = useQueryClient();
@@ -101,16 +133,23 @@ export function usePromote() {
     onSuccess: ({ version }) => {
       void queryClient.invalidateQueries({ queryKey: modelKeys.detail(version.model_id) });
       void queryClient.invalidateQueries({ queryKey: modelKeys.lists() });
+      void queryClient.invalidateQueries({ queryKey: modelKeys.ofRuns() });
+      void queryClient.invalidateQueries({ queryKey: modelKeys.builtOnAll() });
     },
   });
 }
 
-/** After any alias change: the model (its aliases), its versions (theirs), the histories, the list. */
+/**
+ * After any alias change: the model (its aliases), its versions and their lineages, the
+ * histories, the list, and the views across models that name a version's aliases.
+ */
 function useAliasChanged(modelId: string) {
   const queryClient = useQueryClient();
   return () => {
     void queryClient.invalidateQueries({ queryKey: modelKeys.detail(modelId) });
     void queryClient.invalidateQueries({ queryKey: modelKeys.lists() });
+    void queryClient.invalidateQueries({ queryKey: modelKeys.ofRuns() });
+    void queryClient.invalidateQueries({ queryKey: modelKeys.builtOnAll() });
   };
 }
 

@@ -6,7 +6,7 @@ import type { ChartLine } from "../../ui/LineChart";
 import { COMPARE_COLORS, configDiff, MAX_COMPARE, MIN_COMPARE, readCompareIds } from "./compare";
 import { alignSeries, EMPTY_SERIES, EVAL_LOSS, mergeMetrics, seriesUpdates, TRAIN_LOSS, type MetricPoint, type MetricsAnswer } from "./metricSeries";
 import { useRuns, useRunsMetrics, type RunDetail } from "./queries";
-import { runPath, shortRunId } from "./history";
+import { runName, runPath } from "./history";
 import { RunStatusBadge } from "./RunStatusBadge";
 import { formatLoss, formatPercent, formatSeconds, numberAt } from "./runOutput";
 
@@ -20,8 +20,8 @@ function RunLabel({ run, color }: { run: RunDetail; color: string }) {
   return (
     <span className="run-label">
       <Swatch color={color} />
-      <Link to={runPath(run.run_id)} className="mono" title={run.run_id}>
-        {shortRunId(run.run_id)}
+      <Link to={runPath(run.run_id)} className={run.name ? undefined : "mono"} title={run.run_id}>
+        {runName(run)}
       </Link>
     </span>
   );
@@ -39,7 +39,7 @@ function CompareChart({ runs }: { runs: Compared[] }) {
   const counts: number[] = [];
   for (const { run, color, metrics } of runs) {
     const { train, evals } = lossSeries(metrics);
-    const name = shortRunId(run.run_id);
+    const name = runName(run);
     counts.push(train.length);
     if (train.length > 0) {
       lines.push({ label: `${name} train`, color });

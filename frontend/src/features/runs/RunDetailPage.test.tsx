@@ -308,3 +308,94 @@ describe("run detail: held-out answers", () => {
     expect(screen.getByTestId("run:exact-match")).toHaveTextContent("50% of the held-out prompts");
   });
 });
+
+describe("run detail: labels", () => {
+  const LABELLED = { mode: "local", name: "Baseline lr 5e-3", notes: "First try.\nLoss flat after 200 steps.", tags: ["baseline", "lr-sweep"] };
+
+  async function patchBodies(requests: Request[]): Promise<unknown[]> {
+    const patches = requests.filter((r) => r.method === "PATCH" && new URL(r.url).pathname === DETAIL);
+    return Promise.all(patches.map((r) => r.clone().json()));
+  }
+
+  it("shows the name as the title, the notes, and the tags linking to the runs with each", async () => {
+    mockFetch({ ...runPageRoutes(), [`GET ${DETAIL}`]: () => json(200, runDetail(LABELLED)) });
+    renderApp(`/runs/${RUN_ID}`);
+
+    expect(await screen.findByRole("heading", { level: 1 })).toHaveTextContent("Baseline lr 5e-3");
+    expect(screen.getByTestId("run:detail")).toHaveTextContent(`Training run ${RUN_ID}`);
+    expect(screen.getByTestId("run:notes")).toHaveTextContent("First try. Loss flat after 200 steps.");
+    const tags = screen.getAllByTestId("run:tag-link");
+    expect(tags.map((t) => t.textContent)).toEqual(["baseline", "lr-sweep"]);
+    expect(tags[1]).toHaveAttribute("href", "/runs?tag=lr-sweep");
+  });
+
+  it("edits the labels: sends them as a PATCH and shows the saved ones", async () => {
+    let current = runDetail();
+    const { requests } = mockFetch({
+      ...runPageRoutes(),
+      [`GET ${DETAIL}`]: () => json(200, current),
+      [`PATCH ${DETAIL}`]: async (request) => {
+        current = { ...current, ...((await request.clone().json()) as object) };
+        return json(200, current);
+      },
+    });
+    const { user } = renderApp(`/runs/${RUN_ID}`);
+
+    expect(await screen.findByTestId("run:labels")).toHaveTextContent("No name, notes or tags yet.");
+    await user.click(screen.getByTestId("run:labels-edit"));
+    await user.type(screen.getByTestId("run:labels-name"), "  Checked once  ");
+    await user.type(screen.getByTestId("run:labels-tags"), "smoke, dry  smoke");
+    await user.type(screen.getByTestId("run:labels-notes"), "Before the sweep.");
+    await user.click(screen.getByTestId("run:labels-save"));
+
+    await waitFor(() => expect(screen.queryByTestId("run:labels-form")).not.toBeInTheDocument());
+    expect(await patchBodies(requests)).toEqual([{ name: "Checked once", notes: "Before the sweep.", tags: ["smoke", "dry"] }]);
+    expect(screen.getByRole("heading", { level: 1 })).toHaveTextContent("Checked once");
+    expect(screen.getByTestId("run:notes")).toHaveTextContent("Before the sweep.");
+    expect(screen.getAllByTestId("run:tag-link").map((t) => t.textContent)).toEqual(["smoke", "dry"]);
+    // A dry run's tag leads to the dry runs.
+    expect(screen.getAllByTestId("run:tag-link")[0]).toHaveAttribute("href", "/runs?mode=dry-run&tag=smoke");
+
+    // Emptied, the name and notes are cleared (null).
+    await user.click(screen.getByTestId("run:labels-edit"));
+    expect(screen.getByTestId("run:labels-tags")).toHaveValue("smoke, dry");
+    await user.clear(screen.getByTestId("run:labels-name"));
+    await user.clear(screen.getByTestId("run:labels-notes"));
+    await user.click(screen.getByTestId("run:labels-save"));
+    await waitFor(() => expect(screen.getByRole("heading", { level: 1 })).toHaveTextContent(`Dry run ${RUN_ID}`));
+    expect((await patchBodies(requests)).at(-1)).toEqual({ name: null, notes: null, tags: ["smoke", "dry"] });
+  });
+
+  it("shows the server's refusal at the fields, naming the refused tag, and keeps the form open", async () => {
+    const { requests } = mockFetch({
+      ...runPageRoutes(),
+      [`GET ${DETAIL}`]: () => json(200, runDetail(LABELLED)),
+      [`PATCH ${DETAIL}`]: () =>
+        apiError(422, "ValidationError", [
+          { loc: ["body", "tags", 1], msg: "String should match pattern '^[A-Za-z0-9][A-Za-z0-9._:-]*$'", type: "string_pattern_mismatch" },
+          { loc: ["body", "name"], msg: "String should have at most 200 characters", type: "string_too_long" },
+        ]),
+    });
+    const { user } = renderApp(`/runs/${RUN_ID}`);
+
+    await user.click(await screen.findByTestId("run:labels-edit"));
+    expect(screen.getByTestId("run:labels-name")).toHaveValue("Baseline lr 5e-3");
+    await user.clear(screen.getByTestId("run:labels-tags"));
+    await user.type(screen.getByTestId("run:labels-tags"), "baseline a/b");
+    await user.click(screen.getByTestId("run:labels-save"));
+
+    const tags = screen.getByTestId("run:labels-tags");
+    await waitFor(() => expect(tags).toHaveAttribute("aria-invalid", "true"));
+    const tagErrors = within(tags.closest(".field") as HTMLElement).getAllByTestId("run:labels-error");
+    expect(tagErrors.map((e) => e.textContent)).toEqual(["Tag “a/b”: String should match pattern '^[A-Za-z0-9][A-Za-z0-9._:-]*$'"]);
+    expect(tags).toHaveAccessibleDescription(expect.stringContaining("Tag “a/b”"));
+    const name = screen.getByTestId("run:labels-name");
+    expect(name).toHaveAttribute("aria-invalid", "true");
+    expect(within(name.closest(".field") as HTMLElement).getByTestId("run:labels-error")).toHaveTextContent(
+      "String should have at most 200 characters",
+    );
+    expect(screen.getByTestId("sys:error")).toHaveTextContent("Labels not saved: 2 field errors, shown at the fields.");
+    expect(screen.getByTestId("run:labels-form")).toBeInTheDocument();
+    expect(await patchBodies(requests)).toEqual([{ name: "Baseline lr 5e-3", notes: LABELLED.notes, tags: ["baseline", "a/b"] }]);
+  });
+});

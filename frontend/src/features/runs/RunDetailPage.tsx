@@ -11,6 +11,7 @@ import { ArtifactList } from "./ArtifactList";
 import { CancelRun } from "./CancelRun";
 import { useRerun, useRun, useRunGenerations, type RunDetail, type RunResult } from "./queries";
 import { hasStarted, isLive, RUN_POLL_INTERVAL_MS, runPath, secondsBetween } from "./history";
+import { RunLabels } from "./RunLabels";
 import { RunLiveView } from "./RunLiveView";
 import { Checks, Generations, Summary } from "./RunResultView";
 import { RunStatusBadge } from "./RunStatusBadge";
@@ -195,22 +196,45 @@ function RerunButton({ runId }: { runId: string }) {
   );
 }
 
+/** The run's name, if it has one, over what it is; or what it is, as the title. */
+function RunTitle({ run }: { run: RunDetail }) {
+  const kind = run.mode === "dry-run" ? "Dry run" : "Training run";
+  const id = (
+    <span className="mono run-id" data-testid="run:detail-id">
+      {run.run_id}
+    </span>
+  );
+  if (run.name === null) {
+    return (
+      <h1 id="run-title">
+        {kind} {id}
+      </h1>
+    );
+  }
+  return (
+    <div className="run-title">
+      <h1 id="run-title" data-testid="run:name">
+        {run.name}
+      </h1>
+      <p className="muted small">
+        {kind} {id}
+      </p>
+    </div>
+  );
+}
+
 function Overview({ run, refreshError, streaming }: { run: RunDetail; refreshError: unknown; streaming: boolean }) {
   return (
     <article className="card" aria-labelledby="run-title" data-testid="run:detail">
       <div className="card-header">
-        <h1 id="run-title">
-          {run.mode === "dry-run" ? "Dry run" : "Training run"}{" "}
-          <span className="mono run-id" data-testid="run:detail-id">
-            {run.run_id}
-          </span>
-        </h1>
+        <RunTitle run={run} />
         <div className="actions">
           <RunStatusBadge status={run.status} />
           <CancelRun run={run} />
           <RerunButton runId={run.run_id} />
         </div>
       </div>
+      <RunLabels run={run} />
       <p className="muted small">
         <Link to={datasetPath(run.dataset_key)} className="mono" data-testid="run:dataset-link">
           {run.dataset_key}

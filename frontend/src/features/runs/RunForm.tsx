@@ -3,7 +3,8 @@ import { Link, useSearchParams } from "react-router";
 import { isApiError } from "../../api/errors";
 import { ErrorMessage } from "../../ui/ErrorMessage";
 import { controlProps, Field } from "../../ui/Field";
-import { FormErrorSummary, placeFieldErrors } from "../../ui/FieldErrors";
+import { FormErrorSummary } from "../../ui/FieldErrors";
+import { newRunLabels, parseTags, placeRunErrors, TAG_HINT } from "./labels";
 import { useRunDatasets, type RunRequestBody, type TunixStatus } from "./queries";
 import {
   BODY_FIELDS,
@@ -57,6 +58,8 @@ export function RunForm({ status, statusPending, pending, error, onRun }: RunFor
   const [modelChoice, setModelChoice] = useState<string | null>(null);
   const [otherModel, setOtherModel] = useState("");
   const [queued, setQueued] = useState(false);
+  const [labels, setLabels] = useState({ name: "", tags: "" });
+  const [labelsOpen, setLabelsOpen] = useState(false);
   const id = useId();
 
   const listed = datasets.data?.data ?? [];
@@ -76,11 +79,12 @@ export function RunForm({ status, statusPending, pending, error, onRun }: RunFor
   const canTrain = status?.available !== false;
   // Until the status answers, the model is not known: a click then sent model_id "" (a 422).
   const ready = !statusPending && modelId.trim() !== "";
-  const placed = placeFieldErrors(error, RUN_FIELD_PATHS);
+  const placed = placeRunErrors(error, [...RUN_FIELD_PATHS, "name", "tags"], parseTags(labels.tags));
+  const labelErrors = { name: placed.at("name"), tags: placed.at("tags") };
   const fieldId = (field: string) => `${id}-${field}`;
 
   function run(dryRun: boolean) {
-    onRun(toRunRequest(values, { datasetKey, modelId, dryRun }), !queued);
+    onRun({ ...toRunRequest(values, { datasetKey, modelId, dryRun }), ...newRunLabels(labels) }, !queued);
   }
 
   function chooseDataset(key: string) {
@@ -284,6 +288,43 @@ export function RunForm({ status, statusPending, pending, error, onRun }: RunFor
           <input type="text" autoComplete="off" spellCheck={false} placeholder="runs/<run id>" {...inputOf("outputDir")} />
         </Field>
       </div>
+
+      <details
+        className="run-form-labels"
+        open={labelsOpen || labelErrors.name.length + labelErrors.tags.length > 0}
+        onToggle={(event) => setLabelsOpen(event.currentTarget.open)}
+        data-testid="run:form-labels"
+      >
+        <summary>
+          Labels <span className="muted small">(optional): a name and tags to find the run by</span>
+        </summary>
+        <div className="form-grid">
+          <Field id={fieldId("name")} label="Name" errors={labelErrors.name} errorTestId={ERROR_TEST_ID}>
+            <input
+              type="text"
+              className="run-name-input"
+              autoComplete="off"
+              maxLength={200}
+              {...controlProps(fieldId("name"), labelErrors.name)}
+              value={labels.name}
+              onChange={(event) => setLabels((current) => ({ ...current, name: event.target.value }))}
+              data-testid="run:label-name"
+            />
+          </Field>
+          <Field id={fieldId("tags")} label="Tags" hint={`${TAG_HINT}.`} errors={labelErrors.tags} errorTestId={ERROR_TEST_ID}>
+            <input
+              type="text"
+              autoComplete="off"
+              spellCheck={false}
+              placeholder="baseline, lr-sweep"
+              {...controlProps(fieldId("tags"), labelErrors.tags, true)}
+              value={labels.tags}
+              onChange={(event) => setLabels((current) => ({ ...current, tags: event.target.value }))}
+              data-testid="run:label-tags"
+            />
+          </Field>
+        </div>
+      </details>
 
       <div className="checkbox-field">
         <input

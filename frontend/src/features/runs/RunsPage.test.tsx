@@ -377,6 +377,52 @@ describe("runs page: the form", () => {
   });
 });
 
+describe("runs page: labels of a new run", () => {
+  it("sends a name and tags given under Labels, and none when left blank", async () => {
+    const { requests } = mockFetch(runsPageRoutes({ "POST /api/tunix/run": () => json(202, runResult()) }));
+    const { user } = renderApp("/runs");
+    await waitFor(() => expect(screen.getByTestId("run:dataset")).toHaveValue("duels-v1"));
+
+    const labels = screen.getByTestId("run:form-labels");
+    expect(labels).not.toHaveAttribute("open");
+    await user.click(within(labels).getByText("Labels"));
+    await user.type(screen.getByTestId("run:label-name"), " lr sweep 1 ");
+    await user.type(screen.getByTestId("run:label-tags"), "lr-sweep, baseline");
+    await user.click(screen.getByTestId("run:dry-run"));
+    await screen.findByTestId("run:result");
+
+    await user.clear(screen.getByTestId("run:label-name"));
+    await user.clear(screen.getByTestId("run:label-tags"));
+    await user.click(screen.getByTestId("run:dry-run"));
+    await waitFor(async () => expect(await runBodies(requests)).toHaveLength(2));
+    expect(await runBodies(requests)).toEqual([
+      { ...DEMO_BODY, dry_run: true, name: "lr sweep 1", tags: ["lr-sweep", "baseline"] },
+      { ...DEMO_BODY, dry_run: true },
+    ]);
+  });
+
+  it("shows a refused tag under the tag input, with the labels open", async () => {
+    mockFetch(
+      runsPageRoutes({
+        "POST /api/tunix/run": () =>
+          apiError(422, "ValidationError", [{ loc: ["body", "tags", 0], msg: "String should match pattern", type: "string_pattern_mismatch" }]),
+      }),
+    );
+    const { user } = renderApp("/runs");
+    await waitFor(() => expect(screen.getByTestId("run:dataset")).toHaveValue("duels-v1"));
+    await user.click(within(screen.getByTestId("run:form-labels")).getByText("Labels"));
+    await user.type(screen.getByTestId("run:label-tags"), "é");
+    await user.click(screen.getByTestId("run:dry-run"));
+
+    const tags = screen.getByTestId("run:label-tags");
+    await waitFor(() => expect(tags).toHaveAttribute("aria-invalid", "true"));
+    expect(within(tags.closest(".field") as HTMLElement).getByTestId("run:field-error")).toHaveTextContent(
+      "Tag “é”: String should match pattern",
+    );
+    expect(screen.getByTestId("run:form-labels")).toHaveAttribute("open");
+  });
+});
+
 describe("runs page: train now", () => {
   it("shows the 501's detail when the server cannot train", async () => {
     mockFetch(

@@ -8,7 +8,9 @@ import {
   RUN_POLL_MAX_INTERVAL_MS,
   runPath,
   secondsBetween,
+  runName,
   shortRunId,
+  tagPath,
   withListQuery,
 } from "./history";
 
@@ -35,29 +37,50 @@ describe("run history helpers", () => {
   });
 
   it("reads the history's filters from the URL, ignoring values the API does not know", () => {
-    expect(readListQuery(new URLSearchParams("status=failed&mode=local&dataset_key=duels-v2&offset=40"))).toEqual({
+    expect(readListQuery(new URLSearchParams("status=failed&mode=all&dataset_key=duels-v2&tag=lr-sweep&q=+base+&offset=40"))).toEqual({
+      view: "all",
       status: "failed",
-      mode: "local",
       datasetKey: "duels-v2",
+      tag: "lr-sweep",
+      q: "base",
       offset: 40,
     });
-    expect(readListQuery(new URLSearchParams("status=lost&mode=remote&dataset_key=&offset=-3"))).toEqual({
+    expect(readListQuery(new URLSearchParams("status=lost&mode=remote&dataset_key=&tag=&q=%20&offset=-3"))).toEqual({
+      view: "training",
       status: null,
-      mode: null,
       datasetKey: null,
+      tag: null,
+      q: null,
       offset: 0,
     });
   });
 
-  it("writes the filters back, keeping the run form's dataset and dropping empty values", () => {
+  it("lists training runs unless the URL asks for dry runs or all", () => {
+    expect(readListQuery(new URLSearchParams("")).view).toBe("training");
+    expect(readListQuery(new URLSearchParams("mode=local")).view).toBe("training");
+    expect(readListQuery(new URLSearchParams("mode=dry-run")).view).toBe("dry-runs");
+    expect(readListQuery(new URLSearchParams("mode=all")).view).toBe("all");
+  });
+
+  it("writes the filters back, keeping the run form's dataset and dropping empty values and the default view", () => {
     const params = new URLSearchParams("dataset=duels-v1&status=failed&offset=20");
-    const next = withListQuery(params, { status: null, mode: "dry-run", datasetKey: "a b", offset: 0 });
-    expect(next.toString()).toBe("dataset=duels-v1&mode=dry-run&dataset_key=a+b");
+    const base = { status: null, datasetKey: "a b", tag: null, q: null, offset: 0 };
+    expect(withListQuery(params, { ...base, view: "dry-runs" }).toString()).toBe("dataset=duels-v1&mode=dry-run&dataset_key=a+b");
+    expect(withListQuery(params, { ...base, view: "training", tag: "x", q: "my run" }).toString()).toBe(
+      "dataset=duels-v1&dataset_key=a+b&tag=x&q=my+run",
+    );
     expect(params.toString()).toBe("dataset=duels-v1&status=failed&offset=20");
+  });
+
+  it("links a tag to the history of runs of the same kind", () => {
+    expect(tagPath("lr-sweep", "local")).toBe("/runs?tag=lr-sweep");
+    expect(tagPath("a:b", "dry-run")).toBe("/runs?mode=dry-run&tag=a%3Ab");
   });
 
   it("names runs and their pages", () => {
     expect(shortRunId("8c1f0e2a-0000-4000-8000-000000000001")).toBe("8c1f0e2a");
+    expect(runName({ run_id: "8c1f0e2a-0000-4000-8000-000000000001", name: null })).toBe("8c1f0e2a");
+    expect(runName({ run_id: "8c1f0e2a-0000-4000-8000-000000000001", name: "baseline" })).toBe("baseline");
     expect(runPath("8c1f0e2a-0000-4000-8000-000000000001")).toBe("/runs/8c1f0e2a-0000-4000-8000-000000000001");
   });
 

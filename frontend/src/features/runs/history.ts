@@ -40,28 +40,63 @@ export function pollDelay(
   return Math.min(RUN_POLL_MAX_INTERVAL_MS, Math.max(baseMs, sinceSuccess));
 }
 
+/**
+ * Which kind of run the history lists. Training runs by default: dry runs only check a
+ * configuration, and dozens of them would bury the runs that trained.
+ */
+export type RunView = "training" | "dry-runs" | "all";
+export const RUN_VIEWS = ["training", "dry-runs", "all"] as const satisfies readonly RunView[];
+
+/** The API's `mode` filter of each view (all: none). */
+export const VIEW_MODES: Record<RunView, RunMode | null> = { training: "local", "dry-runs": "dry-run", all: null };
+
 /** The history's filters and page, as the /runs URL holds them. */
 export type RunListQuery = {
+  view: RunView;
   status: RunState | null;
-  mode: RunMode | null;
   datasetKey: string | null;
+  /** An exact tag. */
+  tag: string | null;
+  /** A part of the run's name (any case). */
+  q: string | null;
   offset: number;
 };
 
 /** The history's URL search parameters (the API's own names). */
-export const LIST_PARAMS = { status: "status", mode: "mode", datasetKey: "dataset_key", offset: "offset" } as const;
+export const LIST_PARAMS = {
+  view: "mode",
+  status: "status",
+  datasetKey: "dataset_key",
+  tag: "tag",
+  q: "q",
+  offset: "offset",
+} as const;
+
+// `mode` in the URL: absent (or the API's `local`) lists training runs; `all` lists both.
+const VIEW_PARAMS: Record<RunView, string | null> = { training: null, "dry-runs": "dry-run", all: "all" };
 
 function oneOf<T extends string>(values: readonly T[], value: string | null): T | null {
   return values.find((v) => v === value) ?? null;
+}
+
+function readView(value: string | null): RunView {
+  return RUN_VIEWS.find((view) => VIEW_PARAMS[view] === value) ?? "training";
+}
+
+function text(value: string | null): string | null {
+  const trimmed = value?.trim() ?? "";
+  return trimmed === "" ? null : trimmed;
 }
 
 /** Reads the filters from the URL; an unknown status or mode is no filter. */
 export function readListQuery(params: URLSearchParams): RunListQuery {
   const offset = Number(params.get(LIST_PARAMS.offset));
   return {
+    view: readView(params.get(LIST_PARAMS.view)),
     status: oneOf(RUN_STATES, params.get(LIST_PARAMS.status)),
-    mode: oneOf(RUN_MODES, params.get(LIST_PARAMS.mode)),
     datasetKey: params.get(LIST_PARAMS.datasetKey) || null,
+    tag: text(params.get(LIST_PARAMS.tag)),
+    q: text(params.get(LIST_PARAMS.q)),
     offset: Number.isInteger(offset) && offset > 0 ? offset : 0,
   };
 }
@@ -73,9 +108,11 @@ export function readListQuery(params: URLSearchParams): RunListQuery {
 export function withListQuery(params: URLSearchParams, query: RunListQuery): URLSearchParams {
   const next = new URLSearchParams(params);
   const values: Record<keyof RunListQuery, string | null> = {
+    view: VIEW_PARAMS[query.view],
     status: query.status,
-    mode: query.mode,
     datasetKey: query.datasetKey,
+    tag: query.tag,
+    q: query.q,
     offset: query.offset > 0 ? String(query.offset) : null,
   };
   for (const [key, name] of Object.entries(LIST_PARAMS) as [keyof RunListQuery, string][]) {
@@ -86,8 +123,23 @@ export function withListQuery(params: URLSearchParams, query: RunListQuery): URL
   return next;
 }
 
+/** Whether anything narrows the view's runs (the view itself is not a filter). */
 export function hasFilters(query: RunListQuery): boolean {
-  return query.status !== null || query.mode !== null || query.datasetKey !== null;
+  return query.status !== null || query.datasetKey !== null || query.tag !== null || query.q !== null;
+}
+
+/** The history filtered by one tag, in the view that lists a run of `mode`. */
+export function tagPath(tag: string, mode: RunMode): string {
+  const query: RunListQuery = {
+    view: mode === "dry-run" ? "dry-runs" : "training",
+    status: null,
+    datasetKey: null,
+    tag,
+    q: null,
+    offset: 0,
+  };
+  const search = withListQuery(new URLSearchParams(), query).toString();
+  return `/runs?${search}`;
 }
 
 /** The UI route of a run. */
@@ -120,4 +172,9 @@ export function secondsBetween(from: string | null, to: string | null): number |
  */
 export function hasStarted(run: { status: RunState; attempt: number }): boolean {
   return run.status !== "pending" && run.attempt > 0;
+}
+
+/** What a list calls a run: its name, or the first block of its id. */
+export function runName(run: { run_id: string; name?: string | null }): string {
+  return run.name ?? shortRunId(run.run_id);
 }

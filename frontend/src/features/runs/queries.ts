@@ -4,7 +4,8 @@ import { attachmentName } from "../../ui/saveBlob";
 import { useDatasetList } from "../datasets/queries";
 import { artifactPathSerializer } from "./artifacts";
 import { CHARTED_METRICS } from "./metricSeries";
-import { isLive, pollDelay, type RunListQuery } from "./history";
+import { isLive, pollDelay, VIEW_MODES, type RunListQuery } from "./history";
+import type { RunLabelsUpdate } from "./labels";
 
 export type TunixStatus = Schemas["TunixStatus"];
 export type RunRequest = Schemas["RunRequest"];
@@ -104,8 +105,10 @@ export function useRunList(query: RunListQuery, { expectLive = false }: { expect
               limit: RUN_PAGE_SIZE,
               offset: query.offset,
               status: query.status ?? undefined,
-              mode: query.mode ?? undefined,
+              mode: VIEW_MODES[query.view] ?? undefined,
               dataset_key: query.datasetKey ?? undefined,
+              tag: query.tag ?? undefined,
+              q: query.q ?? undefined,
             },
           },
         }),
@@ -247,6 +250,23 @@ export function useCancelRun(runId: string) {
       void queryClient.invalidateQueries({ queryKey: runKeys.lists() });
     },
     onSettled: () => void queryClient.invalidateQueries({ queryKey: runKeys.detail(runId), exact: true }),
+  });
+}
+
+/**
+ * Sets a run's name, notes and tags. The answer is the run: its page shows it at once,
+ * and the lists (which show names and tags, and filter by them) are asked again.
+ */
+export function useUpdateRunLabels(runId: string) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (labels: RunLabelsUpdate) =>
+      unwrap(api.PATCH("/api/tunix/runs/{run_id}", { params: { path: { run_id: runId } }, body: labels })),
+    onSuccess: (run) => {
+      queryClient.setQueryData<RunDetail>(runKeys.detail(runId), run);
+      void queryClient.invalidateQueries({ queryKey: runKeys.detail(runId), exact: true });
+      void queryClient.invalidateQueries({ queryKey: runKeys.lists() });
+    },
   });
 }
 
