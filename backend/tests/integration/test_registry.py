@@ -169,8 +169,10 @@ async def test_a_trained_run_is_promoted_downloaded_and_restored_to_its_weights(
     assert exported["source_params_sha256"] == run["summary"]["params_sha256"]
 
     # The same checkpoint again: the same version (200), nothing new stored.
-    again = await _promote(client, model_id, run["run_id"], version_label="other")
+    again = await _promote(client, model_id, run["run_id"])
     assert again.status_code == 200 and again.json()["id"] == version["id"]
+    relabel = await _promote(client, model_id, run["run_id"], version_label="other")
+    assert relabel.status_code == 409 and relabel.json()["error"] == "AlreadyPromoted"
     # In another model: a version of its own over the same blob.
     other = await _promote(client, await _model(client, "copy"), run["run_id"])
     assert other.status_code == 201 and other.json()["sha256"] == version["sha256"]
