@@ -45,10 +45,19 @@ async def _check(request: Request, session: SessionDep, needed: Scope) -> None:
 TokenCheck = Callable[[AsyncSession], Awaitable[bool]]
 
 
+async def get_token_id(request: Request) -> uuid.UUID | None:
+    """The id of the token this request was let in with; None with auth off."""
+    token_id: uuid.UUID | None = getattr(request.state, "token_id", None)
+    return token_id
+
+
+TokenIdDep = Annotated[uuid.UUID | None, Depends(get_token_id)]
+
+
 async def get_token_check(request: Request) -> TokenCheck | None:
     """For a response that outlives its request (a live stream): whether the request's
     token is still active, asked again as it goes on. None when no token was needed."""
-    token_id: uuid.UUID | None = getattr(request.state, "token_id", None)
+    token_id = await get_token_id(request)
     if token_id is None:
         return None
 
@@ -59,12 +68,3 @@ async def get_token_check(request: Request) -> TokenCheck | None:
 
 
 TokenCheckDep = Annotated[TokenCheck | None, Depends(get_token_check)]
-
-
-async def get_token_id(request: Request) -> uuid.UUID | None:
-    """The id of the token this request was let in with; None with auth off."""
-    token_id: uuid.UUID | None = getattr(request.state, "token_id", None)
-    return token_id
-
-
-TokenIdDep = Annotated[uuid.UUID | None, Depends(get_token_id)]

@@ -11,6 +11,7 @@ rollback: no new check. Raises AppError; never commits."""
 
 from __future__ import annotations
 
+import getpass
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -75,6 +76,11 @@ class Caller:
 
     token_id: uuid.UUID | None
     operator: str | None = None
+
+    @classmethod
+    def command_line(cls, note: str = "") -> Caller:
+        """The operator running a `tunix-rt` command here, as the history names them."""
+        return cls(token_id=None, operator=f"cli:{getpass.getuser()}{note}")
 
     @property
     def known(self) -> bool:

@@ -6,7 +6,6 @@ report is printed, and the refusal kept in the history, as over the API)."""
 from __future__ import annotations
 
 import argparse
-import getpass
 import hashlib
 import json
 import os
@@ -94,10 +93,6 @@ def add_commands(sub: Any, run: RunWithMaker) -> None:
     export.set_defaults(handler=lambda s, a: _export(run, s, a))
 
 
-def _operator() -> Caller:
-    return Caller(token_id=None, operator=f"cli:{getpass.getuser()}")
-
-
 def _create(run: RunWithMaker, settings: Settings, args: argparse.Namespace) -> None:
     request = ModelCreate(name=args.name, description=args.description)
 
@@ -155,7 +150,7 @@ def _alias(run: RunWithMaker, settings: Settings, args: argparse.Namespace) -> i
                 version_id=version.id, baseline_name=args.baseline, reason=args.reason
             )
             return await aliases.set_alias(
-                session, settings, artifact.id, args.alias, request, _operator()
+                session, settings, artifact.id, args.alias, request, Caller.command_line()
             )
 
     move = run(settings, work)
@@ -177,7 +172,7 @@ def _rollback(run: RunWithMaker, settings: Settings, args: argparse.Namespace) -
         async with session_scope(maker) as session:
             artifact = await service.find_model(session, args.model)
             return await aliases.rollback(
-                session, settings, artifact.id, args.alias, args.reason, _operator()
+                session, settings, artifact.id, args.alias, args.reason, Caller.command_line()
             )
 
     move = run(settings, work)

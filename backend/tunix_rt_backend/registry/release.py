@@ -5,7 +5,6 @@ promote|alias`, in one function that prints what each decided."""
 
 from __future__ import annotations
 
-import getpass
 import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -30,7 +29,7 @@ async def release(
     """Gate, promote and (when the gate passes) move `prod`; the model's id. The first
     demo run has nothing to be checked against: it goes to `prod` only when its
     evaluation beats always giving the commonest answer (`beats_chance`)."""
-    caller = Caller(token_id=None, operator=f"cli:{getpass.getuser()} (demo)")
+    caller = Caller.command_line(" (demo)")
     async with session_scope(maker) as session:
         first = not await _baseline_exists(session)
         if not first:
