@@ -39,6 +39,9 @@ from tunix_rt_backend.registry.router import dataset_router as dataset_lineage_r
 from tunix_rt_backend.registry.router import router as registry_router
 from tunix_rt_backend.regression.router import router as regression_router
 from tunix_rt_backend.runs.router import router as runs_router
+from tunix_rt_backend.serving.pool import ModelPool
+from tunix_rt_backend.serving.router import router as serving_router
+from tunix_rt_backend.serving.router import status_router as serving_status_router
 from tunix_rt_backend.settings import Settings, load_settings
 from tunix_rt_backend.traces.router import router as traces_router
 from tunix_rt_backend.ui import mount_ui
@@ -59,6 +62,7 @@ def create_app(settings: Settings | None = None, *, worker: bool = False) -> Fas
     maker = create_sessionmaker(engine)
     embedded = QueueWorker(maker, settings, kinds, metrics=metrics) if worker else None
     webhooks = WebhookSender(maker, settings)
+    model_pool = ModelPool(settings)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -71,6 +75,7 @@ def create_app(settings: Settings | None = None, *, worker: bool = False) -> Fas
             task.add_done_callback(_report_worker_end)
         sending = asyncio.create_task(webhooks.run()) if webhooks.enabled else None
         yield
+        await model_pool.close()
         if sending is not None:
             webhooks.stop()
             with contextlib.suppress(Exception):
@@ -93,6 +98,7 @@ def create_app(settings: Settings | None = None, *, worker: bool = False) -> Fas
     app.state.worker = embedded
     app.state.redi_probe = RediHealthProbe(settings)
     app.state.auth_cache = AuthCache(settings.auth_cache_seconds)
+    app.state.model_pool = model_pool
 
     install_error_handlers(app)
     # The UI calls the API on its own origin: built, from this server; in development,
@@ -117,6 +123,8 @@ def create_app(settings: Settings | None = None, *, worker: bool = False) -> Fas
     app.include_router(registry_router)
     app.include_router(dataset_lineage_router)
     app.include_router(webhooks_router)
+    app.include_router(serving_router)
+    app.include_router(serving_status_router)
     _install_metrics(app, metrics)
     mount_ui(app, settings.ui_dir)
     _install_openapi(app)
@@ -152,7 +160,16 @@ def _install_openapi(app: FastAPI) -> None:
             schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
             components = schema.setdefault("components", {}).setdefault("schemas", {})
             components.update(body_component_schemas())
+            _openai_errors(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _openai_errors(schema: dict[str, Any]) -> None:
+    """Under /v1 a bad parameter is OpenAI's 400, never FastAPI's 422."""
+    for path, operations in schema.get("paths", {}).items():
+        if path.startswith("/v1/"):
+            for operation in operations.values():
+                operation.get("responses", {}).pop("422", None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from asyncpg import PostgresError
@@ -20,13 +21,64 @@ from tunix_rt_backend.errors import (
     ValidationFailed,
     clean_validation_errors,
 )
-from tunix_rt_backend.ui import UI_ROUTE_NAME
+from tunix_rt_backend.ui import UI_ROUTE_NAME, is_api_path
 
 log = logging.getLogger("tunix_rt_backend.errors")
 
 
 def error_response(status_code: int, error: str, detail: str, **kw: Any) -> JSONResponse:
     return JSONResponse({"error": error, "detail": detail}, status_code=status_code, **kw)
+
+
+OPENAI_PREFIX = "/v1"
+# OpenAI's error `type` by status (its clients branch on the status, people read these).
+_OPENAI_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "invalid_request_error",
+    413: "invalid_request_error",
+    422: "invalid_request_error",
+    429: "rate_limit_error",
+}
+
+
+def openai_error(
+    status_code: int,
+    message: str,
+    *,
+    code: str | None,
+    param: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    """The error body OpenAI's API answers with (and its clients parse), for /v1."""
+    kind = _OPENAI_TYPES.get(status_code, "server_error" if status_code >= 500 else "api_error")
+    body = {"error": {"message": message, "type": kind, "param": param, "code": code}}
+    return JSONResponse(body, status_code=status_code, headers=headers)
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+
+
+def _is_openai(request: Request) -> bool:
+    path = request.url.path
+    return path == OPENAI_PREFIX or path.startswith(OPENAI_PREFIX + "/")
+
+
+def _validation_message(errors: list[dict[str, Any]]) -> tuple[str, str | None]:
+    """OpenAI-style: one sentence per field error, and the first field's name."""
+    parts, param = [], None
+    for err in errors:
+        loc = []
+        for part in err["loc"][1:] if err["loc"][:1] == ["body"] else err["loc"]:
+            if isinstance(part, str) and not part.isidentifier():
+                break  # a union's member (`constrained-str`, `list[int]`): not a field
+            loc.append(str(part))
+        name = ".".join(loc) or "body"
+        param = param or name
+        parts.append(f"{name}: {err['msg']}")
+    return "; ".join(parts) or "invalid request", param
 
 
 # A restart of PostgreSQL takes seconds: ask clients to come back after this many.
@@ -87,7 +139,7 @@ def allowed_methods(request: Request) -> list[str]:
     themselves, included routers too). Under /api, the UI's catch-all page route does
     not count: it answers no API path."""
     routes = request.app.router.routes
-    if request.url.path == "/api" or request.url.path.startswith("/api/"):
+    if is_api_path(request.url.path):
         routes = [r for r in routes if getattr(r, "name", None) != UI_ROUTE_NAME]
     allowed = []
     for method in _METHODS:
@@ -98,21 +150,33 @@ def allowed_methods(request: Request) -> list[str]:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    def invalid(request: Request, errors: list[dict[str, Any]]) -> JSONResponse:
+        if _is_openai(request):  # OpenAI answers bad parameters with a 400
+            message, param = _validation_message(errors)
+            return openai_error(400, message, code="invalid_value", param=param)
+        return JSONResponse({"error": "ValidationError", "detail": errors}, status_code=422)
+
     @app.exception_handler(ValidationFailed)
-    async def _failed(_: Request, exc: ValidationFailed) -> JSONResponse:
-        body = {"error": "ValidationError", "detail": clean_validation_errors(exc.errors)}
-        return JSONResponse(body, status_code=422)
+    async def _failed(request: Request, exc: ValidationFailed) -> JSONResponse:
+        return invalid(request, clean_validation_errors(exc.errors))
 
     @app.exception_handler(AppError)
-    async def _app_error(_: Request, exc: AppError) -> JSONResponse:
+    async def _app_error(request: Request, exc: AppError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        if _is_openai(request):
+            return openai_error(
+                exc.status_code,
+                exc.detail,
+                code=getattr(exc, "code", None) or _snake(exc.name),
+                param=getattr(exc, "param", None),
+                headers=headers,
+            )
         body = {"error": exc.name, "detail": exc.detail, **exc.body_extra()}
         return JSONResponse(body, status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        body = {"error": "ValidationError", "detail": clean_validation_errors(exc.errors())}
-        return JSONResponse(body, status_code=422)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return invalid(request, clean_validation_errors(exc.errors()))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -124,26 +188,34 @@ def install_error_handlers(app: FastAPI) -> None:
             if not allowed:  # only the UI's page route matched: no such API path
                 return error_response(404, "NotFound", f"No API route {request.url.path}.")
             headers = {**(headers or {}), "Allow": ", ".join(allowed)}
+        if _is_openai(request):
+            return openai_error(
+                exc.status_code, str(exc.detail), code=_snake(name), headers=headers
+            )
         return error_response(exc.status_code, name, str(exc.detail), headers=headers)
 
     @app.exception_handler(ConnectionError)
     @app.exception_handler(SQLAlchemyTimeout)
     @app.exception_handler(DBAPIError)
     @app.exception_handler(PostgresError)  # raw, from opening a connection
-    async def _database(_: Request, exc: Exception) -> JSONResponse:
+    async def _database(request: Request, exc: Exception) -> JSONResponse:
         trouble = database_trouble(exc)
         if trouble is None:
-            return await _unexpected(_, exc)
+            return await _unexpected(request, exc)
         status, error, detail = trouble
         log.warning("database trouble (%s): %s", error, exc)
         headers = {"Retry-After": str(DATABASE_RETRY_AFTER_S)} if status == 503 else None
+        if _is_openai(request):
+            return openai_error(status, detail, code=_snake(error), headers=headers)
         return error_response(status, error, detail, headers=headers)
 
     @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", exc_info=exc)
         # The server closes the connection after an unhandled error: say so, or a
         # client reusing the connection fails its next request too.
-        return error_response(
-            500, "InternalError", "An unexpected error occurred.", headers={"Connection": "close"}
-        )
+        headers = {"Connection": "close"}
+        message = "An unexpected error occurred."
+        if _is_openai(request):
+            return openai_error(500, message, code="internal_error", headers=headers)
+        return error_response(500, "InternalError", message, headers=headers)

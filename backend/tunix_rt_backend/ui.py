@@ -17,6 +17,16 @@ from tunix_rt_backend.errors import NotFound
 
 # The client-side routes' catch-all: error_handlers.py leaves it out under /api.
 UI_ROUTE_NAME = "ui-page"
+# The API's roots (/api, and OpenAI's /v1): the UI's catch-all never answers under them.
+API_ROOTS = ("api", "v1")
+
+
+def is_api_path(path: str) -> bool:
+    """`path` (with or without its leading slash) is under one of the API's roots."""
+    first = path.lstrip("/").split("/", 1)[0]
+    return first in API_ROOTS
+
+
 # Vite puts content-hashed files under assets/: safe to cache for good.
 IMMUTABLE_CACHE = "public, max-age=31536000, immutable"
 
@@ -55,7 +65,7 @@ def mount_ui(app: FastAPI, ui_dir: Path) -> None:
 
     @app.get("/{path:path}", include_in_schema=False, name=UI_ROUTE_NAME)
     async def ui(path: str) -> Response:
-        if path == "api" or path.startswith("api/"):
+        if is_api_path(path):
             raise NotFound(f"No API route /{path}.")
         index = ui_dir / "index.html"
         if not index.is_file():

@@ -23,6 +23,11 @@ async def require_access(request: Request, session: SessionDep) -> None:
     await _check(request, session, needed)
 
 
+async def require_read(request: Request, session: SessionDep) -> None:
+    """`read`, whatever the method: inference (POST /v1/...) changes no data."""
+    await _check(request, session, Scope.read)
+
+
 async def require_admin(request: Request, session: SessionDep) -> None:
     await _check(request, session, Scope.admin)
 

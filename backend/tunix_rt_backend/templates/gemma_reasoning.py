@@ -63,6 +63,26 @@ def render_prompt(prompt: str) -> str:
     return PROMPT_TEMPLATE.format(prompt=prompt)
 
 
+def render_chat(messages: Sequence[tuple[str, str]]) -> str:
+    """A conversation of (role, text) as Gemma's chat turns, ending where the model's
+    answer begins. One user message renders exactly as `render_prompt` (what training
+    saw). Gemma has no system turn: system (and developer) text goes before the first
+    user turn's text, as Gemma's own chat template does; `assistant` turns are the
+    model's."""
+    preamble = "\n\n".join(text for role, text in messages if role in ("system", "developer"))
+    turns = []
+    for role, text in messages:
+        if role in ("system", "developer"):
+            continue
+        if role == "user" and preamble:
+            text, preamble = f"{preamble}\n\n{text}", ""
+        speaker = "model" if role == "assistant" else "user"
+        turns.append(f"<start_of_turn>{speaker}\n{text}{END_TURN}\n")
+    if preamble:  # system text and no user turn
+        turns.insert(0, f"{START_USER}{preamble}{END_TURN}\n")
+    return "".join(turns) + START_MODEL
+
+
 def render_response(steps: Sequence[Mapping[str, Any]], final_answer: str) -> str:
     """The reasoning and the answer, without chat markup (the `training_example`
     response and the body of the `tunix_sft` completion)."""

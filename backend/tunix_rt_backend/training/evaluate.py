@@ -30,7 +30,7 @@ import orjson
 from pydantic import ValidationError
 
 from tunix_rt_backend.training.events import Answer, Done, Metric, emit, log
-from tunix_rt_backend.training.manifest import EvaluationSpec
+from tunix_rt_backend.training.manifest import EvaluationSpec, TrainingSection
 
 MIN_BUCKET = 16
 GENERATION_MARGIN = 16
@@ -66,26 +66,28 @@ def read_records(path: Path) -> list[dict[str, Any]]:
         return [orjson.loads(line) for line in lines if line.strip()]
 
 
-def load(spec: EvaluationSpec) -> tuple[Any, int | None]:
-    """The model and the step of the checkpoint restored into it (None: a base model)."""
+def load(
+    model_id: str, cfg: TrainingSection | None, checkpoint_root: str | None
+) -> tuple[Any, int | None]:
+    """The model and the step of the checkpoint restored into it (None: a base model,
+    `cfg` None). Evaluation and serving load a run's model the same way."""
     from tunix_rt_backend.training.models import load_model
     from tunix_rt_backend.training.trainer import RunFailed, apply_lora
 
-    cfg = spec.training
     if cfg is None:
-        return load_model(spec.model_id, BASE_MAX_SEQ_LENGTH, 0), None
+        return load_model(model_id, BASE_MAX_SEQ_LENGTH, 0), None
     from tunix.sft.checkpoint_manager import CheckpointManager
 
     # The architecture it was trained as: the same base (a built-in model's seed) and,
     # for LoRA, the adapters, which the checkpoint holds alone.
-    loaded = load_model(spec.model_id, cfg.max_seq_length, cfg.seed)
+    loaded = load_model(model_id, cfg.max_seq_length, cfg.seed)
     lora = cfg.method == "lora"
     if lora:
         apply_lora(loaded, cfg)
-    if not spec.checkpoint_root or not Path(spec.checkpoint_root).is_dir():
+    if not checkpoint_root or not Path(checkpoint_root).is_dir():
         # The run's own directory, named without the server's path.
         raise RunFailed("no checkpoints at the run's checkpoints/ directory")
-    manager = CheckpointManager(root_directory=spec.checkpoint_root)
+    manager = CheckpointManager(root_directory=checkpoint_root)
     step, _ = manager.maybe_restore(loaded.model, restore_only_lora_params=lora)
     manager.close()
     if not step:
@@ -194,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if not records:
             raise RunFailed(f"{args.dataset} holds no items to answer")
-        loaded, step = load(spec)
+        loaded, step = load(spec.model_id, spec.training, spec.checkpoint_root)
         if step is not None:
             log(f"restored {spec.model_id} from its checkpoint at step {step}")
         summary = answer_all(loaded, records, spec, stop)

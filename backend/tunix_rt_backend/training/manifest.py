@@ -160,3 +160,18 @@ class EvaluationSpec(BaseModel):
     temperature: float = Field(0.0, ge=0, le=2, description="0: greedy")
     top_p: float | None = Field(None, gt=0, le=1, description="With temperature > 0")
     seed: int | None = Field(None, ge=0, lt=2**31, description="Sampling seed")
+
+
+class ServingSpec(BaseModel):
+    """What a model process serves (`python -m tunix_rt_backend.training.serve_model
+    --spec S.json`): the model as evaluation loads it, and how requests are batched.
+    Written by the server, read by the process."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model_id: str = Field(min_length=1, max_length=256)
+    training: TrainingSection | None = Field(None, description="The run's; None: a base model")
+    checkpoint_root: str | None = Field(None, description="Restore the latest checkpoint here")
+    max_batch: int = Field(8, ge=1, le=256, description="Requests decoded together")
+    batch_window_ms: float = Field(5.0, ge=0, le=1000, description="Wait this long for company")
+    chunk_steps: int = Field(8, ge=1, le=256, description="Tokens decoded between two reports")

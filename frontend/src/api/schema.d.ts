@@ -1304,6 +1304,92 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Models
+         * @description Every name a request may give as `model`: registered versions (`<model>@<version>`)
+         *     and aliases (`<model>:<alias>`), the latest completed training runs (`run-<id>`),
+         *     built-in models and checkpoints under MODEL_DIR.
+         */
+        get: operations["list_models_v1_models_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/chat/completions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Chat Completions
+         * @description A chat answer with the model's chat template applied; a reasoning answer's steps
+         *     in `message.reasoning_content`, its final answer in `message.content`. With `stream`:
+         *     server-sent `chat.completion.chunk` events, then `data: [DONE]`.
+         */
+        post: operations["chat_completions_v1_chat_completions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/completions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Completions
+         * @description Raw text completion (no template): `echo` and `logprobs` (the prompt's too, with
+         *     echo) as lm-evaluation-harness's `local-completions` asks for them.
+         */
+        post: operations["completions_v1_completions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/serving/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Serving Status
+         * @description The loaded models (most recently used first): load time, queue depth, requests
+         *     in flight, tokens generated and tokens per second.
+         */
+        get: operations["serving_status_api_serving_status_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/metrics": {
         parameters: {
             query?: never;
@@ -1435,6 +1521,22 @@ export interface components {
              * @enum {string}
              */
             kind: "checkpoint" | "config" | "log" | "other";
+        };
+        /** AssistantMessage */
+        AssistantMessage: {
+            /**
+             * Role
+             * @default assistant
+             * @constant
+             */
+            role: "assistant";
+            /** Content */
+            content: string;
+            /**
+             * Reasoning Content
+             * @description The reasoning steps (a `Reasoning:` block), apart from the answer
+             */
+            reasoning_content?: string | null;
         };
         /**
          * BaseModelEvaluationRequest
@@ -1693,6 +1795,107 @@ export interface components {
              */
             created_at: string;
         };
+        /** ChatChoice */
+        ChatChoice: {
+            /** Index */
+            index: number;
+            message: components["schemas"]["AssistantMessage"];
+            /** Logprobs */
+            logprobs?: null;
+            /**
+             * Finish Reason
+             * @enum {string}
+             */
+            finish_reason: "stop" | "length";
+        };
+        /** ChatCompletion */
+        ChatCompletion: {
+            /** Id */
+            id: string;
+            /**
+             * Object
+             * @default chat.completion
+             * @constant
+             */
+            object: "chat.completion";
+            /** Created */
+            created: number;
+            /** Model */
+            model: string;
+            /** Choices */
+            choices: components["schemas"]["ChatChoice"][];
+            usage: components["schemas"]["Usage"];
+        };
+        /** ChatCompletionRequest */
+        ChatCompletionRequest: {
+            /** Model */
+            model: string;
+            /**
+             * Temperature
+             * @description 0: greedy (the most likely token)
+             * @default 1
+             */
+            temperature: number;
+            /**
+             * Top P
+             * @default 1
+             */
+            top_p: number;
+            /**
+             * Seed
+             * @description With temperature > 0
+             */
+            seed?: number | null;
+            /**
+             * Stop
+             * @description Up to 4 strings; the answer ends before the first one written
+             */
+            stop?: string | string[] | null;
+            /**
+             * N
+             * @description One answer per request
+             * @default 1
+             */
+            n: number;
+            /**
+             * Stream
+             * @default false
+             */
+            stream: boolean;
+            stream_options?: components["schemas"]["StreamOptions"] | null;
+            /** Messages */
+            messages: components["schemas"]["ChatMessage"][];
+            /**
+             * Max Tokens
+             * @description Default: as many as fit
+             */
+            max_tokens?: number | null;
+            /**
+             * Max Completion Tokens
+             * @description max_tokens' newer name
+             */
+            max_completion_tokens?: number | null;
+            /**
+             * Tools
+             * @description Not supported: refused when given
+             */
+            tools?: unknown[] | null;
+            /**
+             * Logprobs
+             * @description Not supported for chat: refused when true
+             */
+            logprobs?: boolean | null;
+        };
+        /** ChatMessage */
+        ChatMessage: {
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "system" | "developer" | "user" | "assistant";
+            /** Content */
+            content?: string | components["schemas"]["TextPart"][] | null;
+        };
         /** Check */
         Check: {
             /** Name */
@@ -1930,6 +2133,98 @@ export interface components {
             };
             /** Score */
             score: number;
+        };
+        /** Completion */
+        Completion: {
+            /** Id */
+            id: string;
+            /**
+             * Object
+             * @default text_completion
+             * @constant
+             */
+            object: "text_completion";
+            /** Created */
+            created: number;
+            /** Model */
+            model: string;
+            /** Choices */
+            choices: components["schemas"]["CompletionChoice"][];
+            usage: components["schemas"]["Usage"];
+        };
+        /** CompletionChoice */
+        CompletionChoice: {
+            /** Index */
+            index: number;
+            /** Text */
+            text: string;
+            logprobs?: components["schemas"]["Logprobs"] | null;
+            /**
+             * Finish Reason
+             * @enum {string}
+             */
+            finish_reason: "stop" | "length";
+        };
+        /** CompletionRequest */
+        CompletionRequest: {
+            /** Model */
+            model: string;
+            /**
+             * Temperature
+             * @description 0: greedy (the most likely token)
+             * @default 1
+             */
+            temperature: number;
+            /**
+             * Top P
+             * @default 1
+             */
+            top_p: number;
+            /**
+             * Seed
+             * @description With temperature > 0
+             */
+            seed?: number | null;
+            /**
+             * Stop
+             * @description Up to 4 strings; the answer ends before the first one written
+             */
+            stop?: string | string[] | null;
+            /**
+             * N
+             * @description One answer per request
+             * @default 1
+             */
+            n: number;
+            /**
+             * Stream
+             * @default false
+             */
+            stream: boolean;
+            stream_options?: components["schemas"]["StreamOptions"] | null;
+            /**
+             * Prompt
+             * @description Text, texts, token ids, or lists of token ids
+             */
+            prompt: string | string[] | number[] | number[][];
+            /**
+             * Max Tokens
+             * @description 0 with echo: the prompt's logprobs only
+             * @default 16
+             */
+            max_tokens: number;
+            /**
+             * Echo
+             * @default false
+             */
+            echo: boolean;
+            /** Logprobs */
+            logprobs?: number | null;
+            /**
+             * Suffix
+             * @description Not supported: refused when given
+             */
+            suffix?: string | null;
         };
         /** DatasetBuildRequest */
         DatasetBuildRequest: {
@@ -2455,6 +2750,11 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /** HTTPValidationError */
+        HTTPValidationError: {
+            /** Detail */
+            detail?: components["schemas"]["ValidationError"][];
+        };
         /** HighCardDuelRequest */
         HighCardDuelRequest: {
             /**
@@ -2735,6 +3035,68 @@ export interface components {
              */
             created_at: string;
         };
+        /** LoadedModel */
+        LoadedModel: {
+            /**
+             * Key
+             * @description What is loaded: version:<sha256>, run:<id> or base:<model>
+             */
+            key: string;
+            /** Model Id */
+            model_id: string;
+            /** Pid */
+            pid: number | null;
+            /** Alive */
+            alive: boolean;
+            /** Ready */
+            ready: boolean;
+            /** Loaded At */
+            loaded_at: number;
+            /** Load Seconds */
+            load_seconds: number | null;
+            /** Context Length */
+            context_length: number | null;
+            /** Checkpoint Step */
+            checkpoint_step: number | null;
+            /**
+             * Queue Depth
+             * @description Requests sent, not yet being decoded
+             */
+            queue_depth: number;
+            /**
+             * In Flight
+             * @description Requests being decoded
+             */
+            in_flight: number;
+            /** Requests */
+            requests: number;
+            /** Prompt Tokens */
+            prompt_tokens: number;
+            /** Completion Tokens */
+            completion_tokens: number;
+            /** Batches */
+            batches: number;
+            /** Mean Batch Size */
+            mean_batch_size: number | null;
+            /**
+             * Tokens Per Second
+             * @description Generated tokens per busy second
+             */
+            tokens_per_second: number | null;
+        };
+        /** Logprobs */
+        Logprobs: {
+            /** Tokens */
+            tokens: string[];
+            /** Token Logprobs */
+            token_logprobs: (number | null)[];
+            /** Top Logprobs */
+            top_logprobs: ({
+                [key: string]: number;
+            } | null)[];
+            /** Text Offset */
+            text_offset: number[];
+        };
         /** MetricSeries */
         MetricSeries: {
             /** Name */
@@ -2787,6 +3149,29 @@ export interface components {
              */
             updated_at: string;
         };
+        /** ModelCard */
+        ModelCard: {
+            /** Id */
+            id: string;
+            /**
+             * Object
+             * @default model
+             * @constant
+             */
+            object: "model";
+            /** Created */
+            created: number;
+            /**
+             * Owned By
+             * @default tunix-rt
+             */
+            owned_by: string;
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "registry" | "run" | "builtin" | "checkpoint";
+        };
         /**
          * ModelCreate
          * @description `POST /api/models`.
@@ -2805,6 +3190,17 @@ export interface components {
              * @default reasoning
              */
             task_type: string;
+        };
+        /** ModelList */
+        ModelList: {
+            /**
+             * Object
+             * @default list
+             * @constant
+             */
+            object: "list";
+            /** Data */
+            data: components["schemas"]["ModelCard"][];
         };
         /** ModelVersion */
         ModelVersion: {
@@ -2869,6 +3265,27 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+        };
+        /** OpenAIError */
+        OpenAIError: {
+            /** Message */
+            message: string;
+            /**
+             * Type
+             * @description invalid_request_error, authentication_error, server_error...
+             */
+            type: string;
+            /** Param */
+            param: string | null;
+            /** Code */
+            code: string | null;
+        };
+        /**
+         * OpenAIErrorBody
+         * @description OpenAI's error body: every /v1 error has it.
+         */
+        OpenAIErrorBody: {
+            error: components["schemas"]["OpenAIError"];
         };
         /** Page[AliasEvent] */
         Page_AliasEvent_: {
@@ -3493,6 +3910,25 @@ export interface components {
             score: number;
             details: components["schemas"]["ScoreDetails"];
         };
+        /** ServingStatus */
+        ServingStatus: {
+            /**
+             * Available
+             * @description The Tunix runtime is installed
+             */
+            available: boolean;
+            /** Max Models */
+            max_models: number;
+            /** Max Batch */
+            max_batch: number;
+            /** Batch Window Ms */
+            batch_window_ms: number;
+            /**
+             * Models
+             * @description Most recently used first
+             */
+            models: components["schemas"]["LoadedModel"][];
+        };
         /** SftExportRequest */
         SftExportRequest: {
             /** Dataset Key */
@@ -3611,6 +4047,14 @@ export interface components {
             /** Eval */
             eval: number;
         };
+        /** StreamOptions */
+        StreamOptions: {
+            /**
+             * Include Usage
+             * @default false
+             */
+            include_usage: boolean;
+        };
         /** TemplateInfo */
         TemplateInfo: {
             /** Name */
@@ -3624,6 +4068,16 @@ export interface components {
             sample: {
                 [key: string]: string;
             } | null;
+        };
+        /** TextPart */
+        TextPart: {
+            /**
+             * Type
+             * @constant
+             */
+            type: "text";
+            /** Text */
+            text: string;
         };
         /** TokenCreate */
         TokenCreate: {
@@ -3782,6 +4236,28 @@ export interface components {
             version: string | null;
             /** Message */
             message: string;
+        };
+        /** Usage */
+        Usage: {
+            /** Prompt Tokens */
+            prompt_tokens: number;
+            /** Completion Tokens */
+            completion_tokens: number;
+            /** Total Tokens */
+            total_tokens: number;
+        };
+        /** ValidationError */
+        ValidationError: {
+            /** Location */
+            loc: (string | number)[];
+            /** Message */
+            msg: string;
+            /** Error Type */
+            type: string;
+            /** Input */
+            input?: unknown;
+            /** Context */
+            ctx?: Record<string, never>;
         };
         /** ValidationErrorBody */
         ValidationErrorBody: {
@@ -7852,6 +8328,240 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+        };
+    };
+    list_models_v1_models_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelList"];
+                };
+            };
+            /** @description No or unknown token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+            /** @description The token may not read */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+        };
+    };
+    chat_completions_v1_chat_completions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChatCompletionRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChatCompletion"];
+                    "text/event-stream": unknown;
+                };
+            };
+            /** @description Bad parameters, an unservable model, a prompt too long */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+            /** @description No or unknown token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+            /** @description The token may not read */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+            /** @description No such model */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+            /** @description The Tunix runtime is not installed */
+            501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+            /** @description The model could not be loaded, or every model slot is busy */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+        };
+    };
+    completions_v1_completions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CompletionRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Completion"];
+                    "text/event-stream": unknown;
+                };
+            };
+            /** @description Bad parameters, an unservable model, a prompt too long */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+            /** @description No or unknown token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+            /** @description The token may not read */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+            /** @description No such model */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+            /** @description The Tunix runtime is not installed */
+            501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+            /** @description The model could not be loaded, or every model slot is busy */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorBody"];
+                };
+            };
+        };
+    };
+    serving_status_api_serving_status_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServingStatus"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };

@@ -1,0 +1,548 @@
+"""A model process: `python -m tunix_rt_backend.training.serve_model --spec S.json`.
+
+Loads one model (a run's latest checkpoint restored as evaluation restores it, or a
+base model as it is) and answers generation requests, read as JSON lines on stdin,
+with events written as JSON lines on stdout. The server starts, feeds and supervises
+it (serving/pool.py); JAX never runs in the server's own process.
+
+Requests (one per line):
+
+    {"op": "generate", "id": "r1", "prompt": "...", "max_tokens": 64,
+     "temperature": 0.0, "top_p": null, "seed": null, "stop": ["\\n\\n"],
+     "logprobs": null, "echo": false}
+    ("prompt_ids": [2, 106, ...] instead of "prompt": a client's own token ids)
+    {"op": "cancel", "id": "r1"}
+
+Events (one per line):
+
+    {"event": "ready", "context_length": 1024, "load_seconds": 4.2, "checkpoint_step": 60}
+    {"event": "started", "id": "r1", "prompt_tokens": 40}
+    {"event": "text", "id": "r1", "text": "Reason", "completion_tokens": 6}
+    {"event": "done", "id": "r1", "finish_reason": "stop", "prompt_tokens": 40,
+     "completion_tokens": 31, "logprobs": null}
+    {"event": "error", "id": "r1", "code": "context_length_exceeded", "message": "..."}
+    {"event": "batch", "size": 3, "rows": 4, "tokens": 95, "seconds": 0.41}
+    {"event": "failed", "message": "..."}   (nothing could be loaded: exit status 1)
+
+Batching: requests that arrive within `batch_window_ms` of each other and decode the
+same way (greedy; or sampling with the same temperature and top-p) are answered by
+one sampler: prompts left-padded to a shared power-of-two length, the batch padded to
+a power of two rows, so a few shapes are compiled once and reused. Tokens are
+decoded `chunk_steps` at a time inside one compiled loop (Tunix's own sampling step),
+and each request's new text is written after every chunk: a stream. A cancelled
+request (the client went away) stops being decoded at the next chunk; the batch ends
+when none of its requests is left.
+
+Stop strings are found in the decoded text, never across what was already written:
+the last `len(stop) - 1` characters are held back until they cannot begin one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import contextlib
+import os
+import queue
+import random
+import sys
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+from pydantic import ValidationError
+
+from tunix_rt_backend.training.manifest import ServingSpec
+
+MIN_BUCKET = 16
+MAX_LOGPROBS = 5
+REPLACEMENT = "\ufffd"  # a multi-byte character cut between two tokens
+
+
+def bucket(length: int, least: int = MIN_BUCKET) -> int:
+    """The next power of two, at least `least`."""
+    size = least
+    while size < length:
+        size *= 2
+    return size
+
+
+class Output:
+    """Events to the protocol stream, one whole line at a time from any thread."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+        self._lock = threading.Lock()
+
+    def write(self, event: str, **fields: Any) -> None:
+        line = orjson.dumps({"event": event, **fields}) + b"\n"
+        with self._lock:
+            self._stream.write(line)
+            self._stream.flush()
+
+
+@dataclass
+class Request:
+    id: str
+    ids: list[int]
+    max_tokens: int
+    temperature: float
+    top_p: float | None
+    seed: int | None
+    stop: list[str]
+    logprobs: int | None
+    echo: bool
+    tokens: list[int] = field(default_factory=list)
+    text: str = ""
+    sent: int = 0
+    finish: str | None = None
+
+    @property
+    def batch_key(self) -> tuple[Any, ...]:
+        """Requests with equal keys decode the same way and may share a batch. One with
+        a seed decodes alone: its samples must not depend on who else was there."""
+        if self.temperature == 0:
+            return ("greedy",)
+        return ("sample", self.temperature, self.top_p, self.id if self.seed is not None else None)
+
+
+class BadRequest(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class Engine:
+    """The loaded model, its tokenizer, and a sampler (with its compiled functions)
+    per cache size."""
+
+    def __init__(self, loaded: Any, spec: ServingSpec, context_length: int) -> None:
+        import jax.numpy as jnp
+        from flax import nnx
+        from tunix.generate import tokenizer_adapter
+
+        from tunix_rt_backend.training.trainer import stop_tokens
+
+        self.loaded = loaded
+        self.spec = spec
+        self.context_length = context_length
+        self.tok = tokenizer_adapter.TokenizerAdapter(loaded.tokenizer)
+        self.eos = frozenset(stop_tokens(loaded.tokenizer))
+        self._eos_array = jnp.array(sorted(self.eos))
+        self._samplers: dict[int, tuple[Any, Any]] = {}
+        self._graphdef, self._state = nnx.split(loaded.model)
+        self._score: Any = None
+
+    def tokenize(self, text: str) -> list[int]:
+        """As Tunix's Sampler does: `<bos>` and the text's tokens."""
+        return list(self.tok.dedup_bos_ids([self.tok.bos_id(), *self.tok.encode(text)]))
+
+    def decode(self, ids: list[int]) -> str:
+        return str(self.tok.decode(ids))
+
+    def sampler(self, cache_size: int) -> tuple[Any, Any]:
+        """Tunix's Sampler with a cache of `cache_size` tokens, and its decoding step
+        compiled into a loop that runs until a given step (or every row is done)."""
+        if cache_size not in self._samplers:
+            import jax
+            import jax.numpy as jnp
+
+            from tunix_rt_backend.training.trainer import greedy_sampler
+
+            sampler = greedy_sampler(self.loaded, cache_size)
+            sampler.eos_ids = self._eos_array
+
+            def advance(params: Any, state: Any, until: Any) -> Any:
+                def more(s: Any) -> Any:
+                    return (s.decoding_step < until) & jnp.any(jnp.logical_not(s.done))
+
+                return jax.lax.while_loop(more, lambda s: sampler._sample_step(params, s), state)
+
+            self._samplers[cache_size] = (sampler, jax.jit(advance, donate_argnums=(1,)))
+        return self._samplers[cache_size]
+
+    def run(self, batch: list[Request], cancelled: Cancelled, out: Output) -> None:
+        import jax
+        import jax.numpy as jnp
+        import numpy as np
+
+        started = time.perf_counter()
+        rows = bucket(len(batch), 1)
+        prompt_len = bucket(max(len(r.ids) for r in batch))
+        cache_size = prompt_len + bucket(max(r.max_tokens for r in batch))
+        sampler, advance = self.sampler(cache_size)
+        pad = self.tok.pad_id()
+        prompts = [r.ids for r in batch] + [batch[-1].ids] * (rows - len(batch))
+        ids = np.array([[pad] * (prompt_len - len(p)) + p for p in prompts], dtype=np.int32)
+        first = batch[0]
+        greedy = first.temperature == 0
+        seed = first.seed if first.seed is not None else random.randrange(2**31)
+        state = sampler.init_sample_state(
+            jnp.asarray(ids),
+            total_sampling_steps=cache_size,
+            include_logits=False,
+            forbidden_token_ids=None,
+            temperature=0.0 if greedy else first.temperature,
+            top_p=None if greedy else (first.top_p or 1.0),
+            top_k=None,
+            seed=jax.random.PRNGKey(seed),
+            beam_size=None,
+        )
+        # Padding rows are done before they start: they never hold the loop.
+        state = state.replace(done=jnp.arange(rows) >= len(batch))
+        params = sampler._flattened_transformer_state
+        state = sampler._compiled_prefill_fn(params, state, None, echo=False)
+        read = prompt_len  # the next index of the token buffer to read, for every row
+        live = dict(enumerate(batch))
+        produced = 0
+        while live:
+            step = int(state.decoding_step)  # tokens up to here are written
+            buffer = np.asarray(jax.device_get(state.token_buffer))
+            ended: list[int] = []
+            for row, request in live.items():
+                before = len(request.tokens)
+                for token in buffer[row, read : step + 1].tolist():
+                    if self._take(request, token):
+                        break
+                produced += len(request.tokens) - before
+                if request.finish is None and request.id in cancelled:
+                    request.finish = "cancelled"
+                self._report(request, out)
+                if request.finish is not None:
+                    ended.append(row)
+            read = step + 1
+            for row in ended:
+                del live[row]
+            if not live or step >= cache_size - 1:
+                break
+            if ended:
+                state = state.replace(done=state.done.at[jnp.array(ended)].set(True))
+            until = min(step + self.spec.chunk_steps, cache_size - 1)
+            state = advance(params, state, jnp.int32(until))
+        for request in live.values():  # the cache is full (cannot happen: sized to fit)
+            request.finish = "length"
+            self._report(request, out)
+        out.write(
+            "batch",
+            size=len(batch),
+            rows=rows,
+            prompt_length=prompt_len,
+            cache_size=cache_size,
+            tokens=produced,
+            seconds=round(time.perf_counter() - started, 4),
+        )
+
+    def _take(self, request: Request, token: int) -> bool:
+        """Adds a generated token; True once the request is finished."""
+        if token in self.eos:
+            request.finish = "stop"
+            return True
+        request.tokens.append(token)
+        if len(request.tokens) >= request.max_tokens:
+            request.finish = "length"
+            return True
+        return False
+
+    def _report(self, request: Request, out: Output) -> None:
+        """Writes the request's new text, and `done` once it is finished."""
+        text = self.decode(request.tokens)
+        if request.stop:
+            hits = [at for s in request.stop if (at := text.find(s, request.sent)) >= 0]
+            if hits:
+                text = text[: min(hits)]
+                request.finish = "stop"
+        safe = len(text)
+        if request.finish is None:
+            held = max((len(s) for s in request.stop), default=1) - 1
+            safe = max(request.sent, len(text.rstrip(REPLACEMENT)) - held)
+        if safe > request.sent:
+            out.write(
+                "text",
+                id=request.id,
+                text=text[request.sent : safe],
+                completion_tokens=len(request.tokens),
+            )
+            request.sent = safe
+        if request.finish is not None:
+            request.text = text
+            out.write(
+                "done",
+                id=request.id,
+                finish_reason=request.finish,
+                prompt_tokens=len(request.ids),
+                completion_tokens=len(request.tokens),
+                logprobs=self.logprobs(request) if request.logprobs is not None else None,
+            )
+
+    def logprobs(self, request: Request) -> dict[str, Any]:
+        """OpenAI's `logprobs` of the completion (with the prompt's, for `echo`): each
+        token's log-probability and the `logprobs` most likely at its place, from one
+        forward pass over prompt and completion."""
+        import numpy as np
+
+        generated = request.tokens
+        while generated and len(self.decode(generated)) > len(request.text):
+            generated = generated[:-1]  # cut by a stop string: the tokens of the text kept
+        ids = request.ids + generated
+        chosen, top_values, top_ids = self.score(ids, max(request.logprobs or 0, 1))
+        start = 1 if request.echo else len(request.ids)
+        tokens = [self.decode([t]) for t in ids]
+        offsets = np.cumsum([0, *(len(t) for t in tokens)]).tolist()
+        base = 0 if request.echo else offsets[len(request.ids)]
+        k = request.logprobs or 0
+        result: dict[str, Any] = {
+            "tokens": [],
+            "token_logprobs": [],
+            "top_logprobs": [],
+            "text_offset": [],
+        }
+        if request.echo:  # the first token has nothing before it
+            result["tokens"].append(tokens[0])
+            result["token_logprobs"].append(None)
+            result["top_logprobs"].append(None)
+            result["text_offset"].append(0)
+        for at in range(start, len(ids)):
+            result["tokens"].append(tokens[at])
+            result["token_logprobs"].append(float(chosen[at - 1]))
+            top: dict[str, float] = {}
+            for value, token in zip(top_values[at - 1][:k], top_ids[at - 1][:k], strict=True):
+                top.setdefault(self.decode([int(token)]), float(value))
+            result["top_logprobs"].append(top)
+            result["text_offset"].append(offsets[at] - base)
+        return result
+
+    def score(self, ids: list[int], k: int) -> tuple[Any, Any, Any]:
+        """log p(ids[t+1] | ids[:t+1]) for every t, and the k most likely tokens there."""
+        import jax
+        import jax.numpy as jnp
+        import numpy as np
+        from flax import nnx
+        from tunix.sft import utils as sft_utils
+
+        if self._score is None:
+            graphdef = self._graphdef
+
+            def score(state: Any, tokens: Any, mask: Any, k: int) -> Any:
+                model = nnx.merge(graphdef, state)
+                positions = sft_utils.build_positions_from_mask(mask)
+                logits, _ = model(tokens, positions, None, sft_utils.make_causal_attn_mask(mask))
+                logp = jax.nn.log_softmax(logits[:, :-1].astype(jnp.float32), axis=-1)
+                chosen = jnp.take_along_axis(logp, tokens[:, 1:, None], axis=-1)[..., 0]
+                values, indices = jax.lax.top_k(logp, k)
+                return chosen[0], values[0], indices[0]
+
+            self._score = jax.jit(score, static_argnames=("k",))
+        length = bucket(len(ids))
+        tokens = np.full((1, length), self.tok.pad_id(), dtype=np.int32)
+        tokens[0, : len(ids)] = ids
+        mask = np.arange(length)[None, :] < len(ids)
+        result = self._score(self._state, jnp.asarray(tokens), jnp.asarray(mask), k=k)
+        return tuple(np.asarray(a) for a in jax.device_get(result))  # type: ignore[return-value]
+
+
+class Cancelled:
+    """Ids of requests whose client went away (written by the reader thread)."""
+
+    def __init__(self) -> None:
+        self._ids: set[str] = set()
+        self._lock = threading.Lock()
+
+    def add(self, request_id: str) -> None:
+        with self._lock:
+            self._ids.add(request_id)
+
+    def discard(self, request_id: str) -> None:
+        with self._lock:
+            self._ids.discard(request_id)
+
+    def __contains__(self, request_id: object) -> bool:
+        with self._lock:
+            return request_id in self._ids
+
+
+def parse_request(engine: Engine, message: dict[str, Any]) -> Request:
+    """A `generate` request, its prompt tokenized; BadRequest for what cannot be
+    answered (the server validates first: this is the model's own check)."""
+    request_id = str(message.get("id") or "")
+    if not request_id:
+        raise BadRequest("invalid_request", "a request needs an id")
+    if message.get("prompt_ids") is not None:
+        ids = [int(t) for t in message["prompt_ids"]]
+        vocab = engine.tok.vocab_size() if hasattr(engine.tok, "vocab_size") else None
+        if not ids or (vocab is not None and not all(0 <= t < vocab for t in ids)):
+            raise BadRequest("invalid_prompt", "prompt token ids must be in the vocabulary")
+    else:
+        ids = engine.tokenize(str(message.get("prompt") or ""))
+    max_tokens = int(message.get("max_tokens") or 0)
+    logprobs = message.get("logprobs")
+    room = engine.context_length - len(ids)
+    if message.get("max_tokens_fit") and room >= 1:
+        max_tokens = min(max_tokens, room)  # a default, not the client's: it fits
+    if len(ids) + max_tokens > engine.context_length:
+        raise BadRequest(
+            "context_length_exceeded",
+            f"This model's maximum context length is {engine.context_length} tokens. "
+            f"However, you requested {len(ids) + max_tokens} tokens ({len(ids)} in the "
+            f"prompt, {max_tokens} for the completion). Please reduce the prompt or "
+            "max_tokens.",
+        )
+    return Request(
+        id=request_id,
+        ids=ids,
+        max_tokens=max_tokens,
+        temperature=float(message.get("temperature") or 0.0),
+        top_p=message.get("top_p"),
+        seed=message.get("seed"),
+        stop=[s for s in message.get("stop") or [] if s],
+        logprobs=None if logprobs is None else min(int(logprobs), MAX_LOGPROBS),
+        echo=bool(message.get("echo")),
+    )
+
+
+def read_requests(
+    engine: Engine,
+    lines: IO[bytes],
+    inbox: queue.Queue[Request | None],
+    cancelled: Cancelled,
+    out: Output,
+) -> None:
+    """The reader thread: requests into `inbox`, cancels into `cancelled`; None once
+    stdin closes (the server is gone or done with this model)."""
+    try:
+        for line in lines:
+            if not line.strip():
+                continue
+            request_id = None
+            try:
+                message = orjson.loads(line)
+                request_id = message.get("id")
+                if message.get("op") == "cancel":
+                    cancelled.add(str(request_id))
+                elif message.get("op") == "generate":
+                    inbox.put(parse_request(engine, message))
+                else:
+                    raise BadRequest("invalid_request", f"unknown op {message.get('op')!r}")
+            except BadRequest as exc:
+                out.write("error", id=request_id, code=exc.code, message=str(exc))
+            except (orjson.JSONDecodeError, AttributeError, TypeError, ValueError) as exc:
+                out.write("error", id=request_id, code="invalid_request", message=str(exc))
+    finally:
+        inbox.put(None)
+
+
+def serve(
+    engine: Engine, inbox: queue.Queue[Request | None], cancelled: Cancelled, out: Output
+) -> None:
+    """Batches and answers requests until stdin closes."""
+    spec = engine.spec
+    pending: collections.deque[Request] = collections.deque()
+    open_ = True
+    while open_ or pending:
+        if not pending:
+            item = inbox.get()
+            if item is None:
+                break
+            pending.append(item)
+        # Company for the first request: whatever arrives within the window.
+        deadline = time.monotonic() + spec.batch_window_ms / 1000
+        while open_ and len(pending) < spec.max_batch:
+            try:
+                item = inbox.get(timeout=max(deadline - time.monotonic(), 0))
+            except queue.Empty:
+                break
+            if item is None:
+                open_ = False
+            else:
+                pending.append(item)
+        key = pending[0].batch_key
+        batch = [r for r in pending if r.batch_key == key][: spec.max_batch]
+        for request in batch:
+            pending.remove(request)
+        waiting = []
+        for request in batch:
+            started: dict[str, Any] = {"prompt_tokens": len(request.ids)}
+            if request.echo:
+                started["prompt_text"] = engine.decode(request.ids)
+            out.write("started", id=request.id, **started)
+            if request.id in cancelled or request.max_tokens == 0:
+                # Nothing to decode: gone, or only the prompt asked for (its logprobs).
+                request.finish = "cancelled" if request.id in cancelled else "length"
+                engine._report(request, out)
+            else:
+                waiting.append(request)
+        if waiting:
+            engine.run(waiting, cancelled, out)
+        for request in batch:
+            cancelled.discard(request.id)
+
+
+def context_length(spec: ServingSpec, loaded: Any) -> int:
+    """How many tokens (prompt and completion) the model attends to exactly: a
+    built-in model's attention window; a checkpoint's `max_position_embeddings`."""
+    from tunix_rt_backend.training.catalog import is_builtin
+
+    if is_builtin(spec.model_id):
+        return int(loaded.model.config.sliding_window_size)
+    from tunix_rt_backend.training.catalog import local_checkpoint_dir
+    from tunix_rt_backend.training.models import _text_config
+
+    path = local_checkpoint_dir(spec.model_id, Path(os.environ.get("MODEL_DIR", "")))
+    return int(getattr(_text_config(path), "max_position_embeddings", None) or 8192)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tunix_rt_backend.training.serve_model")
+    parser.add_argument("--spec", type=Path, required=True, help="ServingSpec (JSON)")
+    args = parser.parse_args(argv)
+    # The protocol owns stdout; anything a library prints goes to stderr.
+    out = Output(os.fdopen(os.dup(1), "wb"))
+    os.dup2(2, 1)
+    sys.settrace(None)
+    threading.settrace(None)
+    try:
+        spec = ServingSpec.model_validate_json(args.spec.read_bytes())
+    except (OSError, ValidationError) as exc:
+        out.write("failed", message=f"bad arguments: {exc}")
+        return 2
+
+    from tunix_rt_backend.training.catalog import ModelNotAvailable
+    from tunix_rt_backend.training.evaluate import load
+    from tunix_rt_backend.training.trainer import RunFailed
+
+    started = time.perf_counter()
+    try:
+        loaded, step = load(spec.model_id, spec.training, spec.checkpoint_root)
+        engine = Engine(loaded, spec, context_length(spec, loaded))
+    except (RunFailed, ModelNotAvailable, OSError) as exc:
+        out.write("failed", message=str(exc))
+        return 1
+    except Exception as exc:
+        traceback.print_exc()
+        out.write("failed", message=f"{type(exc).__name__}: {exc}")
+        return 1
+    out.write(
+        "ready",
+        context_length=engine.context_length,
+        load_seconds=round(time.perf_counter() - started, 3),
+        checkpoint_step=step,
+        pid=os.getpid(),
+    )
+    inbox: queue.Queue[Request | None] = queue.Queue()
+    cancelled = Cancelled()
+    reader = threading.Thread(
+        target=read_requests,
+        args=(engine, sys.stdin.buffer, inbox, cancelled, out),
+        daemon=True,
+    )
+    reader.start()
+    with contextlib.suppress(BrokenPipeError):
+        serve(engine, inbox, cancelled, out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
