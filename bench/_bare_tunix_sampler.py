@@ -9,12 +9,16 @@ Tunix's Sampler, `--batch` prompts at a time in file order, each batch padded to
 `--batch` (so the sampler's shapes stay fixed) and up to `--max-new-tokens` tokens.
 From Tunix RT it imports only ByteTokenizer (the same token ids).
 
-It prints JSON lines: `ready` (model restored), `done` with `answered`,
-`generation_s` (all batches) and `warm_generation_s` (all but the first, which
-compiles), each with `time`.
+Without --checkpoints (bench/serving.py) the model is the built-in one as it is, from
+its seed. `--repeat R` answers the prompts R times.
+
+It prints JSON lines: `ready` (model restored), `done` with `answered`, `tokens`
+(generated, all batches), `generation_s` (all batches) and `warm_generation_s` /
+`warm_answered` / `warm_tokens` (all but the first batch, which compiles), each with
+`time`.
 
     python bench/_bare_tunix_sampler.py --checkpoints DIR --seed S --max-seq-length L \
-        --dataset D.jsonl --batch 32 --max-new-tokens N [--limit K]
+        --dataset D.jsonl --batch 32 --max-new-tokens N [--limit K] [--repeat R]
 """
 
 from __future__ import annotations
@@ -45,17 +49,18 @@ def mark(event: str, **fields: Any) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--checkpoints", type=Path, required=True)
+    parser.add_argument("--checkpoints", type=Path)
     parser.add_argument("--seed", type=int, required=True)
     parser.add_argument("--max-seq-length", type=int, required=True)
     parser.add_argument("--dataset", type=Path, required=True)
     parser.add_argument("--batch", type=int, required=True)
     parser.add_argument("--max-new-tokens", type=int, required=True)
     parser.add_argument("--limit", type=int)
+    parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
 
     prompts = [json.loads(line)["prompt"] for line in args.dataset.read_text().splitlines()]
-    prompts = prompts[: args.limit]
+    prompts = prompts[: args.limit] * args.repeat
     tok = ByteTokenizer()
     config = gemma3.ModelConfig(
         num_layers=LAYERS,
@@ -69,9 +74,11 @@ def main() -> None:
         param_dtype=jnp.float32,
     )
     model = gemma3.Gemma3(config, rngs=nnx.Rngs(params=args.seed))
-    manager = CheckpointManager(root_directory=str(args.checkpoints))
-    step, _ = manager.maybe_restore(model)
-    manager.close()
+    step = None
+    if args.checkpoints is not None:
+        manager = CheckpointManager(root_directory=str(args.checkpoints))
+        step, _ = manager.maybe_restore(model)
+        manager.close()
     mark("ready", step=step)
 
     longest = max(len(tok.encode(p)) + 1 for p in prompts)
@@ -89,7 +96,7 @@ def main() -> None:
         ),
     )
     eos = [tok.eos_id(), *tok.encode(END_TURN)]
-    answered = 0
+    answered = tokens = first_tokens = 0
     started = warm = time.perf_counter()
     for n, start in enumerate(range(0, len(prompts), args.batch)):
         batch = prompts[start : start + args.batch]
@@ -102,9 +109,10 @@ def main() -> None:
             eos_tokens=eos,
         )
         answered += len(out.text[: len(batch)])
+        tokens += sum(len(t) for t in out.tokens[: len(batch)])
         if n == 0:
             warm = time.perf_counter()
-            first = len(batch)
+            first, first_tokens = len(batch), tokens
     end = time.perf_counter()
     mark(
         "done",
@@ -112,6 +120,8 @@ def main() -> None:
         generation_s=round(end - started, 3),
         warm_generation_s=round(end - warm, 3),
         warm_answered=answered - first,
+        tokens=tokens,
+        warm_tokens=tokens - first_tokens,
     )
 
 

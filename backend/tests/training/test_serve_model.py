@@ -77,15 +77,18 @@ class ModelProcess:
 @pytest.fixture(scope="module")
 def model(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModelProcess]:
     spec = tmp_path_factory.mktemp("serve") / "spec.json"
-    # A window long enough to batch; chunks of 4 tokens, so a stream has several.
+    # A window long enough to batch; at most 4 tokens a chunk, so a stream has several.
     spec.write_text(
-        '{"model_id": "tunix-rt/tiny-gemma3", "batch_window_ms": 200, "chunk_steps": 4}'
+        '{"model_id": "tunix-rt/tiny-gemma3", "batch_window_ms": 200, "max_chunk_steps": 4}'
     )
     process = ModelProcess(spec)
     yield process
     if process.proc.poll() is None:
         process.proc.kill()
         process.proc.wait()
+    for pipe in (process.proc.stdin, process.proc.stdout):
+        if pipe is not None and not pipe.closed:
+            pipe.close()
 
 
 def test_requests_decoded_together_get_the_answers_each_gets_alone(model: ModelProcess) -> None:

@@ -82,6 +82,15 @@ class Target:
     checkpoint_root: Path | None
 
 
+def is_base_name(name: str) -> bool:
+    """A built-in model or a checkpoint's name: resolved without the database."""
+    return not name.startswith(RUN_PREFIX) and not _ALIAS.match(name) and not _VERSION.match(name)
+
+
+def resolve_base(settings: Settings, name: str) -> Target:
+    return _base(settings, name)
+
+
 async def resolve(session: AsyncSession, settings: Settings, name: str) -> Target:
     if name.startswith(RUN_PREFIX):
         return await _run(session, settings, name)

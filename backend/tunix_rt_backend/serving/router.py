@@ -15,7 +15,13 @@ from tunix_rt_backend.errors import Forbidden, Unauthorized, responses
 from tunix_rt_backend.runs.runtime import tunix_available
 from tunix_rt_backend.serving import service
 from tunix_rt_backend.serving.pool import ModelPool
-from tunix_rt_backend.serving.resolve import Target, listed, resolve
+from tunix_rt_backend.serving.resolve import (
+    Target,
+    is_base_name,
+    listed,
+    resolve,
+    resolve_base,
+)
 from tunix_rt_backend.serving.schemas import (
     ChatCompletion,
     ChatCompletionRequest,
@@ -61,6 +67,8 @@ async def _target(maker: Any, settings: Any, name: str) -> Target:
             "Serving needs the Tunix runtime (the `tunix` extra): install it with "
             "`pip install -e 'backend[tunix]'` (make run does)."
         )
+    if is_base_name(name):
+        return resolve_base(settings, name)
     async with session_scope(maker) as session:
         return await resolve(session, settings, name)
 

@@ -174,4 +174,7 @@ class ServingSpec(BaseModel):
     checkpoint_root: str | None = Field(None, description="Restore the latest checkpoint here")
     max_batch: int = Field(8, ge=1, le=256, description="Requests decoded together")
     batch_window_ms: float = Field(5.0, ge=0, le=1000, description="Wait this long for company")
-    chunk_steps: int = Field(8, ge=1, le=256, description="Tokens decoded between two reports")
+    stream_interval_ms: float = Field(
+        40.0, gt=0, le=10_000, description="About how often new text is written"
+    )
+    max_chunk_steps: int = Field(64, ge=1, le=4096, description="Most tokens between two reports")

@@ -28,8 +28,11 @@ Batching: requests that arrive within `batch_window_ms` of each other and decode
 same way (greedy; or sampling with the same temperature and top-p) are answered by
 one sampler: prompts left-padded to a shared power-of-two length, the batch padded to
 a power of two rows, so a few shapes are compiled once and reused. Tokens are
-decoded `chunk_steps` at a time inside one compiled loop (Tunix's own sampling step),
-and each request's new text is written after every chunk: a stream. A cancelled
+decoded a chunk at a time inside one compiled loop (Tunix's own sampling step), and
+each request's new text is written after every chunk: a stream. A chunk is as many
+steps as take about `stream_interval_ms` (measured as it goes, at most
+`max_chunk_steps`): a fast model is not slowed by a report per token, a slow one
+still streams token by token. A cancelled
 request (the client went away) stops being decoded at the next chunk; the batch ends
 when none of its requests is left.
 
@@ -60,6 +63,7 @@ from tunix_rt_backend.training.manifest import ServingSpec
 
 MIN_BUCKET = 16
 MAX_LOGPROBS = 5
+IDLE_WINDOW_S = 0.001
 REPLACEMENT = "\ufffd"  # a multi-byte character cut between two tokens
 
 
@@ -199,6 +203,8 @@ class Engine:
         read = prompt_len  # the next index of the token buffer to read, for every row
         live = dict(enumerate(batch))
         produced = 0
+        chunk = 1
+        interval = self.spec.stream_interval_ms / 1000
         while live:
             step = int(state.decoding_step)  # tokens up to here are written
             buffer = np.asarray(jax.device_get(state.token_buffer))
@@ -221,8 +227,12 @@ class Engine:
                 break
             if ended:
                 state = state.replace(done=state.done.at[jnp.array(ended)].set(True))
-            until = min(step + self.spec.chunk_steps, cache_size - 1)
+            until = min(step + chunk, cache_size - 1)
+            clock = time.perf_counter()
             state = advance(params, state, jnp.int32(until))
+            state.decoding_step.block_until_ready()
+            per_step = (time.perf_counter() - clock) / max(until - step, 1)
+            chunk = max(1, min(self.spec.max_chunk_steps, int(interval / max(per_step, 1e-6))))
         for request in live.values():  # the cache is full (cannot happen: sized to fit)
             request.finish = "length"
             self._report(request, out)
@@ -441,14 +451,20 @@ def serve(
     spec = engine.spec
     pending: collections.deque[Request] = collections.deque()
     open_ = True
+    # Whether requests came together lately (the last batch had company, or some
+    # arrived while it ran): only then does a request wait the window for more. A
+    # client alone waits a millisecond (requests sent at once arrive that close).
+    together = False
     while open_ or pending:
         if not pending:
             item = inbox.get()
             if item is None:
                 break
             pending.append(item)
-        # Company for the first request: whatever arrives within the window.
-        deadline = time.monotonic() + spec.batch_window_ms / 1000
+        window = spec.batch_window_ms / 1000
+        if not together and len(pending) == 1:
+            window = min(window, IDLE_WINDOW_S)
+        deadline = time.monotonic() + window
         while open_ and len(pending) < spec.max_batch:
             try:
                 item = inbox.get(timeout=max(deadline - time.monotonic(), 0))
@@ -476,6 +492,7 @@ def serve(
                 waiting.append(request)
         if waiting:
             engine.run(waiting, cancelled, out)
+        together = len(batch) > 1 or bool(pending) or not inbox.empty()
         for request in batch:
             cancelled.discard(request.id)
 
