@@ -1,21 +1,27 @@
 """`tunix-rt demo`: the whole loop on the built-in tiny model, offline, in one command:
 games, a dataset, a training run (with a progress bar), its evaluation, a regression
-check against the previous demo run, a model version, and the `prod` alias moved to it
-when the gate passes. Each stage says how long it took."""
+check against the previous demo run, a model version, the `prod` alias moved to it
+when the gate passes, and serving: the released model loaded in a model process and
+asked a held-out game, then the playground URL and how to ask it with curl or the
+openai client. Each stage says how long it took."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tunix_rt_backend.datasets import service as datasets_service
 from tunix_rt_backend.datasets.schemas import DatasetBuildRequest, DatasetFilters
 from tunix_rt_backend.db.engine import session_scope
+from tunix_rt_backend.db.models import EvaluationItem, Trace
 from tunix_rt_backend.evaluation import service as evaluations_service
 from tunix_rt_backend.evaluation.schemas import EvaluationDetail
 from tunix_rt_backend.generators import service as generators_service
@@ -27,6 +33,10 @@ from tunix_rt_backend.registry.release import release
 from tunix_rt_backend.runs import service
 from tunix_rt_backend.runs.follow import follow
 from tunix_rt_backend.runs.schemas import RunRequest
+from tunix_rt_backend.serving import service as serving
+from tunix_rt_backend.serving.pool import ModelPool
+from tunix_rt_backend.serving.resolve import resolve
+from tunix_rt_backend.serving.schemas import ChatCompletion, ChatCompletionRequest, ChatMessage
 from tunix_rt_backend.settings import Settings
 
 Maker = async_sessionmaker[AsyncSession]
@@ -88,15 +98,72 @@ async def _demo(maker: Maker, settings: Settings, args: argparse.Namespace) -> N
     if evaluation is not None:
         print(_score_line(evaluation))
         clock.done("evaluation")
-    model_id = None
+    released = None
     if evaluation is not None and evaluation.status == "completed":
-        model_id = await release(maker, settings, result.run_id, evaluation.verdict == "pass")
+        released = await release(maker, settings, result.run_id, evaluation.verdict == "pass")
         clock.done("release")
     base = f"http://{settings.backend_host}:{settings.backend_port}"
+    question = None
+    if released is not None and evaluation is not None:
+        question = await _held_out_question(maker, evaluation.id)
+        await _serve_once(maker, settings, released.served_as, question)
+        clock.done("serving")
     print(f"the run: {base}/runs/{result.run_id} (with `tunix-rt serve` running)")
-    if model_id is not None:
-        print(f"the model: {base}/models/{model_id}")
+    if released is not None:
+        print(f"the model: {base}/models/{released.model_id}")
+        print(f"the playground: {base}/playground?model={released.served_as}")
+        print(_snippets(base, released.served_as, question or "Who wins?"))
     print(clock.line())
+
+
+async def _held_out_question(maker: Maker, evaluation_id: uuid.UUID) -> str | None:
+    """The question of the evaluation's first item (a held-out game)."""
+    async with session_scope(maker) as session:
+        trace = await session.scalar(
+            select(Trace)
+            .join(EvaluationItem, EvaluationItem.trace_id == Trace.id)
+            .where(EvaluationItem.evaluation_id == evaluation_id)
+            .order_by(EvaluationItem.index)
+            .limit(1)
+        )
+    return str(trace.payload["prompt"]) if trace is not None else None
+
+
+async def _serve_once(maker: Maker, settings: Settings, name: str, question: str | None) -> None:
+    """The released model loaded in a model process, as `tunix-rt serve` loads it, and
+    asked a held-out question through the same code as /v1/chat/completions."""
+    if question is None:
+        return
+    pool = ModelPool(settings)
+    try:
+        async with session_scope(maker) as session:
+            target = await resolve(session, settings, name)
+        body = ChatCompletionRequest(
+            model=name, messages=[ChatMessage(role="user", content=question)], temperature=0
+        )
+        answer = await serving.chat(pool, settings, target, body)
+    finally:
+        await pool.close()
+    assert isinstance(answer, ChatCompletion)
+    message = answer.choices[0].message
+    print(f"served {name}, asked a held-out game: {question}")
+    for line in (message.reasoning_content or "").splitlines():
+        print(f"  {line}")
+    print(f"  answer: {message.content} ({answer.usage.completion_tokens} tokens)")
+
+
+def _snippets(base: str, name: str, question: str) -> str:
+    """How to ask it the same, once `tunix-rt serve` runs: curl and the openai client."""
+    body = {"model": name, "messages": [{"role": "user", "content": question}], "temperature": 0}
+    return (
+        "ask it (with `tunix-rt serve` running):\n"
+        f"  curl {base}/v1/chat/completions -H 'Content-Type: application/json' "
+        f"-d '{json.dumps(body)}'\n"
+        f'  python -c \'import openai; print(openai.OpenAI(base_url="{base}/v1", '
+        f'api_key="-").chat.completions.create(model="{name}", temperature=0, '
+        f'messages=[{{"role": "user", "content": {json.dumps(question)}}}])'
+        ".choices[0].message)'"
+    )
 
 
 class Stages:

@@ -179,4 +179,11 @@ def test_demo_generates_builds_trains_scores_and_releases(sqlite_env: dict[str, 
     assert any(line.startswith("promoted: hcd-demo v1 (sha256 ") for line in lines)
     assert "prod not set: the run does not beat always giving the commonest answer" in lines
     assert any(line.startswith("the model: http://127.0.0.1:8000/models/") for line in lines)
-    assert lines[-1].startswith("done in ") and ", training " in lines[-1], lines[-1]
+    # Served: the version (not prod) loaded in a model process and asked a held-out game.
+    [served] = [line for line in lines if line.startswith("served hcd-demo@v1, asked a held-out")]
+    assert served.endswith("Who wins?"), served
+    assert any(line.startswith("  answer: ") and line.endswith(" tokens)") for line in lines)
+    assert "the playground: http://127.0.0.1:8000/playground?model=hcd-demo@v1" in lines
+    [curl] = [line for line in lines if line.startswith("  curl ")]
+    assert "http://127.0.0.1:8000/v1/chat/completions" in curl and '"hcd-demo@v1"' in curl
+    assert lines[-1].startswith("done in ") and ", serving " in lines[-1], lines[-1]

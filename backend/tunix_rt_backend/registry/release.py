@@ -6,6 +6,7 @@ promote|alias`, in one function that prints what each decided."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -23,12 +24,18 @@ DEMO_BASELINE = "hcd-demo"
 PROD = "prod"
 
 
+@dataclass(frozen=True)
+class Released:
+    model_id: uuid.UUID
+    served_as: str  # the name /v1 serves it under: `hcd-demo:prod` when prod is it
+
+
 async def release(
     maker: Maker, settings: Settings, run_id: uuid.UUID, beats_chance: bool
-) -> uuid.UUID:
-    """Gate, promote and (when the gate passes) move `prod`; the model's id. The first
-    demo run has nothing to be checked against: it goes to `prod` only when its
-    evaluation beats always giving the commonest answer (`beats_chance`)."""
+) -> Released:
+    """Gate, promote and (when the gate passes) move `prod`. The first demo run has
+    nothing to be checked against: it goes to `prod` only when its evaluation beats
+    always giving the commonest answer (`beats_chance`)."""
     caller = Caller.command_line(" (demo)")
     async with session_scope(maker) as session:
         first = not await _baseline_exists(session)
@@ -60,26 +67,27 @@ async def release(
         f"{'promoted' if created else 'already promoted'}: {DEMO_MODEL} {version.version} "
         f"(sha256 {version.sha256[:12]}, {version.size_bytes / 2**20:.1f} MiB)"
     )
+    unreleased = Released(model_id, f"{DEMO_MODEL}@{version.version}")
     if first and not beats_chance:
         print(f"{PROD} not set: the run does not beat always giving the commonest answer")
-        return model_id
+        return unreleased
     request = AliasRequest(version_id=version.id, baseline_name=DEMO_BASELINE, reason="demo")
     async with session_scope(maker) as session:
         move = await aliases.set_alias(session, settings, model_id, PROD, request, caller)
     refused = aliases.refusal(move)
     if refused is not None:
         print(f"{PROD} stays where it was: {refused.detail}")
-        return model_id
+        return unreleased
     if move.event is None:
         print(f"{PROD} points at {version.version} already")
-        return model_id
+        return Released(model_id, f"{DEMO_MODEL}:{PROD}")
     print(f"{PROD} -> {version.version} ({move.event.action})")
     async with session_scope(maker) as session:
         # The next demo run is checked against the one in prod now.
         await regression_service.set_baseline(
             session, BaselineRequest(name=DEMO_BASELINE, run_id=run_id)
         )
-    return model_id
+    return Released(model_id, f"{DEMO_MODEL}:{PROD}")
 
 
 async def _baseline_exists(session: AsyncSession) -> bool:
