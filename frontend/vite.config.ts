@@ -5,10 +5,11 @@ import react from "@vitejs/plugin-react";
 import type { Plugin } from "vite";
 import { defineConfig } from "vitest/config";
 
-// The backend serves the built UI at / and the API under /api on the same origin.
-// In development, Vite proxies /api to a running backend (override with TUNIX_RT_API).
+// The backend serves the built UI at / and the API under /api (and OpenAI's under /v1)
+// on the same origin. In development, Vite proxies both to a running backend (override
+// with TUNIX_RT_API).
 const apiTarget = process.env.TUNIX_RT_API ?? "http://127.0.0.1:8000";
-const apiProxy = { "/api": { target: apiTarget } };
+const apiProxy = { "/api": { target: apiTarget }, "/v1": { target: apiTarget } };
 
 /**
  * The API docs (/docs) from a pinned copy of Swagger UI in the build, never from a CDN

@@ -263,16 +263,29 @@ def test_at_most_max_models_stay_loaded_the_least_recently_used_goes(served: Ser
     client.completions.create(model=ALIAS, prompt="a", max_tokens=1)  # used last but one
     client.completions.create(model=TINY, prompt="a", max_tokens=1)  # used last
     item = served.items[0]
+    max_tokens = served.evaluation["decoding"]["max_new_tokens"]
+    answers: list[str] = []
+
+    def ask() -> None:
+        run = client.completions.create(
+            model=f"run-{served.run_id}",
+            prompt=item["prompt"],
+            temperature=0,
+            max_tokens=max_tokens,
+        )
+        answers.append(run.choices[0].text)
+
     # The run's checkpoint by its own name: a third model, so the alias's is unloaded.
-    run = client.completions.create(
-        model=f"run-{served.run_id}",
-        prompt=item["prompt"],
-        temperature=0,
-        max_tokens=served.evaluation["decoding"]["max_new_tokens"],
-    )
-    assert run.choices[0].text == item["output"]
-    keys = [m["key"] for m in served.status()["models"]]
-    assert keys == [f"run:{served.run_id}", f"base:{TINY}"]
+    # Two first requests at once share one load.
+    threads = [threading.Thread(target=ask) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert answers == [item["output"]] * 2
+    models = served.status()["models"]
+    assert [m["key"] for m in models] == [f"run:{served.run_id}", f"base:{TINY}"]
+    assert models[0]["requests"] == 2 and models[0]["names"] == [f"run-{served.run_id}"]
 
 
 def test_a_crashed_model_process_fails_its_requests_and_is_replaced(served: Served) -> None:

@@ -35,6 +35,7 @@ log = logging.getLogger("tunix_rt.serving")
 STDERR_TAIL_LINES = 40
 # A stream's line limit: an event holds at most one request's text or logprobs.
 LINE_LIMIT = 64 * 1024 * 1024
+MAX_NAMES = 8
 
 
 class ModelUnavailable(AppError):
@@ -74,6 +75,8 @@ class ModelProcess:
         self.started_at = time.time()
         self.last_used = time.monotonic()
         self.info: dict[str, Any] = {}
+        # The names requests gave it (`hcd:prod`, `hcd@v3`), most recent last.
+        self.names: collections.OrderedDict[str, None] = collections.OrderedDict()
         self.stderr_tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
         self._ids = itertools.count(1)
         self._tasks: list[asyncio.Task[None]] = []
@@ -266,6 +269,7 @@ class ModelProcess:
         stats = self.stats
         return {
             "key": self.target.key,
+            "names": list(reversed(self.names)),
             "model_id": self.target.model_id,
             "pid": self.proc.pid if self.proc else None,
             "alive": self.alive,
@@ -299,26 +303,32 @@ class ModelPool:
         self._loading: dict[str, asyncio.Task[ModelProcess]] = {}
         self._lock = asyncio.Lock()
 
-    async def get(self, target: Target) -> ModelProcess:
-        """The running process for `target`, started (and waited for) if need be."""
+    async def get(self, target: Target, name: str | None = None) -> ModelProcess:
+        """The running process for `target` (asked for as `name`), started (and waited
+        for) if need be."""
         async with self._lock:
             current = self._models.get(target.key)
-            if current is not None and current.alive:
+            task = self._loading.get(target.key)
+            if current is not None and (current.alive or task is not None):
                 self._models.move_to_end(target.key)
                 current.last_used = time.monotonic()
-                task = self._loading.get(target.key)
             else:
                 if current is not None:  # it died: its requests were failed already
                     del self._models[target.key]
                 await self._make_room()
-                process = ModelProcess(target, self.settings, self.spec_dir)
-                self._models[target.key] = process
-                task = asyncio.create_task(self._load(process))
+                current = ModelProcess(target, self.settings, self.spec_dir)
+                self._models[target.key] = current
+                task = asyncio.create_task(self._load(current))
                 self._loading[target.key] = task
         if task is not None:
             # Several first requests for one model share its load.
-            return await asyncio.shield(task)
-        return current  # type: ignore[return-value]
+            current = await asyncio.shield(task)
+        if name is not None:
+            current.names[name] = None
+            current.names.move_to_end(name)
+            while len(current.names) > MAX_NAMES:
+                current.names.popitem(last=False)
+        return current
 
     async def _load(self, process: ModelProcess) -> ModelProcess:
         try:

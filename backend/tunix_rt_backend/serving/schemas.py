@@ -207,6 +207,7 @@ class ModelList(BaseModel):
 
 class LoadedModel(BaseModel):
     key: str = Field(description="What is loaded: version:<sha256>, run:<id> or base:<model>")
+    names: list[str] = Field(description="The names requests asked for it by, latest first")
     model_id: str
     pid: int | None
     alive: bool

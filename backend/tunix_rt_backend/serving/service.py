@@ -125,7 +125,7 @@ async def chat(
         "prompt": prompt,
         **_message(body, settings, body.max_completion_tokens or body.max_tokens),
     }
-    process = await pool.get(target)
+    process = await pool.get(target, body.model)
     events, _ = await _started(process, message)
     ident = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
@@ -213,7 +213,7 @@ async def completions(
         )
     common = {**_message(body, settings, body.max_tokens), "max_tokens_fit": False}
     common |= {"logprobs": body.logprobs, "echo": body.echo}
-    process = await pool.get(target)
+    process = await pool.get(target, body.model)
     messages = [{**common, ("prompt" if isinstance(p, str) else "prompt_ids"): p} for p in prompts]
     ident = f"cmpl-{uuid.uuid4().hex}"
     created = int(time.time())

@@ -3042,6 +3042,11 @@ export interface components {
              * @description What is loaded: version:<sha256>, run:<id> or base:<model>
              */
             key: string;
+            /**
+             * Names
+             * @description The names requests asked for it by, latest first
+             */
+            names: string[];
             /** Model Id */
             model_id: string;
             /** Pid */

@@ -6,6 +6,7 @@ import { LeaderboardPage } from "../features/evaluation/LeaderboardPage";
 import { ModelPage } from "../features/models/ModelPage";
 import { ModelsPage } from "../features/models/ModelsPage";
 import { NotBuiltPage } from "../features/not-built/NotBuiltPage";
+import { PlaygroundPage } from "../features/playground/PlaygroundPage";
 import { RegressionPage } from "../features/regression/RegressionPage";
 import { RunComparePage } from "../features/runs/RunComparePage";
 import { RunDetailPage } from "../features/runs/RunDetailPage";
@@ -45,6 +46,7 @@ export function AppRoutes() {
         <Route path="tuning" element={<NotBuiltPage area="tuning" />} />
         <Route path="models" element={<ModelsPage />} />
         <Route path="models/:modelId" element={<ModelPage />} />
+        <Route path="playground" element={<PlaygroundPage />} />
         <Route path="*" element={<NotFoundPage />} />
       </Route>
     </Routes>

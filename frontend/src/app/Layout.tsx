@@ -11,6 +11,7 @@ const NAV_ITEMS = [
   { to: "/regression", label: "Regression", testId: "sys:nav-regression" },
   { to: "/tuning", label: "Tuning", testId: "sys:nav-tuning" },
   { to: "/models", label: "Models", testId: "sys:nav-models" },
+  { to: "/playground", label: "Playground", testId: "sys:nav-playground" },
 ] as const;
 
 export function Layout() {

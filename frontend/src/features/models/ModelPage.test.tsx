@@ -86,6 +86,21 @@ describe("model page: versions", () => {
     expect(screen.queryByTestId("models:provenance")).not.toBeInTheDocument();
   });
 
+  it("links each alias and version to the Playground by its served name", async () => {
+    mockFetch(pageRoutes());
+    renderApp(`/models/${MODEL_ID}`);
+
+    const tryIt = await screen.findByRole("group", { name: "Try in the Playground:" });
+    await waitFor(() => expect(within(tryIt).getAllByTestId("models:try-version")).toHaveLength(2));
+    const links = within(tryIt).getAllByRole("link").map((link) => [link.textContent, link.getAttribute("href")]);
+    expect(links).toEqual([
+      ["prod", "/playground?model=duel-reasoner:prod"],
+      ["staging", "/playground?model=duel-reasoner:staging"],
+      ["v2", "/playground?model=duel-reasoner@v2"],
+      ["v1", "/playground?model=duel-reasoner@v1"],
+    ]);
+  });
+
   it("says a model without versions has none yet", async () => {
     mockFetch(pageRoutes({
       [`GET ${MODEL}`]: () => json(200, model({ latest_version: null, version_count: 0, aliases: [] })),

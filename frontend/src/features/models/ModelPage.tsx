@@ -1,14 +1,35 @@
 import { Link, useParams } from "react-router";
 import { isApiError } from "../../api/errors";
 import { ErrorMessage } from "../../ui/ErrorMessage";
+import { TryItLink } from "../playground/TryItLink";
 import { formatLocalTime } from "../traces/payload";
 import { AliasList } from "./AliasList";
 import { MoveAliasForm } from "./MoveAliasForm";
-import type { Model } from "./models";
+import type { Model, ModelVersion } from "./models";
 import { useModel, useVersions } from "./queries";
 import { VersionTable } from "./VersionTable";
 
-function Header({ model, refreshError }: { model: Model; refreshError: unknown }) {
+/** Each alias (`<name>:<alias>`) and version (`<name>@<version>`) as the Playground serves it. */
+function TryIt({ model, versions }: { model: Model; versions: readonly ModelVersion[] }) {
+  if (model.aliases.length === 0 && versions.length === 0) return null;
+  return (
+    <div className="try-it small" role="group" aria-labelledby="model-try-it" data-testid="models:try-it">
+      <span id="model-try-it">Try in the Playground:</span>
+      {model.aliases.map((alias) => (
+        <TryItLink key={alias.alias} model={`${model.name}:${alias.alias}`} testId="models:try-alias">
+          {alias.alias}
+        </TryItLink>
+      ))}
+      {versions.map((version) => (
+        <TryItLink key={version.id} model={`${model.name}@${version.version}`} testId="models:try-version">
+          {version.version}
+        </TryItLink>
+      ))}
+    </div>
+  );
+}
+
+function Header({ model, versions, refreshError }: { model: Model; versions: readonly ModelVersion[]; refreshError: unknown }) {
   return (
     <section className="card" aria-labelledby="model-title" data-testid="models:detail">
       <div className="card-header">
@@ -29,6 +50,7 @@ function Header({ model, refreshError }: { model: Model; refreshError: unknown }
         {model.task_type} · registered <time dateTime={model.created_at}>{formatLocalTime(model.created_at)}</time> · updated{" "}
         <time dateTime={model.updated_at}>{formatLocalTime(model.updated_at)}</time>
       </p>
+      <TryIt model={model} versions={versions} />
       {refreshError !== null && <ErrorMessage error={refreshError} title="Could not refresh the model" />}
     </section>
   );
@@ -66,7 +88,7 @@ export function ModelPage() {
       <p className="breadcrumb">
         <Link to="/models">← Models</Link>
       </p>
-      <Header model={detail} refreshError={model.isError ? model.error : null} />
+      <Header model={detail} versions={rows} refreshError={model.isError ? model.error : null} />
       <section className="card" aria-labelledby="versions-title" data-testid="models:versions-card">
         <div className="card-header">
           <h2 id="versions-title">Versions</h2>

@@ -1,4 +1,4 @@
-import { act, screen, waitFor, within } from "@testing-library/react";
+import { act, cleanup, screen, waitFor, within } from "@testing-library/react";
 import { describe, expect, it, onTestFinished, vi } from "vitest";
 import { apiError, json, mockFetch, type RouteHandler } from "../../test/fetchMock";
 import { renderApp } from "../../test/render";
@@ -197,6 +197,26 @@ describe("run detail", () => {
     await waitFor(() => expect(screen.getByTestId("run:detail-id")).toHaveTextContent(rerunId));
     expect(screen.getByTestId("run:status")).toHaveTextContent("pending");
     expect(requests.filter((r) => r.method === "POST").map((r) => new URL(r.url).pathname)).toEqual([`${DETAIL}/rerun`]);
+  });
+
+  it("offers to try a completed training run in the Playground, and not a dry run or an unfinished one", async () => {
+    mockFetch({ ...runPageRoutes(), [`GET ${DETAIL}`]: () => json(200, runDetail({ mode: "local" })) });
+    renderApp(`/runs/${RUN_ID}`);
+    const tryIt = await screen.findByTestId("run:try-it");
+    expect(tryIt).toHaveTextContent("Try it in the Playground");
+    expect(tryIt).toHaveAttribute("href", `/playground?model=run-${RUN_ID}`);
+    cleanup();
+
+    mockFetch({ ...runPageRoutes(), [`GET ${DETAIL}`]: () => json(200, runDetail()) });
+    renderApp(`/runs/${RUN_ID}`);
+    expect(await screen.findByTestId("run:detail-id")).toHaveTextContent(RUN_ID);
+    expect(screen.queryByTestId("run:try-it")).not.toBeInTheDocument();
+    cleanup();
+
+    mockFetch({ ...runPageRoutes(), [`GET ${DETAIL}`]: () => json(200, runDetail({ mode: "local", status: "failed" })) });
+    renderApp(`/runs/${RUN_ID}`);
+    expect(await screen.findByTestId("run:detail-id")).toHaveTextContent(RUN_ID);
+    expect(screen.queryByTestId("run:try-it")).not.toBeInTheDocument();
   });
 
   it("shows why a rerun was refused", async () => {

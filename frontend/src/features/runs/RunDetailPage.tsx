@@ -6,6 +6,7 @@ import { RunEvaluation } from "../evaluation/RunEvaluation";
 import { useRetryAfterToken } from "../auth/hooks";
 import { datasetPath, flattenBuild } from "../datasets/manifest";
 import { RegisterRunPanel } from "../models/RegisterRunPanel";
+import { TryItLink } from "../playground/TryItLink";
 import { formatLocalTime } from "../traces/payload";
 import { ArtifactList } from "./ArtifactList";
 import { CancelRun } from "./CancelRun";
@@ -231,6 +232,12 @@ function Overview({ run, refreshError, streaming }: { run: RunDetail; refreshErr
         <div className="actions">
           <RunStatusBadge status={run.status} />
           <CancelRun run={run} />
+          {run.status === "completed" && run.mode === "local" && (
+            // Only a completed training run has a final checkpoint to serve.
+            <TryItLink model={`run-${run.run_id}`} testId="run:try-it" className="button-link button-size">
+              Try it in the Playground
+            </TryItLink>
+          )}
           <RerunButton runId={run.run_id} />
         </div>
       </div>
