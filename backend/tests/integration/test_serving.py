@@ -197,6 +197,19 @@ def test_completions_echo_the_prompt_with_its_logprobs(served: Served) -> None:
     ):
         assert max(top, key=top.get) == token
 
+    # Scoring a whole answer, lm-evaluation-harness's way (the answer is the prompt's
+    # end; one token more is asked for): the turn's end comes next, and is scored too.
+    whole = client.completions.create(
+        model=ALIAS, prompt=prompt + served.items[0]["output"], max_tokens=1, echo=True,
+        logprobs=1, temperature=0,
+    )  # fmt: skip
+    ended = whole.choices[0]
+    assert ended.finish_reason == "stop" and ended.logprobs is not None
+    assert whole.usage is not None and whole.usage.completion_tokens == 0
+    assert (ended.logprobs.tokens or [])[-1] == ""  # the end of turn, shown as nothing
+    assert len(ended.logprobs.tokens or []) == whole.usage.prompt_tokens + 1
+    assert -1.0 < (ended.logprobs.token_logprobs or [])[-1] <= 0  # trained: it is sure
+
     # A batch of prompts, lm-evaluation-harness's way: one choice each, in order.
     batch = client.completions.create(
         model=ALIAS, prompt=[i["prompt"] for i in served.items[:3]], max_tokens=4, temperature=0

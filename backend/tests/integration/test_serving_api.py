@@ -96,14 +96,22 @@ async def test_models_lists_every_name_a_request_may_give(
         (f"run-{uuid.UUID(int=7)}", "no such run"),
         ("run-abc", "not a run id"),
         ("/etc/passwd", "GET /v1/models"),
+        # A checkpoint outside MODEL_DIR is no model's name, however it is spelled.
+        ("~/outside", "GET /v1/models"),
+        ("acme--reasoner-1b/../../outside", "GET /v1/models"),
+        ("../outside", "GET /v1/models"),
     ],
 )
 async def test_an_unknown_model_is_404(
     client: httpx.AsyncClient, sessionmaker: Maker, settings: Settings, name: str, message: str
 ) -> None:
     await _registered(client, sessionmaker, settings)
+    outside = settings.data_dir / "outside"  # a checkpoint beside MODEL_DIR, not in it
+    outside.mkdir(parents=True)
+    (outside / "config.json").write_text("{}")
     response = await client.post(CHAT, json={"model": name, "messages": HELLO})
-    assert message in _error(response, 404, "model_not_found", "model")
+    message_text = _error(response, 404, "model_not_found", "model")
+    assert message in message_text and str(settings.data_dir) not in message_text
     assert response.json()["error"]["type"] == "invalid_request_error"
     completions = await client.post("/v1/completions", json={"model": name, "prompt": "x"})
     _error(completions, 404, "model_not_found", "model")
@@ -153,6 +161,14 @@ async def test_bad_completion_parameters_are_400_naming_the_field(
     assert response.status_code == 400, response.text
     assert response.json()["error"]["param"] == param
     assert await _loaded(client) == []
+
+
+async def test_null_is_a_parameter_s_default_as_openai_takes_it(client: httpx.AsyncClient) -> None:
+    nulls = {"temperature": None, "top_p": None, "n": None, "stream": None, "stop": None}
+    chat = await client.post(CHAT, json={"model": "missing:x", "messages": HELLO, **nulls})
+    _error(chat, 404, "model_not_found", "model")  # past validation: the model is unknown
+    completion = {"model": "missing:x", "prompt": "x", "max_tokens": None, "echo": None, **nulls}
+    _error(await client.post("/v1/completions", json=completion), 404, "model_not_found", "model")
 
 
 async def test_a_run_without_a_final_checkpoint_is_not_served(

@@ -17,6 +17,7 @@ import orjson
 import pytest
 
 from tunix_rt_backend.templates.gemma_reasoning import render_prompt
+from tunix_rt_backend.training.tokenizer import ByteTokenizer
 
 pytestmark = pytest.mark.training
 
@@ -44,8 +45,12 @@ class ModelProcess:
             self.events.put(orjson.loads(line))
 
     def send(self, **message: Any) -> None:
+        self.send_all([message])
+
+    def send_all(self, messages: list[dict[str, Any]]) -> None:
+        """In one write: they arrive together, as concurrent clients' requests do."""
         assert self.proc.stdin is not None
-        self.proc.stdin.write(orjson.dumps(message) + b"\n")
+        self.proc.stdin.write(b"".join(orjson.dumps(m) + b"\n" for m in messages))
         self.proc.stdin.flush()
 
     def next(self, timeout: float = 60) -> dict[str, Any]:
@@ -96,8 +101,12 @@ def test_requests_decoded_together_get_the_answers_each_gets_alone(model: ModelP
         f"solo{i}": model.ask(f"solo{i}", prompt=p, max_tokens=24 + 8 * i)
         for i, p in enumerate(PROMPTS)
     }
-    for i, prompt in enumerate(PROMPTS):
-        model.send(op="generate", id=f"b{i}", prompt=prompt, max_tokens=24 + 8 * i)
+    model.send_all(
+        [
+            {"op": "generate", "id": f"b{i}", "prompt": p, "max_tokens": 24 + 8 * i}
+            for i, p in enumerate(PROMPTS)
+        ]
+    )
     together = model.answers({f"b{i}" for i in range(len(PROMPTS))})
     batch = model.next()  # written once the batch's requests are done
     assert (batch["event"], batch["size"], batch["rows"]) == ("batch", len(PROMPTS), 4)
@@ -119,7 +128,42 @@ def test_a_stop_string_ends_the_answer_before_it(model: ModelProcess) -> None:
     cut = model.ask("cut", prompt=PROMPTS[0], max_tokens=40, stop=[stop, "never-written"])
     assert cut["finish_reason"] == "stop"
     assert cut["text"] == full["text"][: full["text"].index(stop)]
+    # Counted: the tokens of the text kept, not those decoded past the stop string.
+    assert cut["completion_tokens"] < 20
     assert full["finish_reason"] == "length" and full["completion_tokens"] == 40
+
+
+def test_greedy_and_sampled_requests_share_a_batch_and_a_seed_repeats(model: ModelProcess) -> None:
+    greedy = model.ask("g-solo", prompt=PROMPTS[0], max_tokens=16)
+    common = {"op": "generate", "prompt": PROMPTS[0], "max_tokens": 16, "top_p": 0.95}
+    model.send_all(
+        [
+            {**common, "id": "g", "temperature": 0},
+            {**common, "id": "s1", "temperature": 0.9, "seed": 7},
+            {**common, "id": "s2", "temperature": 1.3, "seed": 8},
+        ]
+    )
+    together = model.answers({"g", "s1", "s2"})
+    batch = model.next()
+    assert (batch["event"], batch["size"]) == ("batch", 3)
+    assert together["g"]["text"] == greedy["text"]  # sampled neighbours change nothing
+    again = model.ask(
+        "s1-again", prompt=PROMPTS[0], max_tokens=16, temperature=0.9, top_p=0.95, seed=7
+    )
+    assert again["text"] == together["s1"]["text"]  # the same seed, the same sample
+    assert together["s1"]["text"] != together["s2"]["text"]
+
+
+def test_a_prompt_of_token_ids_is_answered_and_ids_past_the_vocabulary_refused(
+    model: ModelProcess,
+) -> None:
+    by_text = model.ask("text", prompt="hi", max_tokens=4)
+    tok = ByteTokenizer()
+    ids = [tok.bos_id(), *tok.encode("hi")]
+    by_ids = model.ask("ids", prompt_ids=ids, max_tokens=4)
+    assert by_ids["event"] == "done" and by_ids["text"] == by_text["text"]
+    refused = model.ask("bad-ids", prompt_ids=[2, 10**6], max_tokens=4)
+    assert (refused["event"], refused["code"]) == ("error", "invalid_prompt")
 
 
 def test_a_cancelled_request_stops_being_decoded(model: ModelProcess) -> None:

@@ -144,9 +144,11 @@ class ModelProcess:
             await self._send({"op": "generate", "id": request_id, **message})
             while True:
                 event = await events.get()
+                # Set before handing it on: a consumer that stops at the last event
+                # closes this generator without asking for more.
+                finished = event["event"] in ("done", "error")
                 yield event
-                if event["event"] in ("done", "error"):
-                    finished = True
+                if finished:
                     return
         finally:
             self.streams.pop(request_id, None)
@@ -160,8 +162,13 @@ class ModelProcess:
         if not self.alive or self.proc is None or self.proc.stdin is None:
             raise ModelUnavailable(f"the process serving {self.target.model_id} has stopped")
         async with self._write_lock:
-            self.proc.stdin.write(orjson.dumps(message) + b"\n")
-            await self.proc.stdin.drain()
+            try:
+                self.proc.stdin.write(orjson.dumps(message) + b"\n")
+                await self.proc.stdin.drain()
+            except (ConnectionError, RuntimeError) as exc:  # it is exiting
+                raise ModelUnavailable(
+                    f"the process serving {self.target.model_id} has stopped"
+                ) from exc
 
     async def _read_events(self) -> None:
         assert self.proc is not None and self.proc.stdout is not None
@@ -172,7 +179,12 @@ class ModelProcess:
                 except orjson.JSONDecodeError:
                     log.warning("model process %s wrote %r", self.proc.pid, line[:200])
                     continue
-                self._dispatch(event)
+                if isinstance(event, dict):
+                    self._dispatch(event)
+        except Exception:  # a line past the limit: nobody reads it any more, so it goes
+            log.exception("model process %s: its output cannot be read", self.proc.pid)
+            with contextlib.suppress(ProcessLookupError):
+                self.proc.kill()
         finally:
             await self.proc.wait()
             self._ended()
@@ -216,10 +228,17 @@ class ModelProcess:
         """The process exited: every request still waiting gets an error."""
         code = self.proc.returncode if self.proc else None
         if not self.ready.done():
-            tail = "\n".join(self.stderr_tail)
+            # Its last lines go to the log, not to the client (paths, tracebacks).
+            log.error(
+                "the process loading %s exited (%s):\n%s",
+                self.target.key,
+                code,
+                "\n".join(self.stderr_tail),
+            )
             self.ready.set_exception(
                 ModelUnavailable(
-                    f"the process loading {self.target.model_id} exited ({code}):\n{tail}"
+                    f"the process loading {self.target.model_id} exited ({code}); "
+                    "the server's log says why"
                 )
             )
         for request_id, stream in list(self.streams.items()):
@@ -315,6 +334,7 @@ class ModelPool:
             else:
                 if current is not None:  # it died: its requests were failed already
                     del self._models[target.key]
+                    await current.stop()
                 await self._make_room()
                 current = ModelProcess(target, self.settings, self.spec_dir)
                 self._models[target.key] = current

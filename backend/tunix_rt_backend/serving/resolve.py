@@ -122,19 +122,27 @@ async def _artifact(session: AsyncSession, model: str, name: str) -> ModelArtifa
 
 
 def _base(settings: Settings, name: str) -> Target:
+    """A built-in model, or a checkpoint under MODEL_DIR (never a path elsewhere: no
+    `~`, `..`, or absolute names), keyed by its directory (`org/name` and `org--name`
+    are one model)."""
     try:
         if is_builtin(name):
             return Target(f"base:{name}", name, None, None)
-        if Path(name).is_absolute() or name.startswith("."):
-            raise ModelNotAvailable("paths are not model names")
-        local_checkpoint_dir(name, settings.models_root)
+        parts = Path(name).parts
+        if name.startswith(("~", ".", "/", "\\")) or ".." in parts or "\\" in name:
+            raise ModelNotAvailable("not a model name")
+        root = settings.models_root
+        found = local_checkpoint_dir(name, root).resolve()
+        if not found.is_relative_to(root):
+            raise ModelNotAvailable("outside MODEL_DIR")
     except ModelNotAvailable:
         raise ModelNotFound(
             f"the model {name!r} does not exist. Names: <model>:<alias>, <model>@<version>, "
             f"run-<id>, a built-in model ({', '.join(BUILTIN_MODELS)}) or a checkpoint "
             "under MODEL_DIR; GET /v1/models lists them"
         ) from None
-    return Target(f"base:{name}", name, None, None)
+    relative = found.relative_to(root).as_posix()
+    return Target(f"base:{relative}", relative, None, None)
 
 
 async def _run(session: AsyncSession, settings: Settings, name: str) -> Target:
@@ -207,6 +215,8 @@ def unpack(settings: Settings, version: ModelVersion) -> Path:
         with tarfile.open(blob) as tar:
             tar.extractall(part, filter="data")  # regular files inside `part` only
         os.replace(part, target)
+    except tarfile.TarError as exc:
+        raise ModelNotServable(f"version {version.version}'s blob cannot be read: {exc}") from None
     except OSError:
         if not target.is_dir():
             raise

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 MAX_STOP = 4
 MAX_STOP_LENGTH = 256
 MAX_PROMPTS = 64
 MAX_MESSAGES = 512
+# Fields with a default that a client may send as null (OpenAI's clients do).
+_DEFAULTED = frozenset({"temperature", "top_p", "n", "stream", "max_tokens", "echo"})
 
 
 class TextPart(BaseModel):
@@ -45,9 +47,16 @@ Stop = Annotated[
 
 
 class Sampling(BaseModel):
-    """Fields both endpoints take."""
+    """Fields both endpoints take. `null` is the default, as OpenAI takes it."""
 
     model_config = ConfigDict(extra="ignore")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _nulls_are_defaults(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if v is not None or k not in _DEFAULTED}
+        return data
 
     model: str = Field(min_length=1, max_length=512)
     temperature: float = Field(1.0, ge=0, le=2, description="0: greedy (the most likely token)")

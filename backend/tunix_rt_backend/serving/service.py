@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 import orjson
 
-from tunix_rt_backend.errors import BadRequest, NotAvailable
+from tunix_rt_backend.errors import AppError, BadRequest, NotAvailable
 from tunix_rt_backend.serving.chat import Reasoner
 from tunix_rt_backend.serving.pool import ModelPool, ModelProcess, ModelUnavailable
 from tunix_rt_backend.serving.resolve import Target
@@ -30,7 +30,7 @@ from tunix_rt_backend.serving.schemas import (
     Usage,
 )
 from tunix_rt_backend.settings import Settings
-from tunix_rt_backend.templates.gemma_reasoning import render_chat
+from tunix_rt_backend.templates.gemma_reasoning import END_TURN, render_chat
 
 DONE = b"data: [DONE]\n\n"
 Events = AsyncGenerator[dict[str, Any], None]
@@ -40,6 +40,13 @@ class ServingNotAvailable(NotAvailable):
     """Serving needs the Tunix runtime (the `tunix` extra)."""
 
     code = "serving_not_available"
+
+
+class GenerationFailed(AppError):
+    """The model failed while answering (its process serves on)."""
+
+    status_code = 500
+    code = "generation_failed"
 
 
 class GenerationRefused(BadRequest):
@@ -74,22 +81,27 @@ def _message(body: Sampling, settings: Settings, max_tokens: int | None) -> dict
     }
 
 
-async def _started(process: ModelProcess, message: dict[str, Any]) -> tuple[Events, dict[str, Any]]:
+async def _started(
+    process: ModelProcess, message: dict[str, Any], prompt_param: str
+) -> tuple[Events, dict[str, Any]]:
     """The request's events, once the model has taken it (its first event), so that
     what it refuses becomes the response's status, before any streaming."""
     events = process.generate(message)
     first = await anext(events)
     if first["event"] == "error":
         await events.aclose()
-        _raise(first)
+        _raise(first, prompt_param)
     return events, first
 
 
-def _raise(event: dict[str, Any]) -> None:
-    if event.get("status") == 503:
+def _raise(event: dict[str, Any], prompt_param: str = "prompt") -> None:
+    status = event.get("status")
+    if status == 503:
         raise ModelUnavailable(str(event.get("message")))
+    if status == 500:
+        raise GenerationFailed(str(event.get("message")))
     code = str(event.get("code") or "invalid_request")
-    param = "messages" if code == "context_length_exceeded" else None
+    param = prompt_param if code == "context_length_exceeded" else None
     raise GenerationRefused(str(event.get("message")), code, param)
 
 
@@ -121,12 +133,15 @@ async def chat(
     pool: ModelPool, settings: Settings, target: Target, body: ChatCompletionRequest
 ) -> ChatCompletion | AsyncIterator[bytes]:
     prompt = render_chat([(m.role, m.text()) for m in body.messages])
+    # A tokenizer without a token of its own for the turn's end writes it as text.
+    stops = [*body.stops, END_TURN]
     message = {
-        "prompt": prompt,
         **_message(body, settings, body.max_completion_tokens or body.max_tokens),
+        "prompt": prompt,
+        "stop": stops,
     }
     process = await pool.get(target, body.model)
-    events, _ = await _started(process, message)
+    events, _ = await _started(process, message, "messages")
     ident = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
     if body.stream:
@@ -218,12 +233,19 @@ async def completions(
     ident = f"cmpl-{uuid.uuid4().hex}"
     created = int(time.time())
     if body.stream:
-        events, started = await _started(process, messages[0])
+        events, started = await _started(process, messages[0], "prompt")
         echo = _echo(prompts[0], started) if body.echo else ""
         usage = bool(body.stream_options and body.stream_options.include_usage)
         return _completion_stream(events, ident, created, body.model, echo, usage)
-    # Sent together, so the model process batches them.
-    answers = await asyncio.gather(*(_answer(process, m) for m in messages))
+    # Sent together, so the model process batches them; one refused, the others stop.
+    tasks = [asyncio.create_task(_answer(process, m)) for m in messages]
+    try:
+        answers = await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
     choices, prompt_tokens, completion_tokens = [], 0, 0
     for index, (prompt, (started, text, done)) in enumerate(zip(prompts, answers, strict=True)):
         logprobs = done.get("logprobs")
@@ -257,7 +279,7 @@ def _echo(prompt: str | list[int], started: dict[str, Any]) -> str:
 async def _answer(
     process: ModelProcess, message: dict[str, Any]
 ) -> tuple[dict[str, Any], str, dict[str, Any]]:
-    events, started = await _started(process, message)
+    events, started = await _started(process, message, "prompt")
     text, done = await _collect(events)
     return started, text, done
 

@@ -24,12 +24,12 @@ Events (one per line):
     {"event": "batch", "size": 3, "rows": 4, "tokens": 95, "seconds": 0.41}
     {"event": "failed", "message": "..."}   (nothing could be loaded: exit status 1)
 
-Batching: requests that arrive within `batch_window_ms` of each other and decode the
-same way (greedy; or sampling with the same temperature and top-p) are answered by
-one sampler: prompts left-padded to a shared power-of-two length, the batch padded to
-a power of two rows, so a few shapes are compiled once and reused. Tokens are
-decoded a chunk at a time inside one compiled loop (Tunix's own sampling step), and
-each request's new text is written after every chunk: a stream. A chunk is as many
+Batching: requests that arrive within `batch_window_ms` of each other are decoded
+together (training/decoding.py: each row with its own temperature, top-p and seed):
+prompts left-padded to a shared power-of-two length, the batch padded to a power of
+two rows, so a few shapes are compiled once and reused. Tokens are decoded a chunk at
+a time inside one compiled loop, and each request's new text is written after every
+chunk: a stream. A chunk is as many
 steps as take about `stream_interval_ms` (measured as it goes, at most
 `max_chunk_steps`): a fast model is not slowed by a report per token, a slow one
 still streams token by token. A cancelled
@@ -101,17 +101,11 @@ class Request:
     logprobs: int | None
     echo: bool
     tokens: list[int] = field(default_factory=list)
+    stop_token: int | None = None  # the end of turn (or sequence) that ended it
     text: str = ""
+    answered: bool = False  # its `done` is written
     sent: int = 0
     finish: str | None = None
-
-    @property
-    def batch_key(self) -> tuple[Any, ...]:
-        """Requests with equal keys decode the same way and may share a batch. One with
-        a seed decodes alone: its samples must not depend on who else was there."""
-        if self.temperature == 0:
-            return ("greedy",)
-        return ("sample", self.temperature, self.top_p, self.id if self.seed is not None else None)
 
 
 class BadRequest(Exception):
@@ -121,14 +115,12 @@ class BadRequest(Exception):
 
 
 class Engine:
-    """The loaded model, its tokenizer, and a sampler (with its compiled functions)
-    per cache size."""
+    """The loaded model, its tokenizer and its decoder (training/decoding.py)."""
 
     def __init__(self, loaded: Any, spec: ServingSpec, context_length: int) -> None:
-        import jax.numpy as jnp
-        from flax import nnx
         from tunix.generate import tokenizer_adapter
 
+        from tunix_rt_backend.training.decoding import Decoder
         from tunix_rt_backend.training.trainer import stop_tokens
 
         self.loaded = loaded
@@ -136,9 +128,10 @@ class Engine:
         self.context_length = context_length
         self.tok = tokenizer_adapter.TokenizerAdapter(loaded.tokenizer)
         self.eos = frozenset(stop_tokens(loaded.tokenizer))
-        self._eos_array = jnp.array(sorted(self.eos))
-        self._samplers: dict[int, tuple[Any, Any]] = {}
-        self._graphdef, self._state = nnx.split(loaded.model)
+        size = loaded.tokenizer.vocab_size
+        self.vocab_size = int(size() if callable(size) else size)
+        self.decoder = Decoder(loaded.model, self.tok.pad_id(), sorted(self.eos), loaded)
+        self._graphdef, self._state = self.decoder.graphdef, self.decoder.params
         self._score: Any = None
 
     def tokenize(self, text: str) -> list[int]:
@@ -148,66 +141,40 @@ class Engine:
     def decode(self, ids: list[int]) -> str:
         return str(self.tok.decode(ids))
 
-    def sampler(self, cache_size: int) -> tuple[Any, Any]:
-        """Tunix's Sampler with a cache of `cache_size` tokens, and its decoding step
-        compiled into a loop that runs until a given step (or every row is done)."""
-        if cache_size not in self._samplers:
-            import jax
-            import jax.numpy as jnp
-
-            from tunix_rt_backend.training.trainer import greedy_sampler
-
-            sampler = greedy_sampler(self.loaded, cache_size)
-            sampler.eos_ids = self._eos_array
-
-            def advance(params: Any, state: Any, until: Any) -> Any:
-                def more(s: Any) -> Any:
-                    return (s.decoding_step < until) & jnp.any(jnp.logical_not(s.done))
-
-                return jax.lax.while_loop(more, lambda s: sampler._sample_step(params, s), state)
-
-            self._samplers[cache_size] = (sampler, jax.jit(advance, donate_argnums=(1,)))
-        return self._samplers[cache_size]
-
     def run(self, batch: list[Request], cancelled: Cancelled, out: Output) -> None:
         import jax
         import jax.numpy as jnp
         import numpy as np
 
+        from tunix_rt_backend.training.decoding import Sampling
+
         started = time.perf_counter()
         rows = bucket(len(batch), 1)
         prompt_len = bucket(max(len(r.ids) for r in batch))
         cache_size = prompt_len + bucket(max(r.max_tokens for r in batch))
-        sampler, advance = self.sampler(cache_size)
+        decoder = self.decoder
         pad = self.tok.pad_id()
         prompts = [r.ids for r in batch] + [batch[-1].ids] * (rows - len(batch))
         ids = np.array([[pad] * (prompt_len - len(p)) + p for p in prompts], dtype=np.int32)
-        first = batch[0]
-        greedy = first.temperature == 0
-        seed = first.seed if first.seed is not None else random.randrange(2**31)
-        state = sampler.init_sample_state(
-            jnp.asarray(ids),
-            total_sampling_steps=cache_size,
-            include_logits=False,
-            forbidden_token_ids=None,
-            temperature=0.0 if greedy else first.temperature,
-            top_p=None if greedy else (first.top_p or 1.0),
-            top_k=None,
-            seed=jax.random.PRNGKey(seed),
-            beam_size=None,
+        padding = [0.0] * (rows - len(batch))
+        seeds = [r.seed if r.seed is not None else random.randrange(2**31) for r in batch]
+        sampling = Sampling(
+            temperature=jnp.array([r.temperature for r in batch] + padding, dtype=jnp.float32),
+            top_p=jnp.array([r.top_p or 1.0 for r in batch] + [1.0] * len(padding), jnp.float32),
+            keys=jnp.stack([jax.random.PRNGKey(s) for s in seeds + [0] * len(padding)]),
         )
-        # Padding rows are done before they start: they never hold the loop.
-        state = state.replace(done=jnp.arange(rows) >= len(batch))
-        params = sampler._flattened_transformer_state
-        state = sampler._compiled_prefill_fn(params, state, None, echo=False)
+        params = decoder.params
+        state = decoder.prefill(
+            params, jnp.asarray(ids), jnp.arange(rows) < len(batch), sampling, cache_size=cache_size
+        )
         read = prompt_len  # the next index of the token buffer to read, for every row
         live = dict(enumerate(batch))
         produced = 0
         chunk = 1
         interval = self.spec.stream_interval_ms / 1000
         while live:
-            step = int(state.decoding_step)  # tokens up to here are written
-            buffer = np.asarray(jax.device_get(state.token_buffer))
+            step = int(state.step)  # tokens up to here are written
+            buffer = np.asarray(jax.device_get(state.tokens))
             ended: list[int] = []
             for row, request in live.items():
                 before = len(request.tokens)
@@ -226,11 +193,11 @@ class Engine:
             if not live or step >= cache_size - 1:
                 break
             if ended:
-                state = state.replace(done=state.done.at[jnp.array(ended)].set(True))
+                state = state._replace(done=state.done.at[jnp.array(ended)].set(True))
             until = min(step + chunk, cache_size - 1)
             clock = time.perf_counter()
-            state = advance(params, state, jnp.int32(until))
-            state.decoding_step.block_until_ready()
+            state = decoder.advance(params, state, jnp.int32(until), sampling)
+            state.step.block_until_ready()
             per_step = (time.perf_counter() - clock) / max(until - step, 1)
             chunk = max(1, min(self.spec.max_chunk_steps, int(interval / max(per_step, 1e-6))))
         for request in live.values():  # the cache is full (cannot happen: sized to fit)
@@ -250,6 +217,7 @@ class Engine:
         """Adds a generated token; True once the request is finished."""
         if token in self.eos:
             request.finish = "stop"
+            request.stop_token = token
             return True
         request.tokens.append(token)
         if len(request.tokens) >= request.max_tokens:
@@ -265,6 +233,9 @@ class Engine:
             if hits:
                 text = text[: min(hits)]
                 request.finish = "stop"
+                # Counted and scored: the tokens of the text kept, not those decoded past it.
+                while request.tokens and len(self.decode(request.tokens[:-1])) >= len(text):
+                    request.tokens.pop()
         safe = len(text)
         if request.finish is None:
             held = max((len(s) for s in request.stop), default=1) - 1
@@ -279,13 +250,15 @@ class Engine:
             request.sent = safe
         if request.finish is not None:
             request.text = text
+            logprobs = self.logprobs(request) if request.logprobs is not None else None
+            request.answered = True
             out.write(
                 "done",
                 id=request.id,
                 finish_reason=request.finish,
                 prompt_tokens=len(request.ids),
                 completion_tokens=len(request.tokens),
-                logprobs=self.logprobs(request) if request.logprobs is not None else None,
+                logprobs=logprobs,
             )
 
     def logprobs(self, request: Request) -> dict[str, Any]:
@@ -294,13 +267,13 @@ class Engine:
         forward pass over prompt and completion."""
         import numpy as np
 
-        generated = request.tokens
-        while generated and len(self.decode(generated)) > len(request.text):
-            generated = generated[:-1]  # cut by a stop string: the tokens of the text kept
-        ids = request.ids + generated
+        # The turn's end is scored too (as OpenAI and vLLM do; lm-evaluation-harness
+        # counts on it), shown as "".
+        ended = [request.stop_token] if request.stop_token is not None else []
+        ids = request.ids + request.tokens + ended
         chosen, top_values, top_ids = self.score(ids, max(request.logprobs or 0, 1))
         start = 1 if request.echo else len(request.ids)
-        tokens = [self.decode([t]) for t in ids]
+        tokens = [self.decode([t]) for t in ids[: len(ids) - len(ended)]] + [""] * len(ended)
         offsets = np.cumsum([0, *(len(t) for t in tokens)]).tolist()
         base = 0 if request.echo else offsets[len(request.ids)]
         k = request.logprobs or 0
@@ -355,19 +328,28 @@ class Engine:
 
 
 class Cancelled:
-    """Ids of requests whose client went away (written by the reader thread)."""
+    """Ids of requests whose client went away (written by the reader thread). Only a
+    request still waiting or decoding can be cancelled: a late cancel is dropped."""
 
     def __init__(self) -> None:
         self._ids: set[str] = set()
+        self._open: set[str] = set()
         self._lock = threading.Lock()
+
+    def opened(self, request_id: str) -> None:
+        with self._lock:
+            self._open.add(request_id)
 
     def add(self, request_id: str) -> None:
         with self._lock:
-            self._ids.add(request_id)
+            if request_id in self._open:
+                self._ids.add(request_id)
 
     def discard(self, request_id: str) -> None:
+        """The request is answered: forget it."""
         with self._lock:
             self._ids.discard(request_id)
+            self._open.discard(request_id)
 
     def __contains__(self, request_id: object) -> bool:
         with self._lock:
@@ -382,8 +364,8 @@ def parse_request(engine: Engine, message: dict[str, Any]) -> Request:
         raise BadRequest("invalid_request", "a request needs an id")
     if message.get("prompt_ids") is not None:
         ids = [int(t) for t in message["prompt_ids"]]
-        vocab = engine.tok.vocab_size() if hasattr(engine.tok, "vocab_size") else None
-        if not ids or (vocab is not None and not all(0 <= t < vocab for t in ids)):
+        vocab = engine.vocab_size
+        if not ids or not all(0 <= t < vocab for t in ids):
             raise BadRequest("invalid_prompt", "prompt token ids must be in the vocabulary")
     else:
         ids = engine.tokenize(str(message.get("prompt") or ""))
@@ -433,7 +415,9 @@ def read_requests(
                 if message.get("op") == "cancel":
                     cancelled.add(str(request_id))
                 elif message.get("op") == "generate":
-                    inbox.put(parse_request(engine, message))
+                    request = parse_request(engine, message)
+                    cancelled.opened(request.id)
+                    inbox.put(request)
                 else:
                     raise BadRequest("invalid_request", f"unknown op {message.get('op')!r}")
             except BadRequest as exc:
@@ -442,6 +426,23 @@ def read_requests(
                 out.write("error", id=request_id, code="invalid_request", message=str(exc))
     finally:
         inbox.put(None)
+
+
+def answer(engine: Engine, batch: list[Request], cancelled: Cancelled, out: Output) -> None:
+    waiting = []
+    for request in batch:
+        started: dict[str, Any] = {"prompt_tokens": len(request.ids)}
+        if request.echo:
+            started["prompt_text"] = engine.decode(request.ids)
+        out.write("started", id=request.id, **started)
+        if request.id in cancelled or request.max_tokens == 0:
+            # Nothing to decode: gone, or only the prompt asked for (its logprobs).
+            request.finish = "cancelled" if request.id in cancelled else "length"
+            engine._report(request, out)
+        else:
+            waiting.append(request)
+    if waiting:
+        engine.run(waiting, cancelled, out)
 
 
 def serve(
@@ -474,24 +475,20 @@ def serve(
                 open_ = False
             else:
                 pending.append(item)
-        key = pending[0].batch_key
-        batch = [r for r in pending if r.batch_key == key][: spec.max_batch]
-        for request in batch:
-            pending.remove(request)
-        waiting = []
-        for request in batch:
-            started: dict[str, Any] = {"prompt_tokens": len(request.ids)}
-            if request.echo:
-                started["prompt_text"] = engine.decode(request.ids)
-            out.write("started", id=request.id, **started)
-            if request.id in cancelled or request.max_tokens == 0:
-                # Nothing to decode: gone, or only the prompt asked for (its logprobs).
-                request.finish = "cancelled" if request.id in cancelled else "length"
-                engine._report(request, out)
-            else:
-                waiting.append(request)
-        if waiting:
-            engine.run(waiting, cancelled, out)
+        batch = [pending.popleft() for _ in range(min(len(pending), spec.max_batch))]
+        try:
+            answer(engine, batch, cancelled, out)
+        except Exception as exc:  # the batch's requests fail; the model serves on
+            traceback.print_exc()
+            for request in batch:
+                if not request.answered:
+                    out.write(
+                        "error",
+                        id=request.id,
+                        code="generation_failed",
+                        status=500,
+                        message=f"the model failed while answering: {type(exc).__name__}",
+                    )
         together = len(batch) > 1 or bool(pending) or not inbox.empty()
         for request in batch:
             cancelled.discard(request.id)
