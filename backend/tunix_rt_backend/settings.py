@@ -91,7 +91,7 @@ class Settings(BaseSettings):
     # company, the largest max_tokens, how long a model may take to load.
     serving_max_models: int = Field(2, ge=1, le=64)
     serving_max_batch: int = Field(8, ge=1, le=256)
-    serving_batch_window_ms: float = Field(5.0, ge=0, le=1000)
+    serving_batch_window_ms: float = Field(20.0, ge=0, le=1000)
     serving_max_tokens: int = Field(2048, ge=1, le=32_768)
     serving_load_timeout_seconds: float = Field(300.0, gt=0, le=3600)
     frontend_port: int = 5173

@@ -173,7 +173,7 @@ class ServingSpec(BaseModel):
     training: TrainingSection | None = Field(None, description="The run's; None: a base model")
     checkpoint_root: str | None = Field(None, description="Restore the latest checkpoint here")
     max_batch: int = Field(8, ge=1, le=256, description="Requests decoded together")
-    batch_window_ms: float = Field(5.0, ge=0, le=1000, description="Wait this long for company")
+    batch_window_ms: float = Field(20.0, ge=0, le=1000, description="Wait this long for company")
     stream_interval_ms: float = Field(
         40.0, gt=0, le=10_000, description="About how often new text is written"
     )
