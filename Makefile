@@ -87,6 +87,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/training_overhead.py
 	$(BIN)/python bench/evaluation.py
 	$(BIN)/python bench/gate_aa.py
+	$(BIN)/python bench/serving.py
 
 clean:
 	rm -rf $(VENV) .tunix-rt $(FRONTEND)/node_modules $(FRONTEND)/dist $(E2E)/node_modules \
