@@ -62,6 +62,18 @@ def sse(payload: dict[str, Any]) -> bytes:
     return b"data: " + orjson.dumps(payload) + b"\n\n"
 
 
+def _stream_error(event: dict[str, Any]) -> bytes:
+    """The model process stopped mid-answer: said in the stream, in OpenAI's shape."""
+    error = {"message": event.get("message"), "type": "server_error", "param": None}
+    return sse({"error": {**error, "code": event.get("code")}})
+
+
+def _stream_end(base: dict[str, Any], done: dict[str, Any], include_usage: bool) -> list[bytes]:
+    """After the last chunk: the usage chunk when asked, then `[DONE]`."""
+    usage = [sse({**base, "choices": [], "usage": _usage(done).model_dump()})]
+    return [*(usage if include_usage else []), DONE]
+
+
 def _message(body: Sampling, settings: Settings, max_tokens: int | None) -> dict[str, Any]:
     if max_tokens is not None and max_tokens > settings.serving_max_tokens:
         raise GenerationRefused(
@@ -186,17 +198,8 @@ async def _chat_stream(
                 piece = reasoner.feed(event["text"])
             elif event["event"] == "done":
                 piece = reasoner.finish()
-            else:  # the model process stopped mid-answer: say so, in the stream
-                yield sse(
-                    {
-                        "error": {
-                            "message": event.get("message"),
-                            "type": "server_error",
-                            "param": None,
-                            "code": event.get("code"),
-                        }
-                    }
-                )
+            else:
+                yield _stream_error(event)
                 return
             delta = {}
             if piece.reasoning:
@@ -207,10 +210,8 @@ async def _chat_stream(
                 yield chunk(delta)
             if event["event"] == "done":
                 yield chunk({}, _finish(event))
-                if include_usage:
-                    usage = _usage(event).model_dump()
-                    yield sse({**base, "choices": [], "usage": usage})
-                yield DONE
+                for line in _stream_end(base, event, include_usage):
+                    yield line
                 return
 
 
@@ -302,19 +303,9 @@ async def _completion_stream(
                 yield chunk(event["text"])
             elif event["event"] == "done":
                 yield chunk("", _finish(event), event.get("logprobs"))
-                if include_usage:
-                    yield sse({**base, "choices": [], "usage": _usage(event).model_dump()})
-                yield DONE
+                for line in _stream_end(base, event, include_usage):
+                    yield line
                 return
             else:
-                yield sse(
-                    {
-                        "error": {
-                            "message": event.get("message"),
-                            "type": "server_error",
-                            "param": None,
-                            "code": event.get("code"),
-                        }
-                    }
-                )
+                yield _stream_error(event)
                 return
