@@ -5,8 +5,16 @@ import { flattenBuild } from "../datasets/manifest";
 export const MIN_COMPARE = 2;
 export const MAX_COMPARE = 4;
 
-/** One colour a run, told apart with colour-blindness too (Okabe-Ito). */
-export const COMPARE_COLORS = ["#0072b2", "#e69f00", "#009e73", "#cc79a7"] as const;
+/**
+ * One colour a run, told apart with colour-blindness too (Okabe-Ito): the stylesheet's
+ * `--compare-N` (a lighter blue on dark), these light values where it is not loaded.
+ */
+export const COMPARE_COLORS = [
+  "var(--compare-1, #0072b2)",
+  "var(--compare-2, #e69f00)",
+  "var(--compare-3, #009e73)",
+  "var(--compare-4, #cc79a7)",
+] as const;
 
 /** `selected` with `runId` added (if there is room) or removed. */
 export function toggleSelection(selected: readonly string[], runId: string, max: number = MAX_COMPARE): string[] {

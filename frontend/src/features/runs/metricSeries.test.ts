@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { alignSeries, EMPTY_SERIES, lastPoint, mergeMetrics, seriesUpdates } from "./metricSeries";
+import { alignSeries, EMPTY_SERIES, lastPoint, mergeMetrics, pointAtOrBefore, seriesUpdates, smoothEma, type MetricPoint } from "./metricSeries";
 
 const loss = (step: number, value: number) => ({ name: "train/loss", step, value });
 
@@ -66,5 +66,61 @@ describe("metric series", () => {
       ],
     });
     expect(alignSeries([])).toEqual({ x: [], ys: [] });
+  });
+
+  it("smooths with a debiased exponential moving average, as TensorBoard does", () => {
+    const points: MetricPoint[] = [
+      [1, 1],
+      [2, 2],
+      [4, 3],
+    ];
+    // weight 0.5: averages 0.5, 1.25, 2.125, divided by 1 - 0.5^n (0.5, 0.75, 0.875).
+    const smoothed = smoothEma(points, 0.5);
+    expect(smoothed.map(([step]) => step)).toEqual([1, 2, 4]);
+    expect(smoothed[0]).toEqual([1, 1]);
+    expect(smoothed[1]![1]).toBeCloseTo(5 / 3, 12);
+    expect(smoothed[2]![1]).toBeCloseTo(17 / 7, 12);
+    // The input is left as it was.
+    expect(points[1]).toEqual([2, 2]);
+  });
+
+  it("keeps the first point and a flat series as they are, and damps noise more the heavier the weight", () => {
+    const noisy: MetricPoint[] = [5, 3, 5, 3, 5, 3].map((value, i) => [i, value]);
+    for (const weight of [0.6, 0.9, 0.99]) {
+      expect(smoothEma(noisy, weight)[0]).toEqual([0, 5]);
+      for (const [, value] of smoothEma([[0, 2.5], [1, 2.5], [2, 2.5]], weight)) expect(value).toBeCloseTo(2.5, 12);
+    }
+    const swing = (weight: number) => {
+      const values = smoothEma(noisy, weight).map(([, value]) => value);
+      return Math.abs(values[5]! - values[4]!);
+    };
+    expect(swing(0.9)).toBeLessThan(swing(0.6));
+    expect(swing(0.6)).toBeLessThan(2);
+  });
+
+  it("returns the points themselves with weight 0 (off), and stays finite at weight 1", () => {
+    const points: MetricPoint[] = [
+      [1, 4],
+      [2, 1],
+    ];
+    expect(smoothEma(points, 0)).toBe(points);
+    expect(smoothEma([], 0.9)).toEqual([]);
+    const heaviest = smoothEma(points, 1);
+    expect(heaviest[0]).toEqual([1, 4]);
+    expect(Number.isFinite(heaviest[1]![1])).toBe(true);
+  });
+
+  it("finds the last point at or before a step", () => {
+    const points: MetricPoint[] = [
+      [0, 5],
+      [20, 4],
+      [40, 3],
+    ];
+    expect(pointAtOrBefore(points, -1)).toBeNull();
+    expect(pointAtOrBefore(points, 0)).toEqual([0, 5]);
+    expect(pointAtOrBefore(points, 39)).toEqual([20, 4]);
+    expect(pointAtOrBefore(points, 40)).toEqual([40, 3]);
+    expect(pointAtOrBefore(points, 1000)).toEqual([40, 3]);
+    expect(pointAtOrBefore([], 3)).toBeNull();
   });
 });

@@ -98,3 +98,38 @@ export function alignSeries(list: readonly (readonly MetricPoint[])[]): { x: num
 export function lastPoint(points: readonly MetricPoint[] | undefined): MetricPoint | null {
   return points && points.length > 0 ? points[points.length - 1]! : null;
 }
+
+/** The heaviest smoothing `smoothEma` applies. */
+export const MAX_SMOOTHING = 0.999;
+
+/**
+ * TensorBoard's smoothing: an exponential moving average of the values in step order,
+ * `weight` the share the average keeps at each point (0 = off, 0.9 = heavy). The
+ * average is debiased (divided by 1 - weight^n) so the first points are not pulled
+ * towards 0: the first point is unchanged and a flat series stays flat. Gaps between
+ * steps count as one point, as in TensorBoard.
+ */
+export function smoothEma(points: readonly MetricPoint[], weight: number): readonly MetricPoint[] {
+  if (!(weight > 0) || points.length === 0) return points;
+  // A weight of 1 divides 0 by 0 below (and would hold the first value for ever).
+  const kept = Math.min(weight, MAX_SMOOTHING);
+  let average = 0;
+  let count = 0;
+  return points.map(([step, value]): MetricPoint => {
+    average = average * kept + (1 - kept) * value;
+    count += 1;
+    return [step, average / (1 - kept ** count)];
+  });
+}
+
+/** The last point at or before `step` (a legend's value under the cursor), if any. */
+export function pointAtOrBefore(points: readonly MetricPoint[], step: number): MetricPoint | null {
+  let low = 0;
+  let high = points.length;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if (points[middle]![0] <= step) low = middle + 1;
+    else high = middle;
+  }
+  return low > 0 ? points[low - 1]! : null;
+}
