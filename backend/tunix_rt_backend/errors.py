@@ -117,6 +117,28 @@ def field_error(loc: tuple[str | int, ...], msg: str, type_: str) -> dict[str, A
     return {"loc": loc, "msg": msg, "type": type_}
 
 
+_NAME = "letters, digits, '.', '_' and '-', starting with a letter or a digit"
+# What each pattern of the API allows, in words: a 422 says this, not the expression.
+PATTERN_WORDS = {
+    r"^[A-Za-z0-9][A-Za-z0-9._-]*$": _NAME,
+    r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$": _NAME,
+    r"^[A-Za-z0-9][A-Za-z0-9._:-]*$": (
+        "letters, digits, '.', '_', ':' and '-', starting with a letter or a digit"
+    ),
+    r"^[a-z][a-z0-9_-]*$": "lowercase letters, digits, '_' and '-', starting with a letter",
+    r"^[\x21-\x7e]+$": "printable ASCII characters, no spaces",
+}
+
+
 def clean_validation_errors(errors: Any) -> list[dict[str, Any]]:
-    """Field errors without the offending input (which may be megabytes) or doc URLs."""
-    return [{"loc": list(err["loc"]), "msg": err["msg"], "type": err["type"]} for err in errors]
+    """Field errors without the offending input (which may be megabytes) or doc URLs;
+    a pattern the value does not match is said in words."""
+    return [{"loc": list(err["loc"]), "msg": _message(err), "type": err["type"]} for err in errors]
+
+
+def _message(err: Any) -> str:
+    if err["type"] == "string_pattern_mismatch":
+        words = PATTERN_WORDS.get(str((err.get("ctx") or {}).get("pattern")))
+        if words is not None:
+            return f"Use only {words}"
+    return str(err["msg"])
