@@ -3,7 +3,10 @@ serving status under /api/serving. Any token may infer (`read`)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import asyncio
+import contextlib
+from collections.abc import Awaitable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
@@ -11,7 +14,7 @@ from fastapi.responses import StreamingResponse
 from tunix_rt_backend.auth.deps import require_access, require_read
 from tunix_rt_backend.db.engine import session_scope
 from tunix_rt_backend.deps import SessionMakerDep, SettingsDep
-from tunix_rt_backend.errors import Forbidden, Unauthorized, responses
+from tunix_rt_backend.errors import AppError, Forbidden, Unauthorized, responses
 from tunix_rt_backend.runs.runtime import tunix_available
 from tunix_rt_backend.serving import service
 from tunix_rt_backend.serving.pool import ModelPool
@@ -40,6 +43,8 @@ status_router = APIRouter(
 )
 # GET /v1/models lists the latest completed runs; older ones are still served by name.
 LISTED_RUNS = 100
+DISCONNECT_POLL_S = 0.25
+T = TypeVar("T")
 _ERRORS: dict[int | str, Any] = {
     status: {"model": OpenAIErrorBody, "description": description}
     for status, description in (
@@ -73,6 +78,31 @@ async def _target(maker: Any, settings: Any, name: str) -> Target:
         return await resolve(session, settings, name)
 
 
+class ClientGone(AppError):
+    """The client closed the connection before its answer was ready (nobody reads this)."""
+
+    status_code = 499
+
+
+async def unless_gone(request: Request, work: Awaitable[T]) -> T:
+    """`work`'s result; cancelled (so the model stops decoding it) if the client goes
+    away first, which is checked every DISCONNECT_POLL_S. A client that timed out and
+    retries must not leave its first answer decoding to the end."""
+    task = asyncio.ensure_future(work)
+    try:
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=DISCONNECT_POLL_S)
+            if done:
+                return task.result()
+            if await request.is_disconnected():
+                raise ClientGone("the client went away")
+    finally:
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+
 def _streamed(result: Any) -> Any:
     if isinstance(result, ChatCompletion | Completion):
         return result
@@ -99,13 +129,17 @@ async def list_models(maker: SessionMakerDep, settings: SettingsDep) -> ModelLis
     responses={**_ERRORS, 200: {"content": {"text/event-stream": {}}}},
 )
 async def chat_completions(
-    body: ChatCompletionRequest, maker: SessionMakerDep, settings: SettingsDep, pool: PoolDep
+    request: Request,
+    body: ChatCompletionRequest,
+    maker: SessionMakerDep,
+    settings: SettingsDep,
+    pool: PoolDep,
 ) -> Any:
     """A chat answer with the model's chat template applied; a reasoning answer's steps
     in `message.reasoning_content`, its final answer in `message.content`. With `stream`:
     server-sent `chat.completion.chunk` events, then `data: [DONE]`."""
     target = await _target(maker, settings, body.model)
-    return _streamed(await service.chat(pool, settings, target, body))
+    return _streamed(await unless_gone(request, service.chat(pool, settings, target, body)))
 
 
 @router.post(
@@ -114,12 +148,16 @@ async def chat_completions(
     responses={**_ERRORS, 200: {"content": {"text/event-stream": {}}}},
 )
 async def completions(
-    body: CompletionRequest, maker: SessionMakerDep, settings: SettingsDep, pool: PoolDep
+    request: Request,
+    body: CompletionRequest,
+    maker: SessionMakerDep,
+    settings: SettingsDep,
+    pool: PoolDep,
 ) -> Any:
     """Raw text completion (no template): `echo` and `logprobs` (the prompt's too, with
     echo) as lm-evaluation-harness's `local-completions` asks for them."""
     target = await _target(maker, settings, body.model)
-    return _streamed(await service.completions(pool, settings, target, body))
+    return _streamed(await unless_gone(request, service.completions(pool, settings, target, body)))
 
 
 @status_router.get(
