@@ -5,6 +5,7 @@ import { LossChart } from "./LossChart";
 import { seriesUpdates } from "./metricSeries";
 import { runKeys, useRunMetrics, type RunDetail } from "./queries";
 import { isLive, type RunState } from "./history";
+import { RunProgressPanel } from "./RunProgressPanel";
 import { useRunStream } from "./useRunStream";
 
 /** Cache updates driven by the stream: the run's state, its files, the history's rows. */
@@ -44,7 +45,7 @@ function useStreamCacheUpdates(runId: string) {
 }
 
 /**
- * The run as it happens: its loss curve (a training run's) and its log, from one stream.
+ * The run as it happens: its progress and loss curve (a training run's) and its log, from one stream.
  * Tells the page whether the stream is open, so the page stops polling meanwhile.
  */
 export function RunLiveView({ run, onStreaming }: { run: RunDetail; onStreaming: (open: boolean) => void }) {
@@ -67,6 +68,7 @@ export function RunLiveView({ run, onStreaming }: { run: RunDetail; onStreaming:
 
   return (
     <>
+      {training && <RunProgressPanel run={run} series={stream.series} />}
       {training && <LossChart series={stream.series} live={isLive(run.status)} />}
       <LogViewer log={stream.log} connection={stream.connection} error={stream.error} ended={stream.ended} />
     </>

@@ -1,0 +1,68 @@
+import { hasStarted, isLive } from "./history";
+import { lastPoint, TRAIN_LOSS, type SeriesMap } from "./metricSeries";
+import { progressOf, totalStepsOf, type RunProgress } from "./progress";
+import type { RunDetail } from "./queries";
+import { formatNumber, formatSeconds, numberAt } from "./runOutput";
+import { useElapsedSeconds } from "./useElapsedSeconds";
+
+/** The progress of a training run: live from its stream, then from its summary. */
+function useRunProgress(run: RunDetail, series: SeriesMap): RunProgress {
+  const live = isLive(run.status);
+  // Ticks only while the run trains; a finished run's times come from the server.
+  const startedMs = live && hasStarted(run) ? Date.parse(run.started_at) : null;
+  const ticking = useElapsedSeconds(startedMs !== null && Number.isFinite(startedMs) ? startedMs : null);
+  const points = series.get(TRAIN_LOSS) ?? [];
+  const summary = run.summary ?? {};
+  const latest = lastPoint(points)?.[0] ?? null;
+  return progressOf({
+    step: live ? latest : (numberAt(summary, "steps") ?? latest),
+    total: totalStepsOf(run),
+    elapsedSeconds: live ? (startedMs === null ? null : ticking) : (numberAt(summary, "wall_seconds") ?? run.duration_seconds),
+    points: points.length,
+    stepsPerSecond: live ? null : numberAt(summary, "steps_per_second"),
+    finished: !live,
+  });
+}
+
+function Bar({ step, total }: { step: number; total: number }) {
+  const percent = Math.min(100, Math.max(0, (step / total) * 100));
+  return (
+    <div
+      className="run-progress-bar"
+      role="progressbar"
+      aria-label="Training progress"
+      aria-valuemin={0}
+      aria-valuemax={total}
+      aria-valuenow={Math.min(step, total)}
+      data-testid="run:progress-bar"
+    >
+      <div className="run-progress-fill" style={{ width: `${percent}%` }} />
+    </div>
+  );
+}
+
+/**
+ * Step / total, a bar, steps/s, elapsed time and an ETA while a training run runs, and the
+ * same as a summary once it ended. An unknown total shows the step alone, never a guess.
+ */
+export function RunProgressPanel({ run, series }: { run: RunDetail; series: SeriesMap }) {
+  const progress = useRunProgress(run, series);
+  const { step, total, stepsPerSecond, elapsedSeconds, etaSeconds } = progress;
+  if (run.status === "pending" || (step === null && !isLive(run.status))) return null;
+  return (
+    <section className="card run-progress" aria-label="Progress" data-testid="run:progress">
+      <p className="run-progress-line">
+        <strong data-testid="run:progress-step">
+          {step === null ? "Waiting for the first step…" : total === null ? `step ${step}` : `step ${step} of ${total}`}
+        </strong>
+        {stepsPerSecond !== null && <span data-testid="run:progress-rate">{formatNumber(stepsPerSecond, 2)} steps/s</span>}
+        {elapsedSeconds !== null && <span data-testid="run:progress-elapsed">{formatSeconds(elapsedSeconds)} elapsed</span>}
+        {etaSeconds !== null && (
+          // Whole seconds: "about 0.4 s left" would claim a precision the pace does not have.
+          <span data-testid="run:progress-eta">about {formatSeconds(Math.max(1, Math.round(etaSeconds)))} left</span>
+        )}
+      </p>
+      {step !== null && total !== null && <Bar step={step} total={total} />}
+    </section>
+  );
+}

@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import { CHECKS, LOCAL_SUMMARY, RUN_CONFIG } from "../../test/runs";
+import { progressOf, totalStepsOf } from "./progress";
+
+const RUNNING = { step: 20, total: 60, elapsedSeconds: 10, points: 2, finished: false };
+
+describe("run progress", () => {
+  it("gives the fraction, the pace and the time left from known inputs", () => {
+    expect(progressOf(RUNNING)).toEqual({ step: 20, total: 60, fraction: 20 / 60, stepsPerSecond: 2, elapsedSeconds: 10, etaSeconds: 20 });
+  });
+
+  it("gives the step and pace but no fraction nor ETA when the total is unknown", () => {
+    expect(progressOf({ ...RUNNING, total: null })).toMatchObject({ step: 20, total: null, fraction: null, stepsPerSecond: 2, etaSeconds: null });
+  });
+
+  it("gives nothing to show before the first step, nor an ETA while too early to tell", () => {
+    expect(progressOf({ step: null, total: 60, elapsedSeconds: 3, points: 0, finished: false })).toEqual({
+      step: null,
+      total: 60,
+      fraction: null,
+      stepsPerSecond: null,
+      elapsedSeconds: 3,
+      etaSeconds: null,
+    });
+    expect(progressOf({ ...RUNNING, points: 1 }).etaSeconds).toBeNull();
+    expect(progressOf({ ...RUNNING, elapsedSeconds: 4 }).etaSeconds).toBeNull();
+    expect(progressOf({ ...RUNNING, elapsedSeconds: null })).toMatchObject({ stepsPerSecond: null, etaSeconds: null });
+  });
+
+  it("summarises a finished run with the trainer's own pace and no ETA", () => {
+    expect(progressOf({ step: 60, total: 60, elapsedSeconds: 59, points: 6, stepsPerSecond: 0.406, finished: true })).toEqual({
+      step: 60,
+      total: 60,
+      fraction: 1,
+      stepsPerSecond: 0.406,
+      elapsedSeconds: 59,
+      etaSeconds: null,
+    });
+  });
+
+  it("keeps the fraction within the bar when the step passes the total", () => {
+    expect(progressOf({ ...RUNNING, step: 70 })).toMatchObject({ fraction: 1, etaSeconds: 0 });
+  });
+});
+
+describe("a run's total steps", () => {
+  const run = { config: RUN_CONFIG, checks: [], summary: null, status: "running" as const };
+
+  it("is max_steps when set, else the steps check's count", () => {
+    expect(totalStepsOf(run)).toBe(500);
+    expect(totalStepsOf({ ...run, config: { ...RUN_CONFIG, max_steps: null }, checks: CHECKS })).toBe(300);
+  });
+
+  it("is the summary's steps only for a completed run, else unknown", () => {
+    const noMax = { ...run, config: { ...RUN_CONFIG, max_steps: null }, summary: LOCAL_SUMMARY };
+    expect(totalStepsOf(noMax)).toBeNull();
+    expect(totalStepsOf({ ...noMax, status: "cancelled" })).toBeNull();
+    expect(totalStepsOf({ ...noMax, status: "completed" })).toBe(20);
+  });
+});

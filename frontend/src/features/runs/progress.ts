@@ -1,0 +1,70 @@
+// A training run's progress: how far it is, how fast it goes and how long is left, as
+// pure arithmetic on what the run and its stream say, so the panel shows only what is
+// known. A metric event carries no time (its step, name and value only), and the stream
+// replays every stored point on each connection, so arrival times would measure the
+// replay: the rate is the steps over the wall time since the run started.
+
+import type { RunDetail } from "./queries";
+import { numberAt } from "./runOutput";
+
+/** Fewer loss points or seconds than this give no ETA: one point says nothing of a pace. */
+export const MIN_POINTS_FOR_ETA = 2;
+export const MIN_SECONDS_FOR_ETA = 5;
+
+/** The steps check starts with the planned count: "300 steps of batch 16 (27 train …)". */
+const STEPS_CHECK = /^(\d+) steps\b/;
+
+/**
+ * The steps the run will train: its `max_steps`, else what its steps check planned, else
+ * (a completed run) the steps its summary says it trained. Null when none says.
+ */
+export function totalStepsOf(run: Pick<RunDetail, "config" | "checks" | "summary" | "status">): number | null {
+  const maxSteps = numberAt(run.config, "max_steps");
+  if (maxSteps !== null && maxSteps > 0) return maxSteps;
+  const planned = STEPS_CHECK.exec(run.checks?.find((check) => check.name === "steps")?.detail ?? "");
+  if (planned && Number(planned[1]) > 0) return Number(planned[1]);
+  // A cancelled or failed run's summary counts the steps it got to, not those it planned.
+  if (run.status === "completed" && run.summary) return numberAt(run.summary, "steps");
+  return null;
+}
+
+export type ProgressInput = {
+  /** The latest step trained (the last train/loss point's), null before the first. */
+  step: number | null;
+  total: number | null;
+  /** Training wall time so far, null before the run started. */
+  elapsedSeconds: number | null;
+  /** How many loss points were seen. */
+  points: number;
+  /** The trainer's own measure (a finished run's summary), preferred when given. */
+  stepsPerSecond?: number | null;
+  /** The run ended: nothing is left to estimate. */
+  finished: boolean;
+};
+
+export type RunProgress = {
+  step: number | null;
+  total: number | null;
+  /** step / total, within [0, 1]; null when either is unknown. */
+  fraction: number | null;
+  stepsPerSecond: number | null;
+  elapsedSeconds: number | null;
+  /** Seconds left at the pace so far; null while too early to tell, or when unknowable. */
+  etaSeconds: number | null;
+};
+
+function rateOf({ step, elapsedSeconds, stepsPerSecond }: ProgressInput): number | null {
+  if (stepsPerSecond !== undefined && stepsPerSecond !== null && stepsPerSecond > 0) return stepsPerSecond;
+  if (step === null || step <= 0 || elapsedSeconds === null || elapsedSeconds <= 0) return null;
+  return step / elapsedSeconds;
+}
+
+export function progressOf(input: ProgressInput): RunProgress {
+  const { step, total, elapsedSeconds, points, finished } = input;
+  const fraction = step !== null && total !== null && total > 0 ? Math.min(1, Math.max(0, step / total)) : null;
+  const stepsPerSecond = rateOf(input);
+  const early = points < MIN_POINTS_FOR_ETA || elapsedSeconds === null || elapsedSeconds < MIN_SECONDS_FOR_ETA;
+  const etaSeconds =
+    finished || early || step === null || total === null || stepsPerSecond === null ? null : Math.max(0, total - step) / stepsPerSecond;
+  return { step, total, fraction, stepsPerSecond, elapsedSeconds, etaSeconds };
+}
