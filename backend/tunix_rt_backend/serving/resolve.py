@@ -87,10 +87,6 @@ def is_base_name(name: str) -> bool:
     return not name.startswith(RUN_PREFIX) and not _ALIAS.match(name) and not _VERSION.match(name)
 
 
-def resolve_base(settings: Settings, name: str) -> Target:
-    return _base(settings, name)
-
-
 async def resolve(session: AsyncSession, settings: Settings, name: str) -> Target:
     if name.startswith(RUN_PREFIX):
         return await _run(session, settings, name)
@@ -111,7 +107,7 @@ async def resolve(session: AsyncSession, settings: Settings, name: str) -> Targe
         if version is None:
             raise ModelNotFound(f"model {artifact.name!r} has no version {label!r}")
         return await _version(settings, artifact, version)
-    return _base(settings, name)
+    return resolve_base(settings, name)
 
 
 async def _artifact(session: AsyncSession, model: str, name: str) -> ModelArtifact:
@@ -121,7 +117,7 @@ async def _artifact(session: AsyncSession, model: str, name: str) -> ModelArtifa
     return artifact
 
 
-def _base(settings: Settings, name: str) -> Target:
+def resolve_base(settings: Settings, name: str) -> Target:
     """A built-in model, or a checkpoint under MODEL_DIR (never a path elsewhere: no
     `~`, `..`, or absolute names), keyed by its directory (`org/name` and `org--name`
     are one model)."""

@@ -18,6 +18,7 @@ import jax.numpy as jnp
 from flax import nnx
 from tunix.generate import sampler as sampler_lib
 from tunix.generate import utils as gen_utils
+from tunix.sft import utils as sft_utils
 
 
 class Carry(NamedTuple):
@@ -70,6 +71,7 @@ class Decoder:
         self._last_token_only = "decode_only_last_token" in _call_parameters(model)
         self.prefill = jax.jit(self._prefill, static_argnames=("cache_size",))
         self.advance = jax.jit(self._advance, donate_argnums=(1,))
+        self.score = jax.jit(self._score, static_argnames=("k",))
 
     @staticmethod
     def _param_dtype(model: Any) -> Any:
@@ -137,6 +139,18 @@ class Decoder:
             return Carry(c.step + 1, tokens, c.positions, cache, c.done | jnp.isin(token, self.eos))
 
         return jax.lax.while_loop(more, one, carry)
+
+    def _score(self, params: Any, tokens: Any, mask: Any, k: int) -> Any:
+        """One forward pass over `tokens` [1, L] (right-padded, `mask` the real ones):
+        log p(token t+1 | tokens up to t) for every t, and the k likeliest there, as
+        training computes its loss."""
+        model = nnx.merge(self.graphdef, params)
+        positions = sft_utils.build_positions_from_mask(mask)
+        logits, _ = model(tokens, positions, None, sft_utils.make_causal_attn_mask(mask))
+        logp = jax.nn.log_softmax(logits[:, :-1].astype(jnp.float32), axis=-1)
+        chosen = jnp.take_along_axis(logp, tokens[:, 1:, None], axis=-1)[..., 0]
+        values, indices = jax.lax.top_k(logp, k)
+        return chosen[0], values[0], indices[0]
 
 
 def _call_parameters(model: Any) -> Any:

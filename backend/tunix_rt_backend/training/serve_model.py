@@ -131,8 +131,6 @@ class Engine:
         size = loaded.tokenizer.vocab_size
         self.vocab_size = int(size() if callable(size) else size)
         self.decoder = Decoder(loaded.model, self.tok.pad_id(), sorted(self.eos), loaded)
-        self._graphdef, self._state = self.decoder.graphdef, self.decoder.params
-        self._score: Any = None
 
     def tokenize(self, text: str) -> list[int]:
         """As Tunix's Sampler does: `<bos>` and the text's tokens."""
@@ -303,27 +301,13 @@ class Engine:
         import jax
         import jax.numpy as jnp
         import numpy as np
-        from flax import nnx
-        from tunix.sft import utils as sft_utils
 
-        if self._score is None:
-            graphdef = self._graphdef
-
-            def score(state: Any, tokens: Any, mask: Any, k: int) -> Any:
-                model = nnx.merge(graphdef, state)
-                positions = sft_utils.build_positions_from_mask(mask)
-                logits, _ = model(tokens, positions, None, sft_utils.make_causal_attn_mask(mask))
-                logp = jax.nn.log_softmax(logits[:, :-1].astype(jnp.float32), axis=-1)
-                chosen = jnp.take_along_axis(logp, tokens[:, 1:, None], axis=-1)[..., 0]
-                values, indices = jax.lax.top_k(logp, k)
-                return chosen[0], values[0], indices[0]
-
-            self._score = jax.jit(score, static_argnames=("k",))
         length = bucket(len(ids))
         tokens = np.full((1, length), self.tok.pad_id(), dtype=np.int32)
         tokens[0, : len(ids)] = ids
         mask = np.arange(length)[None, :] < len(ids)
-        result = self._score(self._state, jnp.asarray(tokens), jnp.asarray(mask), k=k)
+        decoder = self.decoder
+        result = decoder.score(decoder.params, jnp.asarray(tokens), jnp.asarray(mask), k=k)
         return tuple(np.asarray(a) for a in jax.device_get(result))  # type: ignore[return-value]
 
 
