@@ -67,7 +67,7 @@ class ServerProcess:
             raise
 
     def client(self, **kwargs: Any) -> httpx.Client:
-        return httpx.Client(base_url=self.base, timeout=30, **kwargs)
+        return httpx.Client(base_url=self.base, **{"timeout": 30, **kwargs})
 
     def stop(self) -> None:
         self.proc.terminate()

@@ -24,6 +24,7 @@ from tunix_rt_backend.db import migrate
 from tunix_rt_backend.db.engine import create_engine, create_sessionmaker, session_scope
 from tunix_rt_backend.errors import AppError, ValidationFailed
 from tunix_rt_backend.generators import cli as generators_cli
+from tunix_rt_backend.model_import import cli as import_cli
 from tunix_rt_backend.registry import cli as registry_cli
 from tunix_rt_backend.regression import cli as regression_cli
 from tunix_rt_backend.settings import Settings, SettingsError, load_settings
@@ -107,7 +108,7 @@ def _parser() -> argparse.ArgumentParser:
     generators_cli.add_commands(sub, _with_sessionmaker)
     demo.add_commands(sub, _with_sessionmaker)
     regression_cli.add_commands(sub, _with_sessionmaker)
-    registry_cli.add_commands(sub, _with_sessionmaker)
+    import_cli.add_commands(registry_cli.add_commands(sub, _with_sessionmaker))
     return parser
 
 

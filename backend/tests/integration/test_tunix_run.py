@@ -49,6 +49,64 @@ async def test_tunix_status_reports_the_installed_runtime(client: httpx.AsyncCli
     assert "tunix-rt/tiny-gemma3" in status["builtin_models"]
 
 
+async def test_status_lists_the_checkpoints_under_model_dir(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    checkpoint = settings.models_root / "acme--reasoner-1b"
+    checkpoint.mkdir(parents=True)
+    (checkpoint / "config.json").write_text('{"model_type": "qwen2"}')
+    save_file(
+        {"a": np.zeros((3, 4), np.float32), "b": np.zeros(5, np.float32)},
+        str(checkpoint / "model.safetensors"),
+    )
+    # An import's staging directory is no checkpoint.
+    staging = settings.models_root / ".importing" / "x"
+    staging.mkdir(parents=True)
+    (staging / "config.json").write_text('{"model_type": "qwen2"}')
+
+    status = (await client.get("/api/tunix/status")).json()
+    assert status["local_models"] == [
+        {
+            "model_id": "acme/reasoner-1b",
+            "model_type": "qwen2",
+            "parameters": 17,
+            "size_bytes": (checkpoint / "model.safetensors").stat().st_size,
+            "description": "qwen2 checkpoint",
+            "note": None,
+        }
+    ]
+
+
+async def test_a_run_on_a_pretrained_checkpoint_defaults_to_lora(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    await sums_dataset(client)
+    checkpoint = settings.models_root / "acme--reasoner-1b"
+    checkpoint.mkdir(parents=True)
+    (checkpoint / "config.json").write_text('{"model_type": "qwen2"}')
+    _word_tokenizer(checkpoint)
+
+    async def config(**body: Any) -> dict[str, Any]:
+        result = (await client.post("/api/tunix/run", json=_run_body(**body))).json()
+        detail = (await client.get(f"/api/tunix/runs/{result['run_id']}")).json()
+        return {k: detail["config"][k] for k in ("method", "learning_rate")}
+
+    pretrained = "acme/reasoner-1b"
+    assert await config(model_id=pretrained) == {"method": "lora", "learning_rate": 2e-4}
+    assert await config(model_id=pretrained, method="full") == {
+        "method": "full",
+        "learning_rate": 2e-5,
+    }
+    assert await config(model_id=pretrained, learning_rate=1e-3) == {
+        "method": "lora",
+        "learning_rate": 1e-3,
+    }
+    assert await config() == {"method": "full", "learning_rate": 2e-5}  # built in
+
+
 async def test_dry_run_reports_each_check_and_records_the_run(
     client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:

@@ -39,8 +39,9 @@ class ExportFailed(AppError):
     pass
 
 
-def add_commands(sub: Any, run: RunWithMaker) -> None:
-    """Register the commands; `run(settings, work)` runs `work(sessionmaker)`."""
+def add_commands(sub: Any, run: RunWithMaker) -> Any:
+    """Register the commands; `run(settings, work)` runs `work(sessionmaker)`. Returns
+    the `model` command's subcommands (others add theirs)."""
     model = sub.add_parser("model", help="the model registry").add_subparsers(required=True)
     create = model.add_parser("create", help="register a model")
     create.add_argument("name")
@@ -91,6 +92,7 @@ def add_commands(sub: Any, run: RunWithMaker) -> None:
         "config.json, tokenizer and chat template, LoRA merged (Gemma 3)",
     )
     export.set_defaults(handler=lambda s, a: _export(run, s, a))
+    return model
 
 
 def _create(run: RunWithMaker, settings: Settings, args: argparse.Namespace) -> None:

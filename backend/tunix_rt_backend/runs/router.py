@@ -66,10 +66,10 @@ router = APIRouter(
 
 
 @router.get("/status", response_model=TunixStatus)
-async def get_tunix_status() -> TunixStatus:
-    """Whether the Tunix runtime is installed, its version, JAX's devices and the
-    built-in models."""
-    return await tunix_status()
+async def get_tunix_status(settings: SettingsDep) -> TunixStatus:
+    """Whether the Tunix runtime is installed, its version, JAX's devices, the
+    built-in models and the checkpoints under MODEL_DIR."""
+    return await tunix_status(settings.models_root)
 
 
 @router.post(

@@ -11,11 +11,12 @@ import functools
 import importlib.metadata
 import importlib.util
 import sys
+from pathlib import Path
 
 import orjson
 
-from tunix_rt_backend.runs.schemas import TunixStatus
-from tunix_rt_backend.training.catalog import BUILTIN_MODELS
+from tunix_rt_backend.runs.schemas import LocalModel, TunixStatus
+from tunix_rt_backend.training.catalog import BUILTIN_MODELS, local_checkpoints
 
 DEVICE_PROBE_TIMEOUT_S = 60.0
 _PROBE = "import json, jax; print(json.dumps([str(d) for d in jax.devices()]))"
@@ -59,8 +60,9 @@ async def _probe_devices() -> list[str]:
         return _devices
 
 
-async def tunix_status() -> TunixStatus:
+async def tunix_status(models_root: Path) -> TunixStatus:
     builtin = {name: spec.description for name, spec in BUILTIN_MODELS.items()}
+    local = [LocalModel(**vars(found)) for found in local_checkpoints(models_root)]
     if not tunix_available():
         return TunixStatus(
             available=False,
@@ -71,6 +73,7 @@ async def tunix_status() -> TunixStatus:
             jax_version=None,
             devices=[],
             builtin_models=builtin,
+            local_models=local,
         )
     return TunixStatus(
         available=True,
@@ -80,4 +83,5 @@ async def tunix_status() -> TunixStatus:
         jax_version=_version("jax"),
         devices=await _probe_devices(),
         builtin_models=builtin,
+        local_models=local,
     )

@@ -188,6 +188,17 @@ class RunFilters(BaseModel):
     q: str | None = None
 
 
+class LocalModel(BaseModel):
+    """A checkpoint under MODEL_DIR that runs, evaluations and serving can name."""
+
+    model_id: str = Field(description="The name to give as model_id (org/name)")
+    model_type: str | None = Field(description="config.json's model_type")
+    parameters: int | None = Field(description="From the weights' headers")
+    size_bytes: int = Field(description="The weights on disk")
+    description: str
+    note: str | None = Field(description="What to know before training it here (speed, memory)")
+
+
 class TunixStatus(BaseModel):
     available: bool
     version: str | None
@@ -196,3 +207,7 @@ class TunixStatus(BaseModel):
     jax_version: str | None
     devices: list[str]
     builtin_models: dict[str, str]
+    local_models: list[LocalModel] = Field(
+        description="Checkpoints under MODEL_DIR (e.g. `tunix-rt model import gemma-3-270m`); "
+        "a run on one defaults to LoRA"
+    )

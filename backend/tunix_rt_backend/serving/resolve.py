@@ -41,6 +41,7 @@ from tunix_rt_backend.training.catalog import (
     ModelNotAvailable,
     is_builtin,
     local_checkpoint_dir,
+    local_checkpoints,
 )
 from tunix_rt_backend.training.manifest import TrainingSection
 
@@ -254,16 +255,5 @@ async def listed(session: AsyncSession, settings: Settings, run_limit: int) -> l
         Listed(f"{RUN_PREFIX}{run_id}", at.timestamp() if at else 0.0, "run") for run_id, at in runs
     ]
     out += [Listed(name, 0.0, "builtin") for name in BUILTIN_MODELS]
-    out += [Listed(name, 0.0, "checkpoint") for name in local_checkpoints(settings.models_root)]
+    out += [Listed(c.model_id, 0.0, "checkpoint") for c in local_checkpoints(settings.models_root)]
     return out
-
-
-def local_checkpoints(root: Path) -> list[str]:
-    """Hub-style ids of the checkpoints under MODEL_DIR (`org/name` or `org--name`)."""
-    if not root.is_dir():
-        return []
-    found = []
-    for config in sorted([*root.glob("*/config.json"), *root.glob("*/*/config.json")]):
-        name = config.parent.relative_to(root).as_posix()
-        found.append(name.replace("--", "/", 1) if "/" not in name else name)
-    return found

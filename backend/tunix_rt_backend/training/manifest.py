@@ -9,25 +9,40 @@ Imports neither JAX (the web process writes manifests) nor the datasets domain
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, Self
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from tunix_rt_backend.training.catalog import BUILTIN_PREFIX
 
 MANIFEST_VERSION = "1.0"
+# A pretrained checkpoint is fine-tuned with LoRA at this rate unless a request says
+# otherwise: full fine-tuning at the built-in models' 2e-5 moves a pretrained model
+# little per step and costs far more memory; LoRA's adapters start at zero and want a
+# larger rate.
+PRETRAINED_LORA_LEARNING_RATE = 2e-4
 
 
 class TrainingSection(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    learning_rate: float = Field(2e-5, gt=0, le=1)
+    learning_rate: float = Field(
+        2e-5,
+        gt=0,
+        le=1,
+        description=f"Default 2e-5; {PRETRAINED_LORA_LEARNING_RATE:g} for LoRA on a pretrained "
+        "checkpoint",
+    )
     num_epochs: int = Field(3, ge=1, le=1000)
     batch_size: int = Field(8, ge=1, le=4096)
     max_seq_length: int = Field(2048, ge=16, le=131_072)
     max_steps: int | None = Field(
         None, ge=1, le=10_000_000, description="Stop after this many steps (else epochs)"
     )
-    method: Literal["full", "lora"] = "full"
+    method: Literal["full", "lora"] = Field(
+        "full", description="Default full for a built-in model, lora for a pretrained checkpoint"
+    )
     lora_rank: int = Field(8, ge=1, le=1024)
     lora_alpha: float = Field(16.0, gt=0)
     lr_schedule: Literal["constant", "cosine", "linear"] = "cosine"
@@ -38,6 +53,20 @@ class TrainingSection(BaseModel):
     num_generations: int = Field(
         8, ge=0, le=256, description="Held-out prompts answered greedily at the end"
     )
+
+    @model_validator(mode="after")
+    def _pretrained_defaults(self) -> Self:
+        """A request naming a pretrained checkpoint (a `model_id` not built in) that
+        leaves `method` and `learning_rate` out gets LoRA and a rate suited to it."""
+        model_id = getattr(self, "model_id", None)
+        if not isinstance(model_id, str) or model_id.startswith(BUILTIN_PREFIX):
+            return self
+        given = self.model_fields_set
+        if "method" not in given:
+            self.method = "lora"
+        if "learning_rate" not in given and self.method == "lora":
+            self.learning_rate = PRETRAINED_LORA_LEARNING_RATE
+        return self
 
     @classmethod
     def of(cls, request: BaseModel) -> TrainingSection:

@@ -455,8 +455,8 @@ export interface paths {
         };
         /**
          * Get Tunix Status
-         * @description Whether the Tunix runtime is installed, its version, JAX's devices and the
-         *     built-in models.
+         * @description Whether the Tunix runtime is installed, its version, JAX's devices, the
+         *     built-in models and the checkpoints under MODEL_DIR.
          */
         get: operations["get_tunix_status_api_tunix_status_get"];
         put?: never;
@@ -3089,6 +3089,39 @@ export interface components {
              */
             tokens_per_second: number | null;
         };
+        /**
+         * LocalModel
+         * @description A checkpoint under MODEL_DIR that runs, evaluations and serving can name.
+         */
+        LocalModel: {
+            /**
+             * Model Id
+             * @description The name to give as model_id (org/name)
+             */
+            model_id: string;
+            /**
+             * Model Type
+             * @description config.json's model_type
+             */
+            model_type: string | null;
+            /**
+             * Parameters
+             * @description From the weights' headers
+             */
+            parameters: number | null;
+            /**
+             * Size Bytes
+             * @description The weights on disk
+             */
+            size_bytes: number;
+            /** Description */
+            description: string;
+            /**
+             * Note
+             * @description What to know before training it here (speed, memory)
+             */
+            note: string | null;
+        };
         /** Logprobs */
         Logprobs: {
             /** Tokens */
@@ -3617,6 +3650,7 @@ export interface components {
         RunRequest: {
             /**
              * Learning Rate
+             * @description Default 2e-5; 0.0002 for LoRA on a pretrained checkpoint
              * @default 0.00002
              */
             learning_rate: number;
@@ -3642,6 +3676,7 @@ export interface components {
             max_steps?: number | null;
             /**
              * Method
+             * @description Default full for a built-in model, lora for a pretrained checkpoint
              * @default full
              * @enum {string}
              */
@@ -3951,6 +3986,7 @@ export interface components {
         SftManifestRequest: {
             /**
              * Learning Rate
+             * @description Default 2e-5; 0.0002 for LoRA on a pretrained checkpoint
              * @default 0.00002
              */
             learning_rate: number;
@@ -3976,6 +4012,7 @@ export interface components {
             max_steps?: number | null;
             /**
              * Method
+             * @description Default full for a built-in model, lora for a pretrained checkpoint
              * @default full
              * @enum {string}
              */
@@ -4227,6 +4264,11 @@ export interface components {
             builtin_models: {
                 [key: string]: string;
             };
+            /**
+             * Local Models
+             * @description Checkpoints under MODEL_DIR (e.g. `tunix-rt model import gemma-3-270m`); a run on one defaults to LoRA
+             */
+            local_models: components["schemas"]["LocalModel"][];
         };
         /** UngarStatus */
         UngarStatus: {
