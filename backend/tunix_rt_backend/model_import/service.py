@@ -262,24 +262,44 @@ def _existing(source: ImportSource, final: Path, dtype: str) -> str | None:
 
 class _staging:
     """A fresh directory under MODEL_DIR/.importing (same file system as the target, so
-    the final rename is atomic), removed on the way out whatever happened; older ones
-    (a killed import's) removed first."""
+    the final rename is atomic), removed on the way out whatever happened, with
+    MODEL_DIR itself when this import created it and left it empty. Staging
+    directories of imports whose process is gone (killed) are removed first; a running
+    import's are left alone."""
 
     def __init__(self, models_root: Path, source: ImportSource) -> None:
+        self.models_root = models_root
         self.root = models_root / STAGING
         self.path = self.root / f"{source.name}-{os.getpid()}-{time.time_ns()}"
+        self.created_root = not models_root.exists()
 
     def __enter__(self) -> Path:
         if self.root.is_dir():
             for stale in self.root.iterdir():
-                shutil.rmtree(stale, ignore_errors=True)
+                if not _alive(stale.name):
+                    shutil.rmtree(stale, ignore_errors=True)
         self.path.mkdir(parents=True)
         return self.path
 
     def __exit__(self, *_: object) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
-        if self.root.is_dir() and not any(self.root.iterdir()):
-            self.root.rmdir()
+        for directory in (self.root, self.models_root if self.created_root else None):
+            if directory is not None and directory.is_dir() and not any(directory.iterdir()):
+                directory.rmdir()
+
+
+def _alive(staging_name: str) -> bool:
+    """Whether the import that named a staging directory `<name>-<pid>-<ns>` runs."""
+    parts = staging_name.rsplit("-", 2)
+    if len(parts) != 3 or not parts[1].isdigit():
+        return False
+    try:
+        os.kill(int(parts[1]), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def model_card(source: ImportSource, converted: Any, dtype: str) -> str:
