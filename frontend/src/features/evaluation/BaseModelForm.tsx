@@ -3,6 +3,7 @@ import { Link } from "react-router";
 import { ErrorMessage } from "../../ui/ErrorMessage";
 import { Field } from "../../ui/Field";
 import { useRetryAfterToken } from "../auth/hooks";
+import { localModelSize, localModelsOf } from "../runs/localModels";
 import { RunStatusBadge } from "../runs/RunStatusBadge";
 import { useRunDatasets, useTunixStatus } from "../runs/queries";
 import { evaluationPath, formatShare, isEvaluationLive } from "./evaluation";
@@ -55,10 +56,20 @@ export function BaseModelForm() {
   const datasetKey = datasetChoice ?? datasets.data?.data[0]?.dataset_key ?? "";
   const judgeList = judges.data ?? [];
   const judge = judgeChoice ?? initialJudge(judgeList);
-  const models = Object.entries(tunix.data?.builtin_models ?? {});
+  const builtinModels = Object.entries(tunix.data?.builtin_models ?? {});
+  const localModels = localModelsOf(tunix.data);
 
   const { mutate } = evaluate;
   const model = modelId.trim();
+  const chosenLocal = localModels.find((m) => m.model_id === model);
+  const modelHint = chosenLocal ? (
+    <span data-testid="leaderboard:base-model-hint">
+      {chosenLocal.description}
+      {localModelSize(chosenLocal) && ` (${localModelSize(chosenLocal)})`}: a checkpoint under <code>MODEL_DIR</code>
+    </span>
+  ) : (
+    "A built-in model, or a checkpoint under MODEL_DIR"
+  );
   const submit = useCallback(() => mutate({ modelId: model, datasetKey, judge }), [mutate, model, datasetKey, judge]);
   useRetryAfterToken(evaluate.error, submit);
 
@@ -76,7 +87,7 @@ export function BaseModelForm() {
       </p>
       <form onSubmit={onSubmit} noValidate>
         <div className="form-grid base-model-grid">
-          <Field id={`${id}-model`} label="Model" errorTestId={FIELD_ERROR_TEST_ID} hint="A built-in model, or a checkpoint under MODEL_DIR">
+          <Field id={`${id}-model`} label="Model" errorTestId={FIELD_ERROR_TEST_ID} hint={modelHint}>
             <input
               id={`${id}-model`}
               type="text"
@@ -86,10 +97,15 @@ export function BaseModelForm() {
               required
               data-testid="leaderboard:base-model-id"
             />
-            <datalist id={`${id}-models`}>
-              {models.map(([name, description]) => (
+            <datalist id={`${id}-models`} data-testid="leaderboard:base-models">
+              {builtinModels.map(([name, description]) => (
                 <option key={name} value={name}>
                   {description}
+                </option>
+              ))}
+              {localModels.map((local) => (
+                <option key={local.model_id} value={local.model_id}>
+                  {[localModelSize(local), local.description].filter(Boolean).join(" — ")}
                 </option>
               ))}
             </datalist>

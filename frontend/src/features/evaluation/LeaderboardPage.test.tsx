@@ -4,7 +4,7 @@ import { datasetPage } from "../../test/datasets";
 import { evaluationDetail, JUDGES, leaderboardPage, leaderboardRow, liveEvaluation } from "../../test/evaluations";
 import { apiError, json, mockFetch, type RouteHandler } from "../../test/fetchMock";
 import { renderApp } from "../../test/render";
-import { TUNIX_AVAILABLE } from "../../test/runs";
+import { TUNIX_AVAILABLE, TUNIX_WITH_LOCAL_MODEL } from "../../test/runs";
 
 const BOARD = "/api/tunix/evaluations";
 
@@ -216,6 +216,39 @@ describe("leaderboard: evaluate a base model", () => {
     expect(screen.getByTestId("leaderboard:base-queued")).toHaveTextContent("7 / 40 items");
     await waitFor(() => expect(screen.getByTestId("leaderboard:base-status")).toHaveTextContent("completed"), { timeout: 3_000 });
     expect(screen.getByTestId("leaderboard:base-queued")).toHaveTextContent("65.0%");
+  });
+
+  it("offers the checkpoints under MODEL_DIR besides the built-in models, and evaluates one", async () => {
+    const queued = liveEvaluation("pending", 0, 40, { id: "00000000-0000-4000-8000-0000000000b2", run_id: null, checkpoint_step: null });
+    const { requests } = mockFetch(
+      boardRoutes(() => json(200, leaderboardPage([])), {
+        "GET /api/tunix/status": () => json(200, TUNIX_WITH_LOCAL_MODEL),
+        "POST /api/evaluations": () => json(202, queued),
+        [`GET /api/evaluations/${queued.id}`]: () => json(200, queued),
+      }),
+    );
+    const { user } = renderApp("/leaderboard");
+
+    const models = await screen.findByTestId("leaderboard:base-models");
+    await waitFor(() => expect(models.querySelectorAll("option")).toHaveLength(3));
+    expect([...models.querySelectorAll("option")].map((o) => [o.value, o.textContent])).toEqual([
+      ["tunix-rt/tiny-gemma3", "Gemma 3, 2 layers, width 128 (~0.5M params)"],
+      ["tunix-rt/small-gemma3", "Gemma 3, 4 layers, width 256 (~3.5M params)"],
+      ["google/gemma-3-270m", "268M parameters, 1.1 GB — Google's Gemma 3 270M, pretrained (18 layers, width 640, 262k vocabulary)"],
+    ]);
+    expect(screen.queryByTestId("leaderboard:base-model-hint")).not.toBeInTheDocument();
+
+    await waitFor(() => expect(screen.getByTestId("leaderboard:base-dataset")).toHaveValue("duels-v1"));
+    await user.clear(screen.getByTestId("leaderboard:base-model-id"));
+    await user.type(screen.getByTestId("leaderboard:base-model-id"), "google/gemma-3-270m");
+    expect(screen.getByTestId("leaderboard:base-model-hint")).toHaveTextContent(
+      "Google's Gemma 3 270M, pretrained (18 layers, width 640, 262k vocabulary) (268M parameters, 1.1 GB): a checkpoint under MODEL_DIR",
+    );
+    await user.click(screen.getByTestId("leaderboard:base-submit"));
+
+    await screen.findByTestId("leaderboard:base-link");
+    const post = requests.find((r) => r.method === "POST")!;
+    expect(await post.json()).toMatchObject({ model_id: "google/gemma-3-270m", dataset_key: "duels-v1" });
   });
 
   it("shows a 404 for an unknown model", async () => {

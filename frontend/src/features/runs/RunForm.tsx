@@ -5,12 +5,14 @@ import { ErrorMessage } from "../../ui/ErrorMessage";
 import { controlProps, Field } from "../../ui/Field";
 import { FormErrorSummary } from "../../ui/FieldErrors";
 import { newRunLabels, parseTags, placeRunErrors, TAG_HINT } from "./labels";
+import { localModelLabel, localModelsOf } from "./localModels";
 import { useRunDatasets, type RunRequestBody, type TunixStatus } from "./queries";
 import {
   BODY_FIELDS,
   DEMO_DEFAULTS,
+  LOCAL_DEFAULTS,
+  PRETRAINED_DEFAULTS,
   RUN_FIELD_PATHS,
-  SERVER_DEFAULTS,
   blankMeaning,
   toRunRequest,
   type RunFormField,
@@ -36,7 +38,7 @@ export const OTHER_MODEL = "__other__";
 
 type RunFormProps = {
   status: TunixStatus | undefined;
-  /** GET /api/tunix/status has not answered yet: the built-in models are not known. */
+  /** GET /api/tunix/status has not answered yet: the built-in and local models are not known. */
   statusPending: boolean;
   /** Which button's request is open, if any. */
   pending: "dry-run" | "train" | null;
@@ -70,10 +72,19 @@ export function RunForm({ status, statusPending, pending, error, onRun }: RunFor
 
   const builtin = status?.builtin_models ?? {};
   const builtinIds = Object.keys(builtin);
-  const choice = modelChoice ?? builtinIds[0] ?? OTHER_MODEL;
+  const localModels = localModelsOf(status);
+  // A choice the (refetched) status no longer lists falls back to the first model.
+  const listedChoice =
+    modelChoice === OTHER_MODEL || (modelChoice !== null && (Object.hasOwn(builtin, modelChoice) || localModels.some((m) => m.model_id === modelChoice)))
+      ? modelChoice
+      : null;
+  const choice = listedChoice ?? builtinIds[0] ?? localModels[0]?.model_id ?? OTHER_MODEL;
   const isOther = !statusPending && choice === OTHER_MODEL;
+  const local = isOther ? undefined : localModels.find((m) => m.model_id === choice);
   const modelId = isOther ? otherModel : choice;
-  const defaults = isOther ? SERVER_DEFAULTS : DEMO_DEFAULTS;
+  // Toy models: the demo's run. A checkpoint: LoRA at 2e-4 (the server's default for one),
+  // sized for a CPU when listed under MODEL_DIR. What the user typed wins over either.
+  const defaults = isOther ? PRETRAINED_DEFAULTS : local ? LOCAL_DEFAULTS : DEMO_DEFAULTS;
   const values: RunFormValues = { ...defaults, ...typed };
 
   const canTrain = status?.available !== false;
@@ -109,7 +120,7 @@ export function RunForm({ status, statusPending, pending, error, onRun }: RunFor
   /** The field's own hint, and what a blank in it trains with. */
   function hintOf(field: RunFormField): ReactNode {
     const hint = FIELD_HINTS[field];
-    const blank = blankMeaning(field, values[field]);
+    const blank = blankMeaning(field, values, modelId);
     if (blank === null) return hint;
     return hint ? (
       <>
@@ -138,11 +149,29 @@ export function RunForm({ status, statusPending, pending, error, onRun }: RunFor
 
   const datasetErrors = placed.at("dataset_key");
   const modelErrors = placed.at("model_id");
-  const modelHint = statusPending
-    ? "Loading the built-in models…"
-    : isOther
-      ? "Defaults below are the server's, meant for real checkpoints."
-      : `${builtin[choice] ?? ""} — a toy model: the defaults below train it in a minute or two on a CPU.`;
+  const modelHint: ReactNode = statusPending ? (
+    "Loading the models…"
+  ) : isOther ? (
+    `Defaults below are the server's for a pretrained checkpoint: LoRA at 2e-4, batches of ${PRETRAINED_DEFAULTS.batchSize} x ${PRETRAINED_DEFAULTS.maxSeqLength} tokens.`
+  ) : local ? (
+    <>
+      <span data-testid="run:model-description">{local.description}</span> — a checkpoint under <code>MODEL_DIR</code>: the
+      defaults below fine-tune it with LoRA in small batches ({LOCAL_DEFAULTS.batchSize} x {LOCAL_DEFAULTS.maxSeqLength} tokens,{" "}
+      {LOCAL_DEFAULTS.maxSteps} steps).
+      {local.note && (
+        <span className="warning-text model-note" data-testid="run:model-note">
+          {local.note}
+        </span>
+      )}
+    </>
+  ) : (
+    `${builtin[choice] ?? ""} — a toy model: the defaults below train it in a minute or two on a CPU.`
+  );
+  const builtinOptions = builtinIds.map((model) => (
+    <option key={model} value={model}>
+      {model}
+    </option>
+  ));
 
   return (
     <form className="card run-form" onSubmit={submit} noValidate aria-labelledby={`${id}-title`} data-testid="run:form">
@@ -188,11 +217,20 @@ export function RunForm({ status, statusPending, pending, error, onRun }: RunFor
             data-testid="run:model"
           >
             {statusPending && <option value="">Loading models…</option>}
-            {builtinIds.map((model) => (
-              <option key={model} value={model}>
-                {model}
-              </option>
-            ))}
+            {localModels.length === 0 ? (
+              builtinOptions
+            ) : (
+              <>
+                {builtinIds.length > 0 && <optgroup label="Built in (random init)">{builtinOptions}</optgroup>}
+                <optgroup label="Local checkpoints (MODEL_DIR)">
+                  {localModels.map((model) => (
+                    <option key={model.model_id} value={model.model_id}>
+                      {localModelLabel(model)}
+                    </option>
+                  ))}
+                </optgroup>
+              </>
+            )}
             {!statusPending && <option value={OTHER_MODEL}>Other model id / local checkpoint…</option>}
           </select>
         </Field>

@@ -17,6 +17,7 @@ import {
   runSummary,
   TUNIX_AVAILABLE,
   TUNIX_UNAVAILABLE,
+  TUNIX_WITH_LOCAL_MODEL,
 } from "../../test/runs";
 import { useElapsedSeconds } from "./useElapsedSeconds";
 
@@ -270,7 +271,7 @@ describe("runs page: the form", () => {
     expect(body).not.toHaveProperty("max_steps");
   });
 
-  it("switches to the server's defaults for another model, keeping edited fields", async () => {
+  it("switches to the server's defaults for a checkpoint (LoRA at 2e-4) for another model, keeping edited fields", async () => {
     const { requests } = mockFetch(runsPageRoutes({ "POST /api/tunix/run": () => json(202, runResult()) }));
     const { user } = renderApp("/runs");
 
@@ -279,13 +280,15 @@ describe("runs page: the form", () => {
     await user.type(screen.getByTestId("run:batch-size"), "4");
     await user.selectOptions(screen.getByTestId("run:model"), "__other__");
 
-    expect(screen.getByTestId("run:learning-rate")).toHaveValue(0.00002);
+    expect(screen.getByTestId("run:model").closest(".field")).toHaveTextContent("the server's for a pretrained checkpoint: LoRA at 2e-4");
+    expect(screen.getByTestId("run:method")).toHaveValue("lora");
+    expect(screen.getByTestId("run:lora-rank")).toHaveValue(8);
+    expect(screen.getByTestId("run:learning-rate")).toHaveValue(0.0002);
     expect(screen.getByTestId("run:max-seq-length")).toHaveValue(2048);
     expect(screen.getByTestId("run:max-steps")).toHaveValue(null);
     expect(screen.getByTestId("run:warmup-steps")).toHaveValue(0);
     expect(screen.getByTestId("run:batch-size")).toHaveValue(4);
     await user.type(screen.getByTestId("run:model-other"), "google/gemma-3-270m-it");
-    await user.selectOptions(screen.getByTestId("run:method"), "lora");
     await user.clear(screen.getByTestId("run:lora-rank"));
     await user.type(screen.getByTestId("run:lora-rank"), "4");
     await user.selectOptions(screen.getByTestId("run:lr-schedule"), "linear");
@@ -301,7 +304,7 @@ describe("runs page: the form", () => {
         dry_run: true,
         method: "lora",
         lr_schedule: "linear",
-        learning_rate: 0.00002,
+        learning_rate: 0.0002,
         batch_size: 4,
         max_seq_length: 2048,
         num_epochs: 3,
@@ -318,6 +321,7 @@ describe("runs page: the form", () => {
 
     await user.selectOptions(screen.getByTestId("run:model"), "tunix-rt/small-gemma3");
     expect(screen.getByTestId("run:learning-rate")).toHaveValue(0.005);
+    expect(screen.getByTestId("run:method")).toHaveValue("full");
     expect(screen.getByTestId("run:model").closest(".field")).toHaveTextContent("Gemma 3, 4 layers, width 256");
     expect(screen.queryByTestId("run:model-other")).not.toBeInTheDocument();
   });
@@ -374,6 +378,137 @@ describe("runs page: the form", () => {
     await waitFor(() => expect(screen.getByTestId("run:dry-run")).toBeEnabled());
     expect(screen.getByTestId("run:train")).toBeEnabled();
     expect(screen.getByTestId("run:model")).toHaveValue("tunix-rt/tiny-gemma3");
+  });
+});
+
+describe("runs page: a checkpoint under MODEL_DIR", () => {
+  const localRoutes = () =>
+    runsPageRoutes({
+      "GET /api/tunix/status": () => json(200, TUNIX_WITH_LOCAL_MODEL),
+      "POST /api/tunix/run": () => json(202, runResult()),
+    });
+  const LOCAL_BODY = {
+    dataset_key: "duels-v1",
+    model_id: "google/gemma-3-270m",
+    dry_run: true,
+    method: "lora",
+    lr_schedule: "cosine",
+    learning_rate: 0.0002,
+    batch_size: 4,
+    max_seq_length: 128,
+    num_epochs: 3,
+    max_steps: 50,
+    warmup_steps: 5,
+    eval_every_n_steps: 25,
+    checkpoint_every_n_steps: 50,
+    seed: 0,
+    num_generations: 8,
+    lora_rank: 8,
+    lora_alpha: 16,
+  };
+
+  it("lists it after the built-in models with its size; the built-in one stays the default, with the demo's values", async () => {
+    const { requests } = mockFetch(localRoutes());
+    const { user } = renderApp("/runs");
+
+    await waitFor(() => expect(screen.getByTestId("run:dataset")).toHaveValue("duels-v1"));
+    const select = screen.getByTestId("run:model");
+    await waitFor(() => expect(within(select).getAllByRole("option")).toHaveLength(4));
+    expect(within(select).getAllByRole("option").map((o) => o.textContent)).toEqual([
+      "tunix-rt/tiny-gemma3",
+      "tunix-rt/small-gemma3",
+      "google/gemma-3-270m — 268M parameters, 1.1 GB",
+      "Other model id / local checkpoint…",
+    ]);
+    expect(within(select).getByRole("group", { name: "Local checkpoints (MODEL_DIR)" })).toHaveTextContent("google/gemma-3-270m");
+    expect(select).toHaveValue("tunix-rt/tiny-gemma3");
+    expect(screen.queryByTestId("run:model-note")).not.toBeInTheDocument();
+
+    await user.click(screen.getByTestId("run:dry-run"));
+    await screen.findByTestId("run:result");
+    expect(await runBodies(requests)).toEqual([{ ...DEMO_BODY, dry_run: true }]);
+  });
+
+  it("shows its description and note when chosen, and trains it with LoRA at 2e-4 in CPU-sized batches", async () => {
+    const { requests } = mockFetch(localRoutes());
+    const { user } = renderApp("/runs");
+
+    await waitFor(() => expect(screen.getByTestId("run:dataset")).toHaveValue("duels-v1"));
+    await waitFor(() => expect(within(screen.getByTestId("run:model")).getAllByRole("option")).toHaveLength(4));
+    await user.selectOptions(screen.getByTestId("run:model"), "google/gemma-3-270m");
+
+    const model = screen.getByTestId("run:model");
+    expect(screen.getByTestId("run:model-description")).toHaveTextContent(
+      "Google's Gemma 3 270M, pretrained (18 layers, width 640, 262k vocabulary)",
+    );
+    const note = screen.getByTestId("run:model-note");
+    expect(note).toBeVisible();
+    expect(note).toHaveTextContent("on a CPU a LoRA step at batch 4 x 128 takes about 8 s");
+    expect(note).toHaveClass("warning-text");
+    // Read with the select: the hint describes it.
+    expect(model).toHaveAccessibleDescription(expect.stringContaining("~8 GB of memory"));
+    expect(screen.queryByTestId("run:model-other")).not.toBeInTheDocument();
+
+    expect(screen.getByTestId("run:method")).toHaveValue("lora");
+    expect(screen.getByTestId("run:learning-rate")).toHaveValue(0.0002);
+    expect(screen.getByTestId("run:batch-size")).toHaveValue(4);
+    expect(screen.getByTestId("run:max-seq-length")).toHaveValue(128);
+    expect(screen.getByTestId("run:max-steps")).toHaveValue(50);
+    expect(screen.getByTestId("run:lora-rank")).toHaveValue(8);
+    expect(screen.getByTestId("run:lora-alpha")).toHaveValue(16);
+
+    await user.click(screen.getByTestId("run:dry-run"));
+    await screen.findByTestId("run:result");
+    expect(await runBodies(requests)).toEqual([LOCAL_BODY]);
+
+    // Back on a built-in model: the demo's values, full fine-tuning, no note.
+    await user.selectOptions(screen.getByTestId("run:model"), "tunix-rt/small-gemma3");
+    expect(screen.getByTestId("run:method")).toHaveValue("full");
+    expect(screen.getByTestId("run:learning-rate")).toHaveValue(0.005);
+    expect(screen.getByTestId("run:batch-size")).toHaveValue(8);
+    expect(screen.queryByTestId("run:model-note")).not.toBeInTheDocument();
+    expect(screen.queryByTestId("run:lora-rank")).not.toBeInTheDocument();
+  });
+
+  it("keeps what the user typed over its defaults, and says what a blank learning rate trains LoRA with", async () => {
+    const { requests } = mockFetch(localRoutes());
+    const { user } = renderApp("/runs");
+
+    await waitFor(() => expect(screen.getByTestId("run:dataset")).toHaveValue("duels-v1"));
+    await waitFor(() => expect(within(screen.getByTestId("run:model")).getAllByRole("option")).toHaveLength(4));
+    await user.clear(screen.getByTestId("run:max-seq-length"));
+    await user.type(screen.getByTestId("run:max-seq-length"), "256");
+    await user.selectOptions(screen.getByTestId("run:model"), "google/gemma-3-270m");
+    expect(screen.getByTestId("run:max-seq-length")).toHaveValue(256);
+
+    const lr = screen.getByTestId("run:learning-rate");
+    await user.clear(lr);
+    expect(lr).toHaveAccessibleDescription("Blank: the server's default, 0.0002.");
+    await user.click(screen.getByTestId("run:dry-run"));
+    await screen.findByTestId("run:result");
+
+    // Full fine-tuning chosen by hand: sent as shown, with the typed rate.
+    await user.selectOptions(screen.getByTestId("run:method"), "full");
+    expect(lr).toHaveAccessibleDescription("Blank: the server's default, 0.00002.");
+    await user.type(lr, "0.00005");
+    await user.click(screen.getByTestId("run:dry-run"));
+    await waitFor(async () => expect(await runBodies(requests)).toHaveLength(2));
+
+    const [lora, full] = await runBodies(requests);
+    expect(lora).toEqual({ ...LOCAL_BODY, max_seq_length: 256, learning_rate: undefined });
+    expect(lora).not.toHaveProperty("learning_rate");
+    expect(full).toEqual({ ...LOCAL_BODY, method: "full", learning_rate: 0.00005, max_seq_length: 256, lora_rank: undefined, lora_alpha: undefined });
+    expect(full).not.toHaveProperty("lora_rank");
+  });
+
+  it("says that a blank learning rate of a built-in model is 2e-5 even with LoRA", async () => {
+    mockFetch(localRoutes());
+    const { user } = renderApp("/runs");
+
+    await waitFor(() => expect(screen.getByTestId("run:dataset")).toHaveValue("duels-v1"));
+    await user.selectOptions(screen.getByTestId("run:method"), "lora");
+    await user.clear(screen.getByTestId("run:learning-rate"));
+    expect(screen.getByTestId("run:learning-rate")).toHaveAccessibleDescription("Blank: the server's default, 0.00002.");
   });
 });
 

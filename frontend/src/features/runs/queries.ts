@@ -46,13 +46,14 @@ export const runKeys = {
 /** The most points a chart asks for a series (the server downsamples, keeping the last). */
 export const METRIC_MAX_POINTS = 2000;
 
-/** Whether the server can train (Tunix installed), its versions, devices and built-in models. */
+/** Whether the server can train (Tunix installed), its versions, devices, built-in and local models. */
 export function useTunixStatus() {
   return useQuery({
     queryKey: runKeys.tunixStatus(),
     queryFn: () => unwrap(api.GET("/api/tunix/status")),
-    // Installed packages and devices do not change while the server runs.
-    staleTime: Infinity,
+    // Packages and devices do not change while the server runs, but the checkpoints under
+    // MODEL_DIR do (`tunix-rt model import`): a page opened a while later asks again.
+    staleTime: 30_000,
   });
 }
 
