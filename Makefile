@@ -53,11 +53,11 @@ $(BIN)/python:
 	$(BIN)/pip install --quiet --upgrade pip
 
 $(VENV)/.installed: $(BACKEND)/pyproject.toml $(CONSTRAINTS) | $(BIN)/python
-	$(PIP_INSTALL) -e '$(BACKEND)[tunix]'
+	$(PIP_INSTALL) -e '$(BACKEND)[tunix,tuning]'
 	touch $@
 
 $(VENV)/.installed-dev: $(BACKEND)/pyproject.toml $(CONSTRAINTS) | $(BIN)/python
-	$(PIP_INSTALL) -e '$(BACKEND)[dev,tunix]'
+	$(PIP_INSTALL) -e '$(BACKEND)[dev,tunix,tuning]'
 	touch $@ $(VENV)/.installed
 
 # Rewrite the constraints from what is installed (after changing pyproject.toml).

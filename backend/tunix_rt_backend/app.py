@@ -44,6 +44,7 @@ from tunix_rt_backend.serving.router import router as serving_router
 from tunix_rt_backend.serving.router import status_router as serving_status_router
 from tunix_rt_backend.settings import Settings, load_settings
 from tunix_rt_backend.traces.router import router as traces_router
+from tunix_rt_backend.tuning.router import router as tuning_router
 from tunix_rt_backend.ui import mount_ui
 from tunix_rt_backend.webhooks.router import router as webhooks_router
 from tunix_rt_backend.webhooks.sender import WebhookSender
@@ -125,6 +126,7 @@ def create_app(settings: Settings | None = None, *, worker: bool = False) -> Fas
     app.include_router(webhooks_router)
     app.include_router(serving_router)
     app.include_router(serving_status_router)
+    app.include_router(tuning_router)
     _install_metrics(app, metrics)
     mount_ui(app, settings.ui_dir)
     _install_openapi(app)

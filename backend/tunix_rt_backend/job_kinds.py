@@ -10,7 +10,8 @@ def job_kinds() -> list[JobKind]:
     from tunix_rt_backend.evaluation.execution import EVALUATE
     from tunix_rt_backend.evaluation.service import after_training
     from tunix_rt_backend.runs.execution import TRAIN
+    from tunix_rt_backend.tuning.execution import TUNE
 
     # A completed training run queues its evaluation (EVAL_AUTO): runs/ knows nothing
     # of evaluations, which build on it.
-    return [TRAIN.followed_by(after_training), EVALUATE]
+    return [TRAIN.followed_by(after_training), EVALUATE, TUNE]

@@ -81,6 +81,40 @@ async def enqueue(session: AsyncSession, row: Any) -> None:
         )
 
 
+async def queue_created(
+    session: AsyncSession, kind: JobKind, job_id: uuid.UUID, now: datetime
+) -> bool:
+    """A job stored as `created` (made, not started) joins the queue: one conditional
+    UPDATE, so two starts racing queue it once; workers are woken at commit."""
+    table = kind.table
+    result = await session.execute(
+        update(table)
+        .where(kind.id_column == job_id, table.status == "created")
+        .values(status="pending", queued_at=now, started_at=now)
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return False
+    if _is_postgres(session):
+        await session.execute(
+            text("SELECT pg_notify(:channel, :table)"),
+            {"channel": NOTIFY_CHANNEL, "table": table.__table__.name},  # type: ignore[attr-defined]
+        )
+    return True
+
+
+async def cancel_created(
+    session: AsyncSession, kind: JobKind, job_id: uuid.UUID, now: datetime
+) -> bool:
+    """A job never started is cancelled as it is."""
+    table = kind.table
+    result = await session.execute(
+        update(table)
+        .where(kind.id_column == job_id, table.status == "created")
+        .values(status="cancelled", cancel_requested_at=now, completed_at=now)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
 @dataclass(frozen=True)
 class _Statements:
     """A kind's queue statements, built once: building and cache-keying them on every

@@ -65,6 +65,11 @@ async def enqueue(session: AsyncSession, row: Any) -> None:
     await repository.enqueue(session, row)
 
 
+async def queue_created(session: AsyncSession, kind: JobKind, job_id: uuid.UUID) -> bool:
+    """A job made as `created` joins the queue; False when it was not `created`."""
+    return await repository.queue_created(session, kind, job_id, utcnow())
+
+
 async def insert_inline(session: AsyncSession, row: Any) -> None:
     """A new job that this process executes at once (`execute_inline`): running, held
     by no worker, attempt 1."""
@@ -143,14 +148,17 @@ async def cancel(
     not_found: type[NotFound] = JobNotFound,
     not_cancellable: type[Conflict] = JobNotCancellable,
 ) -> Any:
-    """Pending: cancelled at once. Running: flagged; the worker that runs it stops it
-    (its process is asked to stop, then signalled). Ended: `not_cancellable`.
-    Returns the job's row after the change."""
+    """Created (never started) or pending: cancelled at once. Running: flagged; the
+    worker that runs it stops it (its process is asked to stop, then signalled). Ended:
+    `not_cancellable`. Returns the job's row after the change."""
     now = utcnow()
     async with session_scope(maker) as session:
         row = await get(session, kind, job_id, not_found)
-        acted = row.status == "pending" and await repository.cancel_pending(
+        acted = row.status == "created" and await repository.cancel_created(
             session, kind, job_id, now
+        )
+        acted = acted or (
+            row.status == "pending" and await repository.cancel_pending(session, kind, job_id, now)
         )
         # Running, or claimed since it was read: flag it.
         acted = acted or await repository.request_cancel(session, kind, job_id, now)
@@ -158,8 +166,8 @@ async def cancel(
         row = await get(session, kind, job_id, not_found)
     if not acted:
         raise not_cancellable(
-            f"{kind.name} job {job_id} is {row.status}: only a pending or running one "
-            "can be cancelled"
+            f"{kind.name} job {job_id} is {row.status}: only a created, pending or running "
+            "one can be cancelled"
         )
     return row
 

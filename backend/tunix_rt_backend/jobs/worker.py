@@ -173,6 +173,29 @@ class QueueWorker:
             self.stop()
             await task
 
+    async def run_own(self, kind: JobKind, row: Any, stop: Stop) -> str:
+        """Executes one job this process inserted as this worker's own (running,
+        `worker_id` ours, attempt 1): a tuning trial's run, executed inside its Ray
+        trial. It gets what a claimed job gets (heartbeats, so it is not reaped; the
+        cancel watch; the end written under the owner's guard) and nothing is claimed
+        from the queue. `stop` stops it from outside; the status written is returned."""
+        await self._register()
+        self.started.set()
+        held = Held(kind, row, Owner(self.worker_id, row.attempt), stop)
+        self.held[held.job_id] = held
+        tasks = [asyncio.create_task(self._beat()), asyncio.create_task(self._watch_cancels())]
+        try:
+            return await self._execute(held)
+        finally:
+            self.held.pop(held.job_id, None)
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await self.queue.close()
+            async with session_scope(self.maker) as session:
+                await repository.deregister_worker(session, self.worker_id)
+
     # --- the loop --------------------------------------------------------------------
 
     async def run(self) -> None:

@@ -45,7 +45,7 @@ async def execute(ctx: JobContext) -> dict[str, Any]:
     if ctx.stop.reason == "shutdown":
         return {"status": "pending"}
     status, summary = _status(outcome, trainer.done)
-    if ctx.stop.reason == "cancel":
+    if ctx.stop.reason in ("cancel", EARLY_STOP):
         status = "cancelled"
     values = {
         "status": status,
@@ -60,6 +60,9 @@ async def execute(ctx: JobContext) -> dict[str, Any]:
 
 
 TRAIN = JobKind("train", TunixRun, execute)
+# Why a tuning trial's run is stopped when its study's scheduler drops it (ASHA): the
+# run ends `cancelled`, saying so, with its final checkpoint.
+EARLY_STOP = "early-stop"
 
 
 async def _checks(ctx: JobContext, request: RunRequest) -> tuple[list[Check], DatasetManifest]:
@@ -212,6 +215,9 @@ def _status(
 
 def _message(status: str, summary: dict[str, Any] | None, timeout: int, ctx: JobContext) -> str:
     stop = ctx.stop
+    if status == "cancelled" and stop.reason == EARLY_STOP:
+        step = f" at step {summary['steps']}" if summary and summary.get("steps") else ""
+        return f"Stopped early by its tuning study's scheduler{step} (a final checkpoint kept)."
     if status == "cancelled" and stop.requested_at is not None:
         after = (utcnow() - stop.requested_at).total_seconds()
         step = f" at step {summary['steps']}" if summary and summary.get("steps") else ""

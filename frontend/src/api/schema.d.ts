@@ -1390,6 +1390,116 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tuning/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Tuning Jobs
+         * @description Studies, newest first, as `{data, pagination}` (the seed's bare array is not).
+         */
+        get: operations["list_tuning_jobs_api_tuning_jobs_get"];
+        put?: never;
+        /**
+         * Create Tuning Job
+         * @description A study, stored as `created`: the search space, the metric the trials report
+         *     (eval_loss or train_loss), the search algorithm (random or Optuna's TPE), the
+         *     scheduler (ASHA or FIFO) and the training settings every trial shares. 422 naming
+         *     the field for anything a trial could not be given; 404 unknown dataset or model;
+         *     501 `TuningNotAvailable` without the `tuning` extra.
+         */
+        post: operations["create_tuning_job_api_tuning_jobs_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tuning/jobs/{job_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Tuning Job
+         * @description A study with its trials, best first.
+         */
+        get: operations["get_tuning_job_api_tuning_jobs__job_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tuning/jobs/{job_id}/trials": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Tuning Trials
+         * @description A study's trials: best metric first (unmeasured last), or in the order they began.
+         */
+        get: operations["list_tuning_trials_api_tuning_jobs__job_id__trials_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tuning/jobs/{job_id}/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start Tuning Job
+         * @description Queue a `created` study for a worker, which runs its driver (Ray Tune); 409 once
+         *     started; 501 without Ray Tune or Tunix; 503 `NoWorker` when no worker is alive.
+         */
+        post: operations["start_tuning_job_api_tuning_jobs__job_id__start_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tuning/jobs/{job_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel Tuning Job
+         * @description Created or queued: cancelled at once. Running: every trial's run is stopped
+         *     (a final checkpoint each) and ends `cancelled`. 409 once ended.
+         */
+        post: operations["cancel_tuning_job_api_tuning_jobs__job_id__cancel_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/metrics": {
         parameters: {
             query?: never;
@@ -3391,6 +3501,18 @@ export interface components {
             data: components["schemas"]["TraceSummary"][];
             pagination: components["schemas"]["Pagination"];
         };
+        /** Page[TuningJob] */
+        Page_TuningJob_: {
+            /** Data */
+            data: components["schemas"]["TuningJob"][];
+            pagination: components["schemas"]["Pagination"];
+        };
+        /** Page[TuningTrial] */
+        Page_TuningTrial_: {
+            /** Data */
+            data: components["schemas"]["TuningTrial"][];
+            pagination: components["schemas"]["Pagination"];
+        };
         /** Pagination */
         Pagination: {
             /** Limit */
@@ -3950,6 +4072,25 @@ export interface components {
             score: number;
             details: components["schemas"]["ScoreDetails"];
         };
+        /**
+         * SearchParameter
+         * @description One dimension: `choice` of `values`; `uniform` or `loguniform` (a float between
+         *     `min` and `max`; loguniform needs min > 0); `randint` (an integer, min and max
+         *     included).
+         */
+        SearchParameter: {
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "choice" | "uniform" | "loguniform" | "randint";
+            /** Values */
+            values?: (number | string | boolean)[] | null;
+            /** Min */
+            min?: number | null;
+            /** Max */
+            max?: number | null;
+        };
         /** ServingStatus */
         ServingStatus: {
             /**
@@ -4245,6 +4386,268 @@ export interface components {
             created_at: string;
             /** Trace Version */
             trace_version: string;
+        };
+        /** TuningJob */
+        TuningJob: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "created" | "pending" | "running" | "completed" | "failed" | "cancelled";
+            /** Dataset Key */
+            dataset_key: string;
+            /** Base Model Id */
+            base_model_id: string;
+            /** Mode */
+            mode: string;
+            /**
+             * Metric Name
+             * @enum {string}
+             */
+            metric_name: "eval_loss" | "train_loss";
+            /**
+             * Metric Mode
+             * @enum {string}
+             */
+            metric_mode: "min" | "max";
+            /** Num Samples */
+            num_samples: number;
+            /** Max Concurrent Trials */
+            max_concurrent_trials: number;
+            /** Search Alg */
+            search_alg: string;
+            /** Scheduler */
+            scheduler: string;
+            /** Seed */
+            seed: number;
+            /** Search Space */
+            search_space: {
+                [key: string]: unknown;
+            };
+            /** Training */
+            training: {
+                [key: string]: unknown;
+            };
+            /** Best Run Id */
+            best_run_id: string | null;
+            /** Best Params */
+            best_params: {
+                [key: string]: unknown;
+            } | null;
+            /** Best Metric Value */
+            best_metric_value: number | null;
+            /** Message */
+            message: string | null;
+            /** Error */
+            error: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Queued At */
+            queued_at: string | null;
+            /** Completed At */
+            completed_at: string | null;
+            /** Attempt */
+            attempt: number;
+        };
+        /**
+         * TuningJobCreate
+         * @description `POST /api/tuning/jobs`: a study, stored as `created` until started.
+         */
+        TuningJobCreate: {
+            /** Name */
+            name: string;
+            /** Dataset Key */
+            dataset_key: string;
+            /** Base Model Id */
+            base_model_id: string;
+            /**
+             * Metric Name
+             * @description What the trials report as they train: eval_loss or train_loss
+             * @default eval_loss
+             * @enum {string}
+             */
+            metric_name: "eval_loss" | "train_loss";
+            /**
+             * Metric Mode
+             * @default min
+             * @enum {string}
+             */
+            metric_mode: "min" | "max";
+            /**
+             * Num Samples
+             * @description Trials in all
+             * @default 8
+             */
+            num_samples: number;
+            /**
+             * Max Concurrent Trials
+             * @default 2
+             */
+            max_concurrent_trials: number;
+            /**
+             * Search Alg
+             * @description random search, or Optuna's TPE
+             * @default random
+             * @enum {string}
+             */
+            search_alg: "random" | "optuna";
+            /**
+             * Scheduler
+             * @description asha stops trials that fall behind early; fifo runs each to its end
+             * @default asha
+             * @enum {string}
+             */
+            scheduler: "fifo" | "asha";
+            /**
+             * Seed
+             * @description The search's seed
+             * @default 0
+             */
+            seed: number;
+            /** Search Space */
+            search_space: {
+                [key: string]: components["schemas"]["SearchParameter"];
+            };
+            /**
+             * Training
+             * @description Training settings every trial shares (those the space varies are the space's)
+             */
+            training?: {
+                [key: string]: unknown;
+            };
+        };
+        /** TuningJobDetail */
+        TuningJobDetail: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "created" | "pending" | "running" | "completed" | "failed" | "cancelled";
+            /** Dataset Key */
+            dataset_key: string;
+            /** Base Model Id */
+            base_model_id: string;
+            /** Mode */
+            mode: string;
+            /**
+             * Metric Name
+             * @enum {string}
+             */
+            metric_name: "eval_loss" | "train_loss";
+            /**
+             * Metric Mode
+             * @enum {string}
+             */
+            metric_mode: "min" | "max";
+            /** Num Samples */
+            num_samples: number;
+            /** Max Concurrent Trials */
+            max_concurrent_trials: number;
+            /** Search Alg */
+            search_alg: string;
+            /** Scheduler */
+            scheduler: string;
+            /** Seed */
+            seed: number;
+            /** Search Space */
+            search_space: {
+                [key: string]: unknown;
+            };
+            /** Training */
+            training: {
+                [key: string]: unknown;
+            };
+            /** Best Run Id */
+            best_run_id: string | null;
+            /** Best Params */
+            best_params: {
+                [key: string]: unknown;
+            } | null;
+            /** Best Metric Value */
+            best_metric_value: number | null;
+            /** Message */
+            message: string | null;
+            /** Error */
+            error: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Queued At */
+            queued_at: string | null;
+            /** Completed At */
+            completed_at: string | null;
+            /** Attempt */
+            attempt: number;
+            /**
+             * Trials
+             * @description Every trial so far, best first
+             */
+            trials: components["schemas"]["TuningTrial"][];
+        };
+        /** TuningTrial */
+        TuningTrial: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Trial Key
+             * @description Ray Tune's id of the trial
+             */
+            trial_key: string;
+            /**
+             * Run Id
+             * @description The training run it is
+             */
+            run_id: string | null;
+            /** Params */
+            params: {
+                [key: string]: unknown;
+            };
+            /**
+             * Metric Value
+             * @description The study's metric as last reported
+             */
+            metric_value: number | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "running" | "completed" | "early_stopped" | "failed" | "cancelled";
+            /**
+             * Stopped Step
+             * @description The last step it reported
+             */
+            stopped_step: number | null;
+            /** Error */
+            error: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Completed At */
+            completed_at: string | null;
         };
         /** TunixStatus */
         TunixStatus: {
@@ -8609,6 +9012,397 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_tuning_jobs_api_tuning_jobs_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_TuningJob_"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_tuning_job_api_tuning_jobs_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TuningJobCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TuningJob"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NotFound */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+            /** @description NotAvailable */
+            501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_tuning_job_api_tuning_jobs__job_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TuningJobDetail"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NotFound */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_tuning_trials_api_tuning_jobs__job_id__trials_get: {
+        parameters: {
+            query?: {
+                sort?: "metric" | "created";
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_TuningTrial_"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NotFound */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    start_tuning_job_api_tuning_jobs__job_id__start_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TuningJob"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NotFound */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description NotAvailable */
+            501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NoWorker */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    cancel_tuning_job_api_tuning_jobs__job_id__cancel_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TuningJob"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NotFound */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

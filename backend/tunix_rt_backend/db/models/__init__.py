@@ -19,6 +19,7 @@ from tunix_rt_backend.db.models.regression import (
 from tunix_rt_backend.db.models.run import RunGeneration, TunixRun
 from tunix_rt_backend.db.models.score import Score
 from tunix_rt_backend.db.models.trace import Trace
+from tunix_rt_backend.db.models.tuning import TuningJob, TuningTrial
 from tunix_rt_backend.db.models.webhook import WebhookDelivery
 
 __all__ = [
@@ -40,6 +41,8 @@ __all__ = [
     "RunGeneration",
     "Score",
     "Trace",
+    "TuningJob",
+    "TuningTrial",
     "TunixRun",
     "WebhookDelivery",
     "Worker",

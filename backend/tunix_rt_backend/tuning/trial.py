@@ -1,0 +1,263 @@
+"""A trial of a study, inside Ray: a real training run, executed here as a short-lived
+worker would (its own database engine and sessions, its heartbeat, its cancel watch,
+its end written under the owner's guard; closed at the end). Its metric points, as
+the trainer stores them, are reported to Ray Tune as results.
+
+The trainable is a class (`tune.Trainable`) rather than a function calling
+`tune.report`: Tune calls `cleanup()` when its scheduler drops a trial or the study
+stops, and that is where the run is asked to stop and is waited for, so it ends with
+its final checkpoint (a function trainable's thread is abandoned there)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import queue
+import threading
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ray import tune
+
+from tunix_rt_backend.db.engine import create_engine, create_sessionmaker, session_scope
+from tunix_rt_backend.db.models import TuningJob as TuningJobRow
+from tunix_rt_backend.db.models import TuningTrial as TuningTrialRow
+from tunix_rt_backend.db.models import TunixRun
+from tunix_rt_backend.jobs import repository as jobs_repository
+from tunix_rt_backend.jobs.service import Stop
+from tunix_rt_backend.jobs.worker import QueueWorker
+from tunix_rt_backend.kit.time import utcnow
+from tunix_rt_backend.runs.execution import EARLY_STOP
+from tunix_rt_backend.runs.schemas import RunRequest
+from tunix_rt_backend.settings import load_settings
+
+POLL_S = 0.3
+STOP_WAIT_S = 120.0
+_END = object()
+
+
+@dataclass(frozen=True)
+class StudySpec:
+    """What every trial of a study shares (picklable: sent to Ray's workers)."""
+
+    job_id: str
+    name: str
+    dataset_key: str
+    model_id: str
+    training: dict[str, Any]
+    metric_name: str  # the study's name for it: eval_loss
+    metric_key: str  # the trainer's: eval/loss
+
+
+@dataclass
+class _Runner:
+    """The trial's run, executed in a thread with its own event loop."""
+
+    spec: StudySpec
+    params: dict[str, Any]
+    trial_key: str
+    run_id: uuid.UUID | None = None
+    points: queue.Queue[Any] = field(default_factory=queue.Queue)
+    stop: Stop = field(default_factory=Stop)
+    loop: asyncio.AbstractEventLoop | None = None
+    status: str | None = None
+    error: str | None = None
+    last: tuple[int, float] | None = None
+    max_steps: int | None = None
+    ready: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def trained_out(self) -> bool:
+        """Whether it has reported its last step (it is saving and ending)."""
+        return bool(self.max_steps and self.last and self.last[0] >= self.max_steps)
+
+    def main(self) -> None:
+        try:
+            asyncio.run(self._main())
+        except BaseException as exc:  # told to Ray through step()
+            self.error = self.error or f"{type(exc).__name__}: {exc}"
+            self.status = "failed"
+        finally:
+            self.ready.set()
+            self.points.put(_END)
+
+    def request_stop(self, reason: str) -> None:
+        if self.loop is not None and not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(self.stop.request, reason)
+
+    async def _main(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        settings = load_settings()
+        engine = create_engine(settings)
+        maker = create_sessionmaker(engine)
+        try:
+            train = _train_kind()
+            worker = QueueWorker(maker, settings, [train], concurrency=1)
+            row, trial_id = await self._insert(maker, worker.worker_id)
+            self.ready.set()
+            watcher = asyncio.create_task(self._watch_metrics(maker))
+            try:
+                self.status = await worker.run_own(train, row, self.stop)
+            finally:
+                await asyncio.sleep(POLL_S)  # the last points, stored as the run ended
+                watcher.cancel()
+                await self._report_new(maker)
+            await self._finish(maker, trial_id)
+        finally:
+            await engine.dispose()
+
+    async def _insert(self, maker: Any, worker_id: str) -> tuple[TunixRun, uuid.UUID]:
+        """The run, as this trial's own job (running, attempt 1, never re-queued: a
+        lost trial is Ray's to retry), and the trial's row, in one transaction."""
+        run_id = uuid.uuid4()
+        request = RunRequest.model_validate(
+            {
+                **self.spec.training,
+                **self.params,
+                "dataset_key": self.spec.dataset_key,
+                "model_id": self.spec.model_id,
+                "dry_run": False,
+                "name": f"{self.spec.name}: trial {self.trial_key}"[:200],
+                "tags": ["tuning", f"tuning-{self.spec.job_id[:8]}"],
+            }
+        )
+        self.max_steps = request.max_steps
+        now = utcnow()
+        row = TunixRun(
+            run_id=run_id,
+            dataset_key=request.dataset_key,
+            model_id=request.model_id,
+            mode="local",
+            status="running",
+            config={
+                **request.model_dump(mode="json", exclude={"name", "notes", "tags"}),
+                "output_dir": f"runs/{run_id}",
+            },
+            name=request.name,
+            tags=request.tags,
+            started_at=now,
+            created_at=now,
+            queued_at=now,
+            claimed_at=now,
+            worker_id=worker_id,
+            attempt=1,
+            max_attempts=1,
+            stdout="",
+            stderr="",
+        )
+        trial_id = uuid.uuid4()
+        trial = TuningTrialRow(
+            id=trial_id,
+            tuning_job_id=uuid.UUID(self.spec.job_id),
+            trial_key=self.trial_key,
+            run_id=run_id,
+            params_json=self.params,
+            status="running",
+            created_at=now,
+            updated_at=now,
+        )
+        async with session_scope(maker) as session:
+            session.add(row)
+            await session.flush()
+            session.add(trial)
+        self.run_id = run_id
+        return row, trial_id
+
+    async def _watch_metrics(self, maker: Any) -> None:
+        while True:
+            await asyncio.sleep(POLL_S)
+            await self._report_new(maker)
+
+    async def _report_new(self, maker: Any) -> None:
+        assert self.run_id is not None
+        async with session_scope(maker) as session:
+            points = await jobs_repository.metrics(session, self.run_id, [self.spec.metric_key])
+        for point in points:
+            if self.last is None or point.step > self.last[0]:
+                self.last = (point.step, point.value)
+                self.points.put(self.last)
+
+    async def _finish(self, maker: Any, trial_id: uuid.UUID) -> None:
+        """The trial's end, from its run's: completed; early_stopped (the scheduler);
+        cancelled (the study was); failed (never the best)."""
+        async with session_scope(maker) as session:
+            run = await session.get(TunixRun, self.run_id)
+            job = await session.get(TuningJobRow, uuid.UUID(self.spec.job_id))
+            status = run.status if run is not None else "failed"
+            if status == "cancelled" and self.stop.reason == EARLY_STOP:
+                status = "early_stopped"
+            elif status not in ("completed", "cancelled"):
+                status = "failed"
+                self.error = (run.error if run is not None else None) or "the run failed"
+            if job is not None and job.cancel_requested_at is not None and status != "completed":
+                status = "cancelled"
+            self.status = status
+            trial = await session.get(TuningTrialRow, trial_id)
+            assert trial is not None
+            now = utcnow()
+            trial.status = status
+            trial.metric_value = self.last[1] if self.last and status != "failed" else None
+            trial.stopped_step = self.last[0] if self.last else None
+            trial.error = self.error if status == "failed" else None
+            trial.updated_at = trial.completed_at = now
+
+
+def _train_kind() -> Any:
+    """`train` as the workers run it: a completed run queues its evaluation."""
+    from tunix_rt_backend.evaluation.service import after_training
+    from tunix_rt_backend.runs.execution import TRAIN
+
+    return TRAIN.followed_by(after_training)
+
+
+class TrialRun(tune.Trainable):
+    """Ray Tune's view of a trial: each stored point of the study's metric is a result
+    (`step`: the training step); the run's end is the last one."""
+
+    def setup(self, config: dict[str, Any], spec: StudySpec) -> None:  # type: ignore[override]
+        self.spec = spec
+        self.runner = _Runner(spec, dict(config), self.trial_id)
+        self.thread = threading.Thread(target=self.runner.main, daemon=True)
+        self.thread.start()
+        self.runner.ready.wait()
+
+    def step(self) -> dict[str, Any]:
+        item = self.runner.points.get()
+        if item is _END:
+            if self.runner.status != "completed" or self.runner.last is None:
+                raise RuntimeError(self.runner.error or f"the trial's run {self.runner.status}")
+            step, value = self.runner.last
+            return {"step": step, self.spec.metric_name: value, "done": True}
+        step, value = item
+        return {"step": step, self.spec.metric_name: value}
+
+    def cleanup(self) -> None:
+        """Stopped by the scheduler or the study: the run is asked to stop (it saves a
+        final checkpoint) and waited for, so no process outlives the trial."""
+        if self.thread.is_alive():
+            if self.runner.trained_out and not self._study_cancelled():
+                pass  # stopped at its last step (ASHA's max_t): it completes
+            else:
+                reason = "cancel" if self._study_cancelled() else EARLY_STOP
+                self.runner.request_stop(reason)
+            self.thread.join(STOP_WAIT_S)
+
+    def _study_cancelled(self) -> bool:
+        async def flagged() -> bool:
+            settings = load_settings()
+            engine = create_engine(settings)
+            try:
+                async with session_scope(create_sessionmaker(engine)) as session:
+                    job = await session.get(TuningJobRow, uuid.UUID(self.spec.job_id))
+                    return job is None or job.cancel_requested_at is not None
+            finally:
+                await engine.dispose()
+
+        return asyncio.run(flagged())
+
+    def save_checkpoint(self, checkpoint_dir: str) -> dict[str, Any]:
+        state = {"run_id": str(self.runner.run_id), "last": self.runner.last}
+        Path(checkpoint_dir, "trial.json").write_text(json.dumps(state))
+        return state
