@@ -5,7 +5,6 @@ import { EvaluationPage } from "../features/evaluation/EvaluationPage";
 import { LeaderboardPage } from "../features/evaluation/LeaderboardPage";
 import { ModelPage } from "../features/models/ModelPage";
 import { ModelsPage } from "../features/models/ModelsPage";
-import { NotBuiltPage } from "../features/not-built/NotBuiltPage";
 import { PlaygroundPage } from "../features/playground/PlaygroundPage";
 import { RegressionPage } from "../features/regression/RegressionPage";
 import { RunComparePage } from "../features/runs/RunComparePage";
@@ -14,6 +13,8 @@ import { RunsPage } from "../features/runs/RunsPage";
 import { ComparePage } from "../features/traces/ComparePage";
 import { TraceDetailPage } from "../features/traces/TraceDetailPage";
 import { TracesPage } from "../features/traces/TracesPage";
+import { TuningJobPage } from "../features/tuning/TuningJobPage";
+import { TuningPage } from "../features/tuning/TuningPage";
 import { Layout } from "./Layout";
 
 function NotFoundPage() {
@@ -43,7 +44,8 @@ export function AppRoutes() {
         <Route path="leaderboard" element={<LeaderboardPage />} />
         <Route path="evaluations/:evaluationId" element={<EvaluationPage />} />
         <Route path="regression" element={<RegressionPage />} />
-        <Route path="tuning" element={<NotBuiltPage area="tuning" />} />
+        <Route path="tuning" element={<TuningPage />} />
+        <Route path="tuning/:jobId" element={<TuningJobPage />} />
         <Route path="models" element={<ModelsPage />} />
         <Route path="models/:modelId" element={<ModelPage />} />
         <Route path="playground" element={<PlaygroundPage />} />

@@ -14,6 +14,7 @@ import {
   PRETRAINED_DEFAULTS,
   RUN_FIELD_PATHS,
   blankMeaning,
+  readRunPrefill,
   toRunRequest,
   type RunFormField,
   type RunFormValues,
@@ -55,10 +56,13 @@ function testIdOf(field: string): string {
 export function RunForm({ status, statusPending, pending, error, onRun }: RunFormProps) {
   const [searchParams, setSearchParams] = useSearchParams();
   const datasets = useRunDatasets();
+  // A link may fill the form in (`?model=…&learning_rate=…`, say a tuning study's best
+  // trial): read once, as if typed.
+  const [prefill] = useState(() => readRunPrefill(searchParams));
   // Only what the user typed; the rest follows the model's defaults.
-  const [typed, setTyped] = useState<Partial<RunFormValues>>({});
-  const [modelChoice, setModelChoice] = useState<string | null>(null);
-  const [otherModel, setOtherModel] = useState("");
+  const [typed, setTyped] = useState<Partial<RunFormValues>>(prefill.values);
+  const [modelChoice, setModelChoice] = useState<string | null>(prefill.modelId);
+  const [otherModel, setOtherModel] = useState(prefill.modelId ?? "");
   const [queued, setQueued] = useState(false);
   const [labels, setLabels] = useState({ name: "", tags: "" });
   const [labelsOpen, setLabelsOpen] = useState(false);
@@ -78,7 +82,9 @@ export function RunForm({ status, statusPending, pending, error, onRun }: RunFor
     modelChoice === OTHER_MODEL || (modelChoice !== null && (Object.hasOwn(builtin, modelChoice) || localModels.some((m) => m.model_id === modelChoice)))
       ? modelChoice
       : null;
-  const choice = listedChoice ?? builtinIds[0] ?? localModels[0]?.model_id ?? OTHER_MODEL;
+  // A model the link named that the server does not list is typed in as another model id.
+  const linkedUnlisted = modelChoice !== null && modelChoice === prefill.modelId && listedChoice === null;
+  const choice = linkedUnlisted ? OTHER_MODEL : (listedChoice ?? builtinIds[0] ?? localModels[0]?.model_id ?? OTHER_MODEL);
   const isOther = !statusPending && choice === OTHER_MODEL;
   const local = isOther ? undefined : localModels.find((m) => m.model_id === choice);
   const modelId = isOther ? otherModel : choice;

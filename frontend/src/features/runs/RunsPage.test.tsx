@@ -381,6 +381,40 @@ describe("runs page: the form", () => {
   });
 });
 
+describe("runs page: a form filled in by a link", () => {
+  it("takes the model and training values from the URL, as if typed, and sends them", async () => {
+    const { requests } = mockFetch(runsPageRoutes({ "POST /api/tunix/run": () => json(200, runResult()) }));
+    const { user } = renderApp(
+      "/runs?dataset=duels-v2&model=tunix-rt%2Fsmall-gemma3&learning_rate=0.0123&batch_size=4&max_steps=&lr_schedule=linear&method=qlora&seed=x",
+    );
+
+    await waitFor(() => expect(screen.getByTestId("run:model")).toHaveValue("tunix-rt/small-gemma3"));
+    expect(screen.getByTestId("run:dataset")).toHaveValue("duels-v2");
+    expect(screen.getByTestId("run:learning-rate")).toHaveValue(0.0123);
+    expect(screen.getByTestId("run:batch-size")).toHaveValue(4);
+    // Blank in the link: blank here (train for the epochs).
+    expect(screen.getByTestId("run:max-steps")).toHaveValue(null);
+    expect(screen.getByTestId("run:lr-schedule")).toHaveValue("linear");
+    // What does not parse keeps the form's default.
+    expect(screen.getByTestId("run:method")).toHaveValue("full");
+    expect(screen.getByTestId("run:seed")).toHaveValue(0);
+
+    await user.click(screen.getByTestId("run:dry-run"));
+    await waitFor(async () => expect(await runBodies(requests)).toHaveLength(1));
+    const [body] = await runBodies(requests);
+    expect(body).toMatchObject({ dataset_key: "duels-v2", model_id: "tunix-rt/small-gemma3", learning_rate: 0.0123, batch_size: 4, lr_schedule: "linear" });
+    expect(body).not.toHaveProperty("max_steps");
+  });
+
+  it("types in a model the server does not list as another model id", async () => {
+    mockFetch(runsPageRoutes());
+    renderApp("/runs?model=google%2Fgemma-3-1b&learning_rate=0.0003");
+    await waitFor(() => expect(screen.getByTestId("run:model")).toHaveValue("__other__"));
+    expect(screen.getByTestId("run:model-other")).toHaveValue("google/gemma-3-1b");
+    expect(screen.getByTestId("run:learning-rate")).toHaveValue(0.0003);
+  });
+});
+
 describe("runs page: a checkpoint under MODEL_DIR", () => {
   const localRoutes = () =>
     runsPageRoutes({

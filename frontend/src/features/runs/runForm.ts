@@ -180,3 +180,47 @@ export function toRunRequest(values: RunFormValues, { datasetKey, modelId, dryRu
 export function runsPath(datasetKey: string): string {
   return `/runs?${new URLSearchParams({ dataset: datasetKey }).toString()}`;
 }
+
+/** The URL parameter that names the run form's model (`dataset` names its dataset). */
+export const MODEL_PARAM = "model";
+
+/** What a URL fills the run form in with: the model, and training values by their body names. */
+export type RunPrefill = { modelId: string | null; values: Partial<RunFormValues> };
+
+const WORD_VALUES: Partial<Record<RunFormField, readonly string[]>> = {
+  method: ["full", "lora"],
+  lrSchedule: ["cosine", "linear", "constant"],
+};
+
+/**
+ * Reads `/runs?model=…&learning_rate=…` (each training value under its request body
+ * name): a number that does not parse, or an unknown method or schedule, is left out.
+ * The output dir is never prefilled.
+ */
+export function readRunPrefill(params: URLSearchParams): RunPrefill {
+  const values: Partial<Record<RunFormField, string>> = {};
+  for (const [field, name] of Object.entries(BODY_FIELDS) as [RunFormField, string][]) {
+    if (field === "outputDir") continue;
+    const raw = params.get(name);
+    if (raw === null) continue;
+    const text = raw.trim();
+    const words = WORD_VALUES[field];
+    if (words ? words.includes(text) : text === "" || Number.isFinite(Number(text))) values[field] = text;
+  }
+  const modelId = params.get(MODEL_PARAM)?.trim() || null;
+  return { modelId, values: values as Partial<RunFormValues> };
+}
+
+/**
+ * The Runs page with its form filled in: a dataset, a model and training values (say, a
+ * tuning study's best trial's). A value left out takes the form's default; a blank one
+ * stays blank (the server's default: for max steps, train for the epochs).
+ */
+export function prefilledRunPath(datasetKey: string, modelId: string, values: Partial<RunFormValues>): string {
+  const params = new URLSearchParams({ dataset: datasetKey, [MODEL_PARAM]: modelId });
+  for (const [field, name] of Object.entries(BODY_FIELDS) as [RunFormField, string][]) {
+    const value = values[field];
+    if (field !== "outputDir" && value !== undefined) params.set(name, value.trim());
+  }
+  return `/runs?${params.toString()}`;
+}
