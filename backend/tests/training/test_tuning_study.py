@@ -8,6 +8,7 @@ from __future__ import annotations
 import subprocess
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -151,3 +152,67 @@ def test_cancelling_a_study_stops_every_trials_run(server: httpx.Client) -> None
         assert _processes_of(trial["run_id"]) == ""
     again = server.post(f"/api/tuning/jobs/{job['id']}/cancel")
     assert again.status_code == 409
+
+
+def test_a_study_whose_worker_dies_is_resumed_by_another(tmp_path: Path) -> None:
+    """The worker running the driver is killed mid-study: another worker re-queues the
+    study, its driver restores it, the completed trial is kept (not run again) and the
+    unfinished one's run resumes from its latest checkpoint."""
+    env = untraced(
+        cli_env(
+            DATA_DIR=str(tmp_path / "data"),
+            EVAL_AUTO="false",
+            WORKER_HEARTBEAT_SECONDS="1",
+            WORKER_STALE_SECONDS="4",
+        )
+    )
+    first = ServerProcess(env, tmp_path / "first.log")
+    try:
+        with first.client(timeout=60) as http:
+            body = {"count": 96, "seed": 0, "params": {"difficulty": 1}}
+            _ok(http.post("/api/generators/arithmetic/generate", json=body))
+            _ok(http.post("/api/datasets/build", json={"name": "sums", "eval_ratio": 0.1}))
+            training = {**TRAINING, "max_steps": 80, "checkpoint_every_n_steps": 20}
+            job = _study(
+                http, scheduler="fifo", num_samples=2, max_concurrent_trials=1, training=training
+            )
+
+            def second_trial_checkpointed() -> dict[str, Any] | None:
+                trials = _ok(http.get(f"/api/tuning/jobs/{job['id']}"))["trials"]
+                done = [t for t in trials if t["status"] == "completed"]
+                live = [t for t in trials if t["status"] == "running" and t["run_id"]]
+                if not (done and live):
+                    return None
+                series = _ok(http.get(f"/api/tunix/runs/{live[0]['run_id']}/metrics"))["series"]
+                steps = [p[0] for s in series if s["name"] == "eval/loss" for p in s["points"]]
+                return {"done": done[0], "live": live[0]} if max(steps, default=0) >= 30 else None
+
+            before = wait_for(second_trial_checkpointed, 400, "no trial completed and checkpointed")
+    finally:
+        first.kill()  # SIGKILL: the worker holding the study is gone
+
+    second = ServerProcess(env, tmp_path / "second.log")
+    try:
+        with second.client(timeout=60) as http:
+            ended = _ended(http, job["id"])
+            assert ended["status"] == "completed", ended["message"] or ended["error"]
+            assert ended["attempt"] == 2
+            trials = {t["trial_key"]: t for t in ended["trials"]}
+            assert len(trials) == 2, trials  # nothing run twice
+            kept = trials[before["done"]["trial_key"]]
+            assert kept["run_id"] == before["done"]["run_id"]
+            assert kept["status"] == "completed"
+            resumed = trials[before["live"]["trial_key"]]
+            assert resumed["run_id"] == before["live"]["run_id"], "a new run instead of resuming"
+            assert resumed["status"] == "completed", resumed
+            run = _ok(http.get(f"/api/tunix/runs/{resumed['run_id']}"))
+            assert run["status"] == "completed"
+            assert run["attempt"] == 2
+            assert run["summary"]["start_step"] >= 20  # from its checkpoint, not from scratch
+            assert run["summary"]["steps"] == training["max_steps"]
+    except BaseException:
+        print((tmp_path / "first.log").read_text()[-4000:])
+        print((tmp_path / "second.log").read_text()[-8000:])
+        second.kill()
+        raise
+    second.stop()

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ray import tune
+from sqlalchemy import select, update
 
 from tunix_rt_backend.db.engine import create_engine, create_sessionmaker, session_scope
 from tunix_rt_backend.db.models import TuningJob as TuningJobRow
@@ -109,6 +110,57 @@ class _Runner:
             await engine.dispose()
 
     async def _insert(self, maker: Any, worker_id: str) -> tuple[TunixRun, uuid.UUID]:
+        """This trial's run and row: new ones, or, for a trial of a resumed study that
+        had begun (its row exists), its own run taken over to resume from its latest
+        checkpoint."""
+        async with session_scope(maker) as session:
+            trial = await session.scalar(
+                select(TuningTrialRow).where(
+                    TuningTrialRow.tuning_job_id == uuid.UUID(self.spec.job_id),
+                    TuningTrialRow.trial_key == self.trial_key,
+                )
+            )
+            if trial is not None and trial.run_id is not None:
+                return await self._take_over(session, trial, worker_id)
+        return await self._insert_new(maker, worker_id)
+
+    async def _take_over(
+        self, session: Any, trial: TuningTrialRow, worker_id: str
+    ) -> tuple[TunixRun, uuid.UUID]:
+        """The run of a trial whose study's driver was lost: owned by this trial now,
+        as its next attempt (the trainer resumes from its latest checkpoint; what the
+        lost attempt might still write is refused by the owner's guard). Its stored
+        points are not reported again."""
+        run = await session.get(TunixRun, trial.run_id)
+        assert run is not None
+        now = utcnow()
+        attempt = run.attempt + 1
+        await session.execute(
+            update(TunixRun)
+            .where(TunixRun.run_id == run.run_id)
+            .values(
+                status="running",
+                worker_id=worker_id,
+                attempt=attempt,
+                max_attempts=attempt,
+                claimed_at=now,
+                completed_at=None,
+                error=None,
+                cancel_requested_at=None,
+            )
+        )
+        trial.status, trial.updated_at, trial.completed_at, trial.error = "running", now, None, None
+        points = await jobs_repository.metrics(session, run.run_id, [self.spec.metric_key])
+        if points:
+            self.last = (points[-1].step, points[-1].value)
+        self.run_id = run.run_id
+        self.max_steps = RunRequest.model_validate(run.config or {}).max_steps
+        await session.flush()
+        await session.refresh(run)
+        session.expunge(run)
+        return run, trial.id
+
+    async def _insert_new(self, maker: Any, worker_id: str) -> tuple[TunixRun, uuid.UUID]:
         """The run, as this trial's own job (running, attempt 1, never re-queued: a
         lost trial is Ray's to retry), and the trial's row, in one transaction."""
         run_id = uuid.uuid4()
