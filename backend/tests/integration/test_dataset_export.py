@@ -151,9 +151,10 @@ async def test_sft_manifest_is_yaml_with_dataset_hash_and_template(
     assert manifest["template"]["sha256"] == TEMPLATE_SHA256
     assert manifest["template"]["sample"] == dataset["template"]["sample"]
     training = manifest["training"]
-    assert (training["learning_rate"], training["num_epochs"]) == (2e-5, 1)
+    # A pretrained checkpoint: LoRA at 2e-4 unless the request says otherwise.
+    assert (training["learning_rate"], training["num_epochs"]) == (2e-4, 1)
     assert (training["batch_size"], training["max_seq_length"]) == (8, 2048)
-    assert (training["method"], training["max_steps"]) == ("full", None)
+    assert (training["method"], training["max_steps"]) == ("lora", None)
     assert manifest["output"] == {"dir": "output/run_001"}
 
 
