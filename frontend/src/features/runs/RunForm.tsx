@@ -1,11 +1,13 @@
 import { useId, useState, type ChangeEvent, type FormEvent, type ReactNode } from "react";
-import { Link, useSearchParams } from "react-router";
+import { useSearchParams } from "react-router";
 import { isApiError } from "../../api/errors";
 import { ErrorMessage } from "../../ui/ErrorMessage";
 import { controlProps, Field } from "../../ui/Field";
 import { FormErrorSummary } from "../../ui/FieldErrors";
 import { newRunLabels, parseTags, placeRunErrors, TAG_HINT } from "./labels";
-import { localModelLabel, localModelsOf } from "./localModels";
+import { NoDatasetsYet } from "../datasets/NoDatasetsYet";
+import { localModelsOf } from "./localModels";
+import { ModelOptions } from "./ModelOptions";
 import { useRunDatasets, type RunRequestBody, type TunixStatus } from "./queries";
 import {
   BODY_FIELDS,
@@ -173,11 +175,6 @@ export function RunForm({ status, statusPending, pending, error, onRun }: RunFor
   ) : (
     `${builtin[choice] ?? ""} — a toy model: the defaults below train it in a minute or two on a CPU.`
   );
-  const builtinOptions = builtinIds.map((model) => (
-    <option key={model} value={model}>
-      {model}
-    </option>
-  ));
 
   return (
     <form className="card run-form" onSubmit={submit} noValidate aria-labelledby={`${id}-title`} data-testid="run:form">
@@ -187,13 +184,7 @@ export function RunForm({ status, statusPending, pending, error, onRun }: RunFor
         <Field
           id={fieldId("dataset")}
           label="Dataset"
-          hint={
-            datasets.isSuccess && listed.length === 0 ? (
-              <>
-                No datasets yet — <Link to="/datasets">build one</Link> first.
-              </>
-            ) : undefined
-          }
+          hint={datasets.isSuccess && listed.length === 0 ? <NoDatasetsYet /> : undefined}
           errors={datasetErrors}
           errorTestId={ERROR_TEST_ID}
           wide
@@ -222,21 +213,7 @@ export function RunForm({ status, statusPending, pending, error, onRun }: RunFor
             disabled={statusPending}
             data-testid="run:model"
           >
-            {statusPending && <option value="">Loading models…</option>}
-            {localModels.length === 0 ? (
-              builtinOptions
-            ) : (
-              <>
-                {builtinIds.length > 0 && <optgroup label="Built in (random init)">{builtinOptions}</optgroup>}
-                <optgroup label="Local checkpoints (MODEL_DIR)">
-                  {localModels.map((model) => (
-                    <option key={model.model_id} value={model.model_id}>
-                      {localModelLabel(model)}
-                    </option>
-                  ))}
-                </optgroup>
-              </>
-            )}
+            <ModelOptions loading={statusPending} builtinIds={builtinIds} localModels={localModels} ungroupedWhenAlone />
             {!statusPending && <option value={OTHER_MODEL}>Other model id / local checkpoint…</option>}
           </select>
         </Field>

@@ -5,7 +5,9 @@ import { ErrorMessage } from "../../ui/ErrorMessage";
 import { controlProps, Field } from "../../ui/Field";
 import { FormErrorSummary } from "../../ui/FieldErrors";
 import { useRetryAfterToken } from "../auth/hooks";
-import { localModelLabel, localModelsOf } from "../runs/localModels";
+import { NoDatasetsYet } from "../datasets/NoDatasetsYet";
+import { localModelsOf } from "../runs/localModels";
+import { ModelOptions } from "../runs/ModelOptions";
 import { useRunDatasets, useTunixStatus } from "../runs/queries";
 import { useCreateTuningJob, useStartTuningJob } from "./queries";
 import { asFieldError, SearchSpaceEditor, SPACE_ERROR_TEST_ID } from "./SearchSpaceEditor";
@@ -200,9 +202,7 @@ export function TuningForm() {
           label="Dataset"
           hint={
             datasets.isSuccess && listed.length === 0 ? (
-              <>
-                No datasets yet — <Link to="/datasets">build one</Link> first.
-              </>
+              <NoDatasetsYet />
             ) : dataset ? (
               `${dataset.train_count} train / ${dataset.eval_count} eval examples`
             ) : undefined
@@ -240,25 +240,7 @@ export function TuningForm() {
             disabled={status.isPending}
             data-testid="tuning:model"
           >
-            {status.isPending && <option value="">Loading models…</option>}
-            {builtinIds.length > 0 && (
-              <optgroup label="Built in (random init)">
-                {builtinIds.map((model) => (
-                  <option key={model} value={model}>
-                    {model}
-                  </option>
-                ))}
-              </optgroup>
-            )}
-            {localModels.length > 0 && (
-              <optgroup label="Local checkpoints (MODEL_DIR)">
-                {localModels.map((model) => (
-                  <option key={model.model_id} value={model.model_id}>
-                    {localModelLabel(model)}
-                  </option>
-                ))}
-              </optgroup>
-            )}
+            <ModelOptions loading={status.isPending} builtinIds={builtinIds} localModels={localModels} />
           </select>
         </Field>
       </div>

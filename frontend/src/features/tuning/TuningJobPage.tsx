@@ -1,6 +1,7 @@
-import { useCallback, useState, type ReactNode } from "react";
+import { useCallback, type ReactNode } from "react";
 import { Link, useParams } from "react-router";
 import { isApiError } from "../../api/errors";
+import { ConfirmCancel } from "../runs/ConfirmCancel";
 import { ErrorMessage } from "../../ui/ErrorMessage";
 import { useRetryAfterToken } from "../auth/hooks";
 import { datasetPath } from "../datasets/manifest";
@@ -60,48 +61,25 @@ function StartButton({ job }: { job: TuningJobDetail }) {
 
 /** Cancel, after a second click that says what happens. 409 (it ended meanwhile) is shown. */
 function CancelButton({ job }: { job: TuningJobDetail }) {
-  const [confirming, setConfirming] = useState(false);
   const cancel = useCancelTuningJob();
   const { mutate } = cancel;
-  const confirm = useCallback(() => mutate(job.id, { onSettled: () => setConfirming(false) }), [mutate, job.id]);
-  useRetryAfterToken(cancel.error, confirm);
-  const cancellable = canCancel(job.status);
-  if (!cancellable && !cancel.isError) return null;
+  const onConfirm = useCallback((onSettled: () => void) => mutate(job.id, { onSettled }), [mutate, job.id]);
   return (
-    <div className="cancel-run">
-      {confirming && cancellable ? (
-        <div className="confirm" role="group" aria-label="Confirm cancel">
-          <span>
-            {job.status === "running"
-              ? "Stop every trial? Each saves a checkpoint first."
-              : job.status === "pending"
-                ? "Cancel this queued study?"
-                : "Cancel this study? It will never run."}
-          </span>
-          <button type="button" className="danger" onClick={confirm} disabled={cancel.isPending} data-testid="tuning:cancel-confirm">
-            {cancel.isPending ? "Cancelling…" : "Cancel study"}
-          </button>
-          <button type="button" onClick={() => setConfirming(false)} disabled={cancel.isPending} data-testid="tuning:cancel-keep">
-            Keep it
-          </button>
-        </div>
-      ) : (
-        cancellable && (
-          <button
-            type="button"
-            className="danger-outline"
-            onClick={() => {
-              cancel.reset();
-              setConfirming(true);
-            }}
-            data-testid="tuning:cancel"
-          >
-            Cancel study
-          </button>
-        )
-      )}
-      {cancel.isError && <ErrorMessage error={cancel.error} title="Not cancelled" />}
-    </div>
+    <ConfirmCancel
+      testIdPrefix="tuning"
+      shown={canCancel(job.status)}
+      question={
+        job.status === "running"
+          ? "Stop every trial? Each saves a checkpoint first."
+          : job.status === "pending"
+            ? "Cancel this queued study?"
+            : "Cancel this study? It will never run."
+      }
+      label="Cancel study"
+      keepLabel="Keep it"
+      cancel={cancel}
+      onConfirm={onConfirm}
+    />
   );
 }
 
