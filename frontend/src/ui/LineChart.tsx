@@ -15,6 +15,8 @@ export type ChartLine = {
   dots?: boolean;
   /** Thin and see-through: the raw points behind their smoothed line. */
   faint?: boolean;
+  /** The stroke's width in px: 2 (1 when faint) unless given; wider to stand out among many. */
+  width?: number;
 };
 
 export type ChartData = { x: number[]; ys: (number | null)[][] };
@@ -118,7 +120,7 @@ function optionsOf(
         (line): uPlot.Series => ({
           label: line.label,
           stroke: color(line.color),
-          width: line.faint ? 1 : 2,
+          width: line.width ?? (line.faint ? 1 : 2),
           ...(line.faint ? { alpha: 0.35 } : {}),
           scale: line.axis ?? "y",
           dash: line.dash,

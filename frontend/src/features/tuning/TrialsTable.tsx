@@ -6,9 +6,9 @@ import {
   bestFirst,
   formatMetric,
   formatValue,
-  inCreationOrder,
   paramColumns,
   sortTrials,
+  trialNumbers,
   type TrialSort,
   type TrialSortKey,
   type TuningJobDetail,
@@ -48,7 +48,7 @@ function SortHeader({
 export function TrialsTable({ job }: { job: TuningJobDetail }) {
   const [sort, setSort] = useState<TrialSort>(() => bestFirst(job.metric_mode));
   const columns = paramColumns(job);
-  const numbers = new Map(inCreationOrder(job.trials).map((trial, index) => [trial.id, index + 1]));
+  const numbers = trialNumbers(job.trials);
   const trials = sortTrials(job.trials, sort);
 
   function onSort(key: TrialSortKey) {

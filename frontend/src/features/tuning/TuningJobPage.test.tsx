@@ -2,7 +2,7 @@ import { act, screen, waitFor, within } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { apiError, json, mockFetch } from "../../test/fetchMock";
 import { renderApp } from "../../test/render";
-import { runId, runsPageRoutes } from "../../test/runs";
+import { runId, runMetrics, runsPageRoutes } from "../../test/runs";
 import { FakeUPlot } from "../../test/uplot";
 import { JOB_ID, runningDetail, tuningDetail, tuningJob } from "../../test/tuning";
 
@@ -71,7 +71,10 @@ describe("study page", () => {
   });
 
   it("lists the trials best first, a column a setting, each linked to its run", async () => {
-    mockFetch({ [`GET ${JOB}`]: () => json(200, runningDetail()) });
+    mockFetch({
+      [`GET ${JOB}`]: () => json(200, runningDetail()),
+      "GET /api/tunix/runs/:id/metrics": (_request, params) => json(200, runMetrics({ "eval/loss": [[10, 1]] }, params.id)),
+    });
     renderApp(`/tuning/${JOB_ID}`);
 
     await screen.findByTestId("tuning:trials-table");
@@ -95,12 +98,17 @@ describe("study page", () => {
     expect(screen.getByTestId("tuning:best-run")).toHaveAttribute("href", `/runs/${runId(2)}`);
 
     // The chart: each trial's metric in the order they began, and the best so far.
-    await waitFor(() => expect(FakeUPlot.live()).toHaveLength(1));
-    expect(FakeUPlot.live()[0]!.data).toEqual([
+    await waitFor(() => expect(FakeUPlot.live()).toHaveLength(2));
+    const bestSoFar = FakeUPlot.live().find((chart) => chart.root.parentElement?.dataset.testid === "tuning:chart-canvas");
+    expect(bestSoFar!.data).toEqual([
       [1, 2, 3, 4],
       [0.9, 0.5, 2.25, null],
       [0.9, 0.5, 0.5, 0.5],
     ]);
+
+    // Each trial's learning curve, and the trials across their settings.
+    expect(screen.getByTestId("tuning:curves")).toBeInTheDocument();
+    expect(screen.getAllByTestId("tuning:parallel-line")).toHaveLength(3);
   });
 
   it("sorts the trials by metric either way, or by the order they began", async () => {

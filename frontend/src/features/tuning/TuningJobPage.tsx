@@ -9,6 +9,8 @@ import { runPath, shortRunId } from "../runs/history";
 import { prefilledRunPath } from "../runs/runForm";
 import { formatLocalTime } from "../traces/payload";
 import { BestSoFarChart } from "./BestSoFarChart";
+import { LearningCurves } from "./LearningCurves";
+import { ParallelCoordinates } from "./ParallelCoordinates";
 import { useCancelTuningJob, useStartTuningJob, useTuningJob } from "./queries";
 import { TrialsTable } from "./TrialsTable";
 import { TuningStatusBadge } from "./TuningStatusBadge";
@@ -282,7 +284,8 @@ function Settings({ job }: { job: TuningJobDetail }) {
 
 /**
  * One study: its state, start and cancel, the best trial (and a run form filled in with
- * its settings), the best metric so far trial by trial, every trial, and its settings.
+ * its settings), the best metric so far trial by trial, every trial, each trial's learning
+ * curve, the trials across their settings (parallel coordinates), and its settings.
  * Refreshes every 2 s while it is queued or running.
  */
 export function TuningJobPage() {
@@ -318,6 +321,8 @@ export function TuningJobPage() {
             <TrialsTable key={detail.id} job={detail} />
           </section>
           <BestSoFarChart job={detail} />
+          <LearningCurves job={detail} />
+          <ParallelCoordinates job={detail} />
           <Settings job={detail} />
         </div>
         <div className="stack">

@@ -5,7 +5,9 @@ import { runningDetail, TRIALS, trial } from "../../test/tuning";
 import {
   bestRunValues,
   bestSoFar,
+  curveSeriesName,
   describeParameter,
+  describeParams,
   formatValue,
   newRow,
   nextFreeKey,
@@ -16,6 +18,7 @@ import {
   studyProblems,
   toTuningRequest,
   TRAINING_DEFAULTS,
+  trialNumbers,
   TUNABLE_KEYS,
   type SpaceRowValues,
   type TuningTrial,
@@ -150,6 +153,14 @@ describe("trials", () => {
     expect(describeParameter({ type: "loguniform", min: 0.001, max: 0.02 })).toBe("log-uniform 0.001 – 0.02");
     expect(describeParameter({ type: "choice", values: [4, 8] })).toBe("one of 4, 8");
     expect(describeParameter({ type: "randint", min: 1, max: 3 })).toBe("whole numbers 1 – 3");
+  });
+
+  it("are numbered in the order they began, their settings told in a line, their curve read from the metric's series", () => {
+    const numbers = trialNumbers(trials);
+    expect(trials.map((t) => numbers.get(t.id))).toEqual([2, 1, 3, 4]);
+    expect(describeParams(trials[0]!.params, ["learning_rate", "batch_size", "warmup_steps"])).toBe("learning_rate 0.0123, batch_size 4");
+    expect(curveSeriesName("eval_loss")).toBe("eval/loss");
+    expect(curveSeriesName("train_loss")).toBe("train/loss");
   });
 });
 

@@ -7,6 +7,7 @@ import { isApiError, type FieldError } from "../../api/errors";
 import { bodyPath, type PlacedErrors } from "../../ui/FieldErrors";
 import { BODY_FIELDS, serverDefault, type RunFormField, type RunFormValues } from "../runs/runForm";
 import { isBuiltinModel } from "../runs/localModels";
+import { EVAL_LOSS, TRAIN_LOSS } from "../runs/metricSeries";
 
 export type TuningJob = Schemas["TuningJob"];
 export type TuningJobDetail = Schemas["TuningJobDetail"];
@@ -468,6 +469,27 @@ export function trialCounts(trials: readonly TuningTrial[]): Record<TrialState, 
   const counts = Object.fromEntries(TRIAL_STATES.map((state) => [state, 0])) as Record<TrialState, number>;
   for (const trial of trials) counts[trial.status] += 1;
   return counts;
+}
+
+/** Each trial's number: the order it began in (1 first), as the trials table numbers them. */
+export function trialNumbers(trials: readonly TuningTrial[]): Map<string, number> {
+  return new Map(inCreationOrder(trials).map((trial, index) => [trial.id, index + 1]));
+}
+
+/** A trial's settings in a line: "learning_rate 0.0123, batch_size 4" (the columns' order). */
+export function describeParams(params: Record<string, unknown>, columns: readonly string[]): string {
+  return columns
+    .filter((key) => key in params)
+    .map((key) => `${key} ${formatValue(params[key])}`)
+    .join(", ");
+}
+
+/** The run's series each metric is read from (what its learning curve draws). */
+const CURVE_SERIES: Record<MetricName, string> = { eval_loss: EVAL_LOSS, train_loss: TRAIN_LOSS };
+
+/** The run's series that the study's metric is read from: eval_loss -> "eval/loss". */
+export function curveSeriesName(metric: MetricName): string {
+  return CURVE_SERIES[metric];
 }
 
 // ---------------------------------------------------------------------------
