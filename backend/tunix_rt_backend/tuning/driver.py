@@ -20,17 +20,21 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from tunix_rt_backend.db.engine import create_engine, create_sessionmaker, session_scope
-from tunix_rt_backend.db.models import TuningJob, TuningTrial
+from tunix_rt_backend.db.models import TuningJob, TuningTrial, TunixRun
+from tunix_rt_backend.kit.time import utcnow
 from tunix_rt_backend.settings import Settings, load_settings
-from tunix_rt_backend.tuning.execution import DONE, driver_env, study_dir
+from tunix_rt_backend.tuning.execution import (
+    DONE,
+    TRIALS_END_TIMEOUT_S,
+    driver_env,
+    study_dir,
+)
 from tunix_rt_backend.tuning.schemas import METRICS
 
 UNBOUNDED_STEPS = 10**9
-# How long a stopped study waits for its trials' runs to checkpoint and end.
-TRIALS_END_TIMEOUT_S = 150.0
 
 
 def _read(settings: Settings, job_id: uuid.UUID) -> TuningJob:
@@ -138,12 +142,41 @@ def _steps(job: TuningJob) -> tuple[int, int]:
     return most, max(1, min(every, most))
 
 
-def _watch_stop(stop_file: Path) -> None:
-    """A touched stop file stops the study as Ctrl-C would: Ray Tune's graceful stop."""
+def _watch_stop(stop_file: Path, settings: Settings, job_id: uuid.UUID) -> None:
+    """A touched stop file stops the study: every running trial's run is flagged for
+    cancel (its trial's own cancel watch stops it, wherever it runs, whatever Ray does
+    next), then Ray Tune is stopped as Ctrl-C would (its graceful stop)."""
     while not stop_file.exists():
         time.sleep(0.5)
     print("stop requested: stopping every trial", flush=True)
+    _cancel_trial_runs(settings, job_id)
     os.kill(os.getpid(), signal.SIGINT)
+
+
+def _cancel_trial_runs(settings: Settings, job_id: uuid.UUID) -> None:
+    """When the study was cancelled (not when its worker is stopping: then its trials
+    are resumed later), flag every running trial's run for cancel."""
+
+    async def cancel() -> None:
+        engine = create_engine(settings)
+        try:
+            async with session_scope(create_sessionmaker(engine)) as session:
+                job = await session.get(TuningJob, job_id)
+                if job is None or job.cancel_requested_at is None:
+                    return
+                runs = select(TuningTrial.run_id).where(
+                    TuningTrial.tuning_job_id == job_id, TuningTrial.status == "running"
+                )
+                flagged = func.coalesce(TunixRun.cancel_requested_at, utcnow())
+                await session.execute(
+                    update(TunixRun)
+                    .where(TunixRun.run_id.in_(runs), TunixRun.status == "running")
+                    .values(cancel_requested_at=flagged)
+                )
+        finally:
+            await engine.dispose()
+
+    asyncio.run(cancel())
 
 
 def run(job_id: uuid.UUID) -> dict[str, Any]:
@@ -158,7 +191,7 @@ def run(job_id: uuid.UUID) -> dict[str, Any]:
     job = _read(settings, job_id)
     out = study_dir(settings, job_id)
     out.mkdir(parents=True, exist_ok=True)
-    threading.Thread(target=_watch_stop, args=(out / "STOP",), daemon=True).start()
+    threading.Thread(target=_watch_stop, args=(out / "STOP", settings, job_id), daemon=True).start()
     spec = StudySpec(
         job_id=str(job.id),
         name=job.name,

@@ -20,6 +20,9 @@ from tunix_rt_backend.kit.time import utcnow
 from tunix_rt_backend.settings import Settings
 
 DONE = b"tunix-rt-tuning-done "
+# How long a stopped study's driver waits for its trials' runs to checkpoint and end;
+# the worker gives the driver that long, and a margin, before signalling it.
+TRIALS_END_TIMEOUT_S = 150.0
 
 
 def study_dir(settings: Settings, job_id: Any) -> Path:
@@ -58,7 +61,7 @@ async def execute(ctx: JobContext) -> dict[str, Any]:
         env=driver_env(ctx.settings),
         stop=ctx.stop.event,
         stop_file=stop_file,
-        stop_grace_s=ctx.settings.worker_shutdown_grace_seconds + 30,
+        stop_grace_s=TRIALS_END_TIMEOUT_S + 30,
         on_line=on_line,
     )
     if ctx.stop.reason == "shutdown":
