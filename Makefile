@@ -89,6 +89,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/gate_aa.py
 	$(BIN)/python bench/serving.py
 	$(BIN)/python bench/gemma3_270m.py
+	$(BIN)/python bench/tuning_overhead.py
 
 clean:
 	rm -rf $(VENV) .tunix-rt $(FRONTEND)/node_modules $(FRONTEND)/dist $(E2E)/node_modules \
