@@ -1,3 +1,4 @@
+import { LogScaleToggle } from "../../ui/LogScaleToggle";
 import { useId, useMemo, useState } from "react";
 import { LazyLineChart as LineChart } from "../../ui/LazyLineChart";
 import type { ChartLine } from "../../ui/LineChart";
@@ -120,15 +121,7 @@ export function LossChart({ series, live }: { series: SeriesMap; live: boolean }
       ) : (
         <>
           <div className="chart-controls">
-            <label className="inline-check">
-              <input
-                type="checkbox"
-                checked={logScale}
-                onChange={(event) => updateSettings({ logScale: event.target.checked })}
-                data-testid="run:curve-log-scale"
-              />
-              Log scale
-            </label>
+            <LogScaleToggle checked={logScale} onChange={(logScale) => updateSettings({ logScale })} testId="run:curve-log-scale" />
             <span className="chart-smoothing">
               <label htmlFor={`${id}-smoothing`}>Smoothing</label>
               <select

@@ -1,3 +1,4 @@
+import { LogScaleToggle } from "../../ui/LogScaleToggle";
 import { LazyLineChart } from "../../ui/LazyLineChart";
 import type { ChartLine } from "../../ui/LineChart";
 import { COMPARE_COLORS } from "../runs/compare";
@@ -149,15 +150,7 @@ export function LearningCurves({ job }: { job: TuningJobDetail }) {
       ) : (
         <>
           <div className="chart-controls">
-            <label className="inline-check">
-              <input
-                type="checkbox"
-                checked={logScale}
-                onChange={(event) => updateSettings({ logScale: event.target.checked })}
-                data-testid="tuning:curves-log-scale"
-              />
-              Log scale
-            </label>
+            <LogScaleToggle checked={logScale} onChange={(logScale) => updateSettings({ logScale })} testId="tuning:curves-log-scale" />
             <span className="muted small chart-hint">Drag across the chart to zoom.</span>
           </div>
           <Legend curves={curves} columns={columns} />
