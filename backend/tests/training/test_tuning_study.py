@@ -5,6 +5,7 @@ completed trial is stored, and cancelling a study stops every trial's run."""
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import time
 from collections.abc import Iterator
@@ -216,3 +217,45 @@ def test_a_study_whose_worker_dies_is_resumed_by_another(tmp_path: Path) -> None
         second.kill()
         raise
     second.stop()
+
+
+def test_a_study_whose_worker_stops_is_paused_for_later(tmp_path: Path) -> None:
+    """The server (its embedded worker holding the study) is stopped: the trial's run
+    stops with its checkpoint and says it is paused (not cancelled by anyone, not
+    stopped by the scheduler), the study goes back to the queue, and no process is
+    left. (Resuming a study is the test above.)"""
+    data = tmp_path / "data"
+    env = untraced(cli_env(DATA_DIR=str(data), EVAL_AUTO="false"))
+    server = ServerProcess(env, tmp_path / "server.log")
+    try:
+        with server.client(timeout=60) as http:
+            body = {"count": 96, "seed": 0, "params": {"difficulty": 1}}
+            _ok(http.post("/api/generators/arithmetic/generate", json=body))
+            _ok(http.post("/api/datasets/build", json={"name": "sums", "eval_ratio": 0.1}))
+            training = {**TRAINING, "max_steps": 2000, "checkpoint_every_n_steps": 500}
+            job = _study(
+                http, scheduler="fifo", num_samples=1, max_concurrent_trials=1, training=training
+            )
+
+            def training_trial() -> dict[str, Any] | None:
+                trials = _ok(http.get(f"/api/tuning/jobs/{job['id']}"))["trials"]
+                if not trials or not trials[0]["run_id"]:
+                    return None
+                series = _ok(http.get(f"/api/tunix/runs/{trials[0]['run_id']}/metrics"))
+                return trials[0] if series["series"] else None
+
+            trial = wait_for(training_trial, 300, "the trial did not train")
+        server.stop()  # SIGTERM: its worker stops, and the study's driver with it
+    except BaseException:
+        server.kill()
+        print(server.log.read_text()[-8000:])
+        raise
+    with sqlite3.connect(data / "tunix-rt.db") as db:
+        study = db.execute("SELECT status FROM tunix_tuning_jobs").fetchone()
+        run = db.execute("SELECT status, message FROM tunix_runs").fetchone()
+        stored = db.execute("SELECT status FROM tunix_tuning_trials").fetchone()
+    assert study == ("pending",), server.log.read_text()[-8000:]
+    assert run[0] == "cancelled"
+    assert run[1].startswith("Paused at step "), run[1]
+    assert stored == ("cancelled",)
+    assert _processes_of(trial["run_id"]) == ""

@@ -45,7 +45,7 @@ async def execute(ctx: JobContext) -> dict[str, Any]:
     if ctx.stop.reason == "shutdown":
         return {"status": "pending"}
     status, summary = _status(outcome, trainer.done)
-    if ctx.stop.reason in ("cancel", EARLY_STOP):
+    if ctx.stop.reason in ("cancel", EARLY_STOP, PAUSE):
         status = "cancelled"
     values = {
         "status": status,
@@ -60,9 +60,11 @@ async def execute(ctx: JobContext) -> dict[str, Any]:
 
 
 TRAIN = JobKind("train", TunixRun, execute)
-# Why a tuning trial's run is stopped when its study's scheduler drops it (ASHA): the
-# run ends `cancelled`, saying so, with its final checkpoint.
+# Why a tuning trial's run is stopped when its study's scheduler drops it (ASHA), and
+# when its study stops with its worker (to be resumed): the run ends `cancelled`,
+# saying which, with its final checkpoint.
 EARLY_STOP = "early-stop"
+PAUSE = "study-paused"
 
 
 async def _checks(ctx: JobContext, request: RunRequest) -> tuple[list[Check], DatasetManifest]:
@@ -215,12 +217,16 @@ def _status(
 
 def _message(status: str, summary: dict[str, Any] | None, timeout: int, ctx: JobContext) -> str:
     stop = ctx.stop
+    step = f" at step {summary['steps']}" if summary and summary.get("steps") else ""
     if status == "cancelled" and stop.reason == EARLY_STOP:
-        step = f" at step {summary['steps']}" if summary and summary.get("steps") else ""
         return f"Stopped early by its tuning study's scheduler{step} (a final checkpoint kept)."
+    if status == "cancelled" and stop.reason == PAUSE:
+        return (
+            f"Paused{step} with its tuning study, whose worker stopped: it resumes from its "
+            "final checkpoint when the study does."
+        )
     if status == "cancelled" and stop.requested_at is not None:
         after = (utcnow() - stop.requested_at).total_seconds()
-        step = f" at step {summary['steps']}" if summary and summary.get("steps") else ""
         return f"Cancelled: the trainer stopped{step}, {after:.1f} s after the request."
     if status == "completed" and summary:
         first, last = summary.get("initial_loss"), summary.get("final_loss")

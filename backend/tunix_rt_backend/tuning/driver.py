@@ -143,13 +143,18 @@ def _steps(job: TuningJob) -> tuple[int, int]:
 
 
 def _watch_stop(stop_file: Path, settings: Settings, job_id: uuid.UUID) -> None:
-    """A touched stop file stops the study: every running trial's run is flagged for
-    cancel (its trial's own cancel watch stops it, wherever it runs, whatever Ray does
-    next), then Ray Tune is stopped as Ctrl-C would (its graceful stop)."""
+    """A touched stop file stops the study. Each trial sees it and stops its run
+    (cancelled, or paused when the study's worker is stopping), and a cancelled
+    study's runs are flagged for cancel as well; once every trial's run has ended
+    (with its checkpoint, its row written), Ray Tune is stopped as Ctrl-C would (its
+    graceful stop saves the study; it gives a trial's actor only 10 s to end, too
+    little for a run's final checkpoint, which is why it comes last)."""
     while not stop_file.exists():
         time.sleep(0.5)
-    print("stop requested: stopping every trial", flush=True)
+    print("stop requested: stopping every trial's run", flush=True)
     _cancel_trial_runs(settings, job_id)
+    _wait_for_trials(settings, job_id, TRIALS_END_TIMEOUT_S)
+    print("every trial's run has ended: stopping Ray Tune", flush=True)
     os.kill(os.getpid(), signal.SIGINT)
 
 
@@ -247,7 +252,11 @@ def run(job_id: uuid.UUID) -> dict[str, Any]:
                 else None,
                 search_alg=search,
                 scheduler=scheduler,
-                reuse_actors=False,
+                # A trial's actor (a process that has imported Ray Tune and Tunix RT:
+                # ~2 s here) serves the next trial when trials end by themselves. Not
+                # under ASHA: Ray keeps a stopped trial's actor for reuse without telling
+                # it, and its run must stop at once, as `cleanup()` does.
+                reuse_actors=job.scheduler != "asha",
             ),
             run_config=tune.RunConfig(
                 name="study",

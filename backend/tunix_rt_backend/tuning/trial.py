@@ -30,9 +30,10 @@ from tunix_rt_backend.jobs import repository as jobs_repository
 from tunix_rt_backend.jobs.service import Stop
 from tunix_rt_backend.jobs.worker import QueueWorker
 from tunix_rt_backend.kit.time import utcnow
-from tunix_rt_backend.runs.execution import EARLY_STOP
+from tunix_rt_backend.runs.execution import EARLY_STOP, PAUSE
 from tunix_rt_backend.runs.schemas import RunRequest
 from tunix_rt_backend.settings import load_settings
+from tunix_rt_backend.tuning.execution import study_dir
 
 POLL_S = 0.3
 STOP_WAIT_S = 120.0
@@ -68,6 +69,7 @@ class _Runner:
     last: tuple[int, float] | None = None
     max_steps: int | None = None
     ready: threading.Event = field(default_factory=threading.Event)
+    stop_file: Path | None = None  # the study's: touched when the study stops
 
     @property
     def trained_out(self) -> bool:
@@ -91,6 +93,10 @@ class _Runner:
     async def _main(self) -> None:
         self.loop = asyncio.get_running_loop()
         settings = load_settings()
+        self.stop_file = study_dir(settings, self.spec.job_id) / "STOP"
+        if self.stop_file.exists():  # started as its study stops: no run
+            self.status = "cancelled"
+            return
         engine = create_engine(settings)
         maker = create_sessionmaker(engine)
         try:
@@ -102,9 +108,8 @@ class _Runner:
             try:
                 self.status = await worker.run_own(train, row, self.stop)
             finally:
-                await asyncio.sleep(POLL_S)  # the last points, stored as the run ended
                 watcher.cancel()
-                await self._report_new(maker)
+                await self._report_new(maker)  # its output is all stored by now
             await self._finish(maker, trial_id)
         finally:
             await engine.dispose()
@@ -218,9 +223,22 @@ class _Runner:
         return row, trial_id
 
     async def _watch_metrics(self, maker: Any) -> None:
+        """Its new points, and the study's stop: the run stops with its checkpoint,
+        as cancelled (the study was) or paused (its worker is stopping: resumed
+        later), while Ray Tune still holds the trial (see `TrialRun.step`)."""
         while True:
             await asyncio.sleep(POLL_S)
             await self._report_new(maker)
+            if self.stopping and not self.stop.event.is_set():
+                async with session_scope(maker) as session:
+                    job = await session.get(TuningJobRow, uuid.UUID(self.spec.job_id))
+                    cancelled = job is None or job.cancel_requested_at is not None
+                self.stop.request("cancel" if cancelled else PAUSE)
+
+    @property
+    def stopping(self) -> bool:
+        """Whether its study is stopping (cancelled, or its worker stopping)."""
+        return self.stop_file is not None and self.stop_file.exists()
 
     async def _report_new(self, maker: Any) -> None:
         assert self.run_id is not None
@@ -270,7 +288,17 @@ class TrialRun(tune.Trainable):
 
     def setup(self, config: dict[str, Any], spec: StudySpec) -> None:  # type: ignore[override]
         self.spec = spec
-        self.runner = _Runner(spec, dict(config), self.trial_id)
+        self._start(config)
+
+    def reset_config(self, new_config: dict[str, Any]) -> bool:
+        """This actor, reused for the next trial (a study whose trials end by
+        themselves: their runs have ended when Ray hands the actor on)."""
+        self.cleanup()
+        self._start(new_config)
+        return True
+
+    def _start(self, config: dict[str, Any]) -> None:
+        self.runner = _Runner(self.spec, dict(config), self.trial_id)
         self.thread = threading.Thread(target=self.runner.main, daemon=True)
         self.thread.start()
         self.runner.ready.wait()
@@ -278,6 +306,12 @@ class TrialRun(tune.Trainable):
     def step(self) -> dict[str, Any]:
         item = self.runner.points.get()
         if item is _END:
+            if self.runner.status != "completed" and self.runner.stopping:
+                # Its study is stopping: its driver waits for every trial's run to end,
+                # then stops Ray Tune, which saves the study with this trial unfinished
+                # (a paused study resumes it) and ends this actor. Ending the trial
+                # here would let Ray start another in its place.
+                threading.Event().wait()
             if self.runner.status != "completed" or self.runner.last is None:
                 raise RuntimeError(self.runner.error or f"the trial's run {self.runner.status}")
             step, value = self.runner.last
@@ -286,14 +320,19 @@ class TrialRun(tune.Trainable):
         return {"step": step, self.spec.metric_name: value}
 
     def cleanup(self) -> None:
-        """Stopped by the scheduler or the study: the run is asked to stop (it saves a
-        final checkpoint) and waited for, so no process outlives the trial."""
+        """Stopped by the scheduler (or the study, should its driver not have waited
+        for the run): the run is asked to stop (it saves a final checkpoint) and
+        waited for, so no process outlives the trial."""
         if self.thread.is_alive():
-            if self.runner.trained_out and not self._study_cancelled():
+            cancelled = self._study_cancelled()
+            if self.runner.trained_out and not cancelled:
                 pass  # stopped at its last step (ASHA's max_t): it completes
+            elif cancelled:
+                self.runner.request_stop("cancel")
+            elif self.runner.stopping:
+                self.runner.request_stop(PAUSE)
             else:
-                reason = "cancel" if self._study_cancelled() else EARLY_STOP
-                self.runner.request_stop(reason)
+                self.runner.request_stop(EARLY_STOP)
             self.thread.join(STOP_WAIT_S)
 
     def _study_cancelled(self) -> bool:
