@@ -4,13 +4,14 @@ Tune, and the training steps ASHA saves.
   orchestration  --trials trials (default 16), 2 at once, each the same real work: the
                  training process (`python -m tunix_rt_backend.training`) of the
                  built-in tiny model for --steps steps, learning rates from a fixed
-                 list. Tunix RT: a study created and started over HTTP on a fresh
-                 `tunix-rt serve` (SQLite, embedded worker; its driver starts its own
-                 local Ray), from start to the study's end, every trial a recorded run
-                 (rows, logs, metrics, heartbeats). Bare: a Ray Tune `Tuner` on an
-                 already running local Ray whose function trainable runs the same
-                 training command and reports its loss. Overhead per trial =
-                 (Tunix RT wall - bare wall) x concurrency / trials (target <= 1 s).
+                 list, on one warm local Ray (`ray start --head`, 2 CPUs). Tunix RT: a
+                 study created and started over HTTP on a fresh `tunix-rt serve`
+                 (SQLite, embedded worker; its driver joins that Ray through
+                 RAY_ADDRESS), from start to the study's end, every trial a recorded
+                 run (rows, logs, metrics, heartbeats). Bare: a Ray Tune `Tuner` on the
+                 same Ray whose function trainable runs the same training command and
+                 reports its loss. Overhead per trial = (Tunix RT wall - bare wall) x
+                 concurrency / trials (target <= 1 s).
   asha           the test suite's study (4 trials, 40 steps, eval every 10, learning
                  rate log-uniform 1e-5..1e-1, seed 0) with ASHA: the steps the trials
                  trained against 4 x 40.
@@ -23,12 +24,14 @@ Figures are printed and written to bench/results/tuning-overhead.json.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -69,9 +72,24 @@ def study(http: httpx.Client, body: dict[str, Any]) -> tuple[dict[str, Any], flo
         time.sleep(0.2)
 
 
-def through_tunix_rt(work: Path, trials: int, steps: int) -> dict[str, Any]:
+@contextlib.contextmanager
+def warm_ray(work: Path) -> Iterator[str]:
+    """A local Ray cluster, started once for both sides; yields its address."""
+    port = free_port()
+    ray = str(REPO_ROOT / ".venv" / "bin" / "ray")
+    env = {**os.environ, "RAY_TMPDIR": str(work)}
+    subprocess.run([ray, "start", "--head", f"--port={port}", "--num-cpus", str(CONCURRENCY),
+                          "--include-dashboard=false", "--disable-usage-stats"],
+                   env=env, check=True, capture_output=True)  # fmt: skip
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        subprocess.run([ray, "stop", "--force"], env=env, capture_output=True)
+
+
+def through_tunix_rt(work: Path, trials: int, steps: int, ray_address: str) -> dict[str, Any]:
     data = work / "data"
-    env = {"EVAL_AUTO": "false", "REDIAI_MODE": "mock"}
+    env = {"EVAL_AUTO": "false", "REDIAI_MODE": "mock", "RAY_ADDRESS": ray_address}
     port = free_port()
     command = [str(TUNIX_RT_BIN), "serve", "--host", "127.0.0.1", "--port", str(port)]
     db = f"sqlite+aiosqlite:///{data / 'tunix-rt.db'}"
@@ -148,7 +166,7 @@ def _bare_trial(config: dict[str, Any]) -> None:
     tune.report({"train_loss": losses[-1] if losses else 0.0})
 
 
-def bare_ray(work: Path, trials: int, steps: int) -> dict[str, Any]:
+def bare_ray(work: Path, trials: int, steps: int, ray_address: str) -> dict[str, Any]:
     import ray
     from ray import tune
 
@@ -174,7 +192,7 @@ def bare_ray(work: Path, trials: int, steps: int) -> dict[str, Any]:
             }
         )
     )  # fmt: skip
-    ray.init(include_dashboard=False, log_to_driver=False)
+    ray.init(address=ray_address, log_to_driver=False)
     try:
         space = {
             "learning_rate": tune.grid_search(learning_rates(trials)),
@@ -203,11 +221,12 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-tuning-") as tmp:
         work = Path(tmp)
-        print("bare Ray Tune ...", file=sys.stderr)
-        (work / "bare").mkdir()
-        bare = bare_ray(work / "bare", args.trials, args.steps)
-        print("Tunix RT ...", file=sys.stderr)
-        rt = through_tunix_rt(work / "rt", args.trials, args.steps)
+        with warm_ray(work) as address:
+            print("bare Ray Tune ...", file=sys.stderr)
+            (work / "bare").mkdir()
+            bare = bare_ray(work / "bare", args.trials, args.steps, address)
+            print("Tunix RT ...", file=sys.stderr)
+            rt = through_tunix_rt(work / "rt", args.trials, args.steps, address)
     overhead = (rt["wall_s"] - bare["wall_s"]) * CONCURRENCY / args.trials
     asha = rt.pop("asha")
     saved = 1 - asha["steps_trained"] / asha["steps_without_asha"]
