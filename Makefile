@@ -9,7 +9,8 @@ BACKEND := backend
 FRONTEND := frontend
 E2E := e2e
 CONSTRAINTS := $(BACKEND)/constraints.txt
-PIP_INSTALL := $(BIN)/pip install --quiet -c $(CONSTRAINTS)
+# pip prints each package as it is fetched (the first install takes minutes, and says so).
+PIP_INSTALL := $(BIN)/pip install --progress-bar on -c $(CONSTRAINTS)
 NPM_CI := npm ci --no-audit --no-fund --loglevel=error
 UI_SOURCES := $(shell find $(FRONTEND)/src $(FRONTEND)/public -type f 2>/dev/null) \
 	$(wildcard $(FRONTEND)/index.html $(FRONTEND)/vite.config.ts $(FRONTEND)/tsconfig*.json)
@@ -17,6 +18,7 @@ UI_SOURCES := $(shell find $(FRONTEND)/src $(FRONTEND)/public -type f 2>/dev/nul
 .PHONY: run test lint typecheck pytest frontend-test e2e ui api-client install install-dev lock bench clean
 
 run: $(VENV)/.installed ui
+	@echo "==> Migrating the database"
 	$(BIN)/tunix-rt db upgrade
 	$(BIN)/tunix-rt serve
 
@@ -29,7 +31,7 @@ typecheck: $(VENV)/.installed-dev
 	cd $(BACKEND) && ../$(BIN)/mypy
 
 pytest: $(VENV)/.installed-dev
-	cd $(BACKEND) && ../$(BIN)/pytest --cov --cov-report=term --cov-fail-under=80 $(PYTEST_ARGS)
+	cd $(BACKEND) && ../$(BIN)/pytest --cov --cov-report=term --cov-fail-under=80 --durations=25 $(PYTEST_ARGS)
 
 frontend-test: $(FRONTEND)/node_modules/.installed
 	cd $(FRONTEND) && npm run --silent api:check && npm run --silent typecheck && npm run --silent lint && npm test
@@ -49,14 +51,17 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 $(BIN)/python:
+	@echo "==> Creating the virtual environment $(VENV)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
 $(VENV)/.installed: $(BACKEND)/pyproject.toml $(CONSTRAINTS) | $(BIN)/python
+	@echo "==> Installing Tunix RT and its Python packages into $(VENV) (JAX, Tunix, Ray: a few minutes the first time)"
 	$(PIP_INSTALL) -e '$(BACKEND)[tunix,tuning]'
 	touch $@
 
 $(VENV)/.installed-dev: $(BACKEND)/pyproject.toml $(CONSTRAINTS) | $(BIN)/python
+	@echo "==> Installing Tunix RT, its Python packages and the test tools into $(VENV) (a few minutes the first time)"
 	$(PIP_INSTALL) -e '$(BACKEND)[dev,tunix,tuning]'
 	touch $@ $(VENV)/.installed
 
@@ -66,14 +71,17 @@ lock: $(VENV)/.installed-dev
 	mv $(CONSTRAINTS).new $(CONSTRAINTS)
 
 $(FRONTEND)/node_modules/.installed: $(FRONTEND)/package-lock.json
+	@echo "==> Installing the web UI's npm packages"
 	cd $(FRONTEND) && $(NPM_CI)
 	touch $@
 
 $(E2E)/node_modules/.installed: $(E2E)/package-lock.json
+	@echo "==> Installing the browser tests' npm packages"
 	cd $(E2E) && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(NPM_CI)
 	touch $@
 
 $(FRONTEND)/dist/index.html: $(FRONTEND)/node_modules/.installed $(FRONTEND)/package.json $(UI_SOURCES)
+	@echo "==> Building the web UI"
 	cd $(FRONTEND) && npm run --silent build
 	touch $@
 
