@@ -77,8 +77,12 @@ def warm_ray(work: Path) -> Iterator[str]:
     """A local Ray cluster, started once for both sides; yields its address."""
     port = free_port()
     ray = str(REPO_ROOT / ".venv" / "bin" / "ray")
+    # A loopback-only cluster for this benchmark: no token (both sides and the server's
+    # driver inherit this environment).
+    os.environ["RAY_AUTH_MODE"] = "disabled"
     env = {**os.environ, "RAY_TMPDIR": str(work)}
-    subprocess.run([ray, "start", "--head", f"--port={port}", "--num-cpus", str(CONCURRENCY),
+    subprocess.run([ray, "start", "--head", "--node-ip-address=127.0.0.1", f"--port={port}",
+                    "--num-cpus", str(CONCURRENCY),
                           "--include-dashboard=false", "--disable-usage-stats"],
                    env=env, check=True, capture_output=True)  # fmt: skip
     try:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from pydantic import SecretStr
 
 from tunix_rt_backend.db.models import TuningJob
 from tunix_rt_backend.jobs import process
@@ -30,9 +31,19 @@ def study_dir(settings: Settings, job_id: Any) -> Path:
 
 
 def driver_env(settings: Settings) -> dict[str, str]:
-    """The settings a driver and its trials need, absolute: Ray's workers run elsewhere
-    (another directory, another machine)."""
+    """The settings a driver and its trials run with: every one the claiming worker was
+    given (its environment or `.env`: EVAL_AUTO, the judge's, the timeouts...), and the
+    paths as it resolved them, absolute. Ray's workers run elsewhere (another directory,
+    another machine, a cluster started with another environment)."""
+    given: dict[str, str] = {}
+    for name in settings.model_fields_set:
+        value = getattr(settings, name)
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if value is not None:
+            given[name.upper()] = str(value).lower() if isinstance(value, bool) else str(value)
     return {
+        **given,
         "DATABASE_URL": settings.db_url,
         "DATA_DIR": str(settings.data_dir.resolve()),
         "ARTIFACTS_DIR": str(settings.artifacts_root),
