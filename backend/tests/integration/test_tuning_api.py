@@ -149,6 +149,24 @@ async def test_create_defaults(client: httpx.AsyncClient) -> None:
     assert job["training"] == {}
 
 
+async def test_a_score_is_maximised_and_every_trial_runs_to_its_end(
+    client: httpx.AsyncClient,
+) -> None:
+    """primary_score (each trial's evaluation, at its end): higher is better and no
+    scheduler can stop a trial early on it, unless the study says otherwise."""
+    await sums_dataset(client)
+    body = study(metric_name="primary_score")
+    del body["metric_mode"], body["scheduler"]
+    job = (await client.post(BASE, json=body)).json()
+    assert (job["metric_name"], job["metric_mode"], job["scheduler"]) == (
+        "primary_score",
+        "max",
+        "fifo",
+    )
+    job = await _create(client, metric_name="primary_score", metric_mode="min", scheduler="fifo")
+    assert job["metric_mode"] == "min"
+
+
 async def test_list_is_newest_first_and_paged(client: httpx.AsyncClient) -> None:
     await sums_dataset(client)
     ids = [(await _create(client, name=f"study-{i}"))["id"] for i in range(3)]
@@ -251,6 +269,11 @@ INVALID: list[tuple[str, dict[str, Any], list[str | int]]] = [
         ),
         pytest.param({"search_alg": "grid"}, ["body", "search_alg"], id="search alg"),
         pytest.param({"scheduler": "pbt"}, ["body", "scheduler"], id="scheduler"),
+        pytest.param(
+            {"metric_name": "primary_score", "scheduler": "asha"},
+            ["body", "scheduler"],
+            id="asha on a score known at the end",
+        ),
         pytest.param({"seed": -1}, ["body", "seed"], id="seed"),
         pytest.param({"name": ""}, ["body", "name"], id="empty name"),
         pytest.param({"base_model_id": ""}, ["body", "base_model_id"], id="empty model"),
@@ -312,14 +335,16 @@ async def test_every_bad_dimension_is_named(client: httpx.AsyncClient, sessionma
     assert await _rows(sessionmaker) == (0, 0)
 
 
-async def test_eval_loss_needs_an_eval_split(
-    client: httpx.AsyncClient, sessionmaker: Maker
+@pytest.mark.parametrize("metric", ["eval_loss", "primary_score"])
+async def test_eval_metrics_need_an_eval_split(
+    client: httpx.AsyncClient, sessionmaker: Maker, metric: str
 ) -> None:
     await sums_dataset(client)
     flat = await build_dataset(client, name="flat", eval_ratio=0)
     assert flat["eval_count"] == 0, flat
 
-    response = await client.post(BASE, json=study(dataset_key=flat["dataset_key"]))
+    body = study(dataset_key=flat["dataset_key"], metric_name=metric, scheduler="fifo")
+    response = await client.post(BASE, json=body)
     assert response.status_code == 422, response.text
     body = response.json()
     assert body["error"] == "ValidationError"

@@ -158,7 +158,8 @@ def test_cancelling_a_study_stops_every_trials_run(server: httpx.Client) -> None
 def test_a_study_whose_worker_dies_is_resumed_by_another(tmp_path: Path) -> None:
     """The worker running the driver is killed mid-study: another worker re-queues the
     study, its driver restores it, the completed trial is kept (not run again) and the
-    unfinished one's run resumes from its latest checkpoint."""
+    unfinished one's run resumes from its latest checkpoint. The study tunes on
+    primary_score: each trial evaluates its run at its end, and that is its metric."""
     env = untraced(
         cli_env(
             DATA_DIR=str(tmp_path / "data"),
@@ -175,8 +176,14 @@ def test_a_study_whose_worker_dies_is_resumed_by_another(tmp_path: Path) -> None
             _ok(http.post("/api/datasets/build", json={"name": "sums", "eval_ratio": 0.1}))
             training = {**TRAINING, "max_steps": 80, "checkpoint_every_n_steps": 20}
             job = _study(
-                http, scheduler="fifo", num_samples=2, max_concurrent_trials=1, training=training
+                http,
+                metric_name="primary_score",
+                scheduler="fifo",
+                num_samples=2,
+                max_concurrent_trials=1,
+                training=training,
             )
+            assert job["metric_mode"] == "max"
 
             def second_trial_checkpointed() -> dict[str, Any] | None:
                 trials = _ok(http.get(f"/api/tuning/jobs/{job['id']}"))["trials"]
@@ -211,6 +218,14 @@ def test_a_study_whose_worker_dies_is_resumed_by_another(tmp_path: Path) -> None
             assert run["attempt"] == 2
             assert run["summary"]["start_step"] >= 20  # from its checkpoint, not from scratch
             assert run["summary"]["steps"] == training["max_steps"]
+            # Each trial's metric is its run's evaluation's score (exact match on the
+            # eval split), and the best is the higher.
+            for trial in trials.values():
+                evaluation = _ok(http.get(f"/api/tunix/runs/{trial['run_id']}/evaluation"))
+                assert (evaluation["status"], evaluation["split"]) == ("completed", "eval")
+                assert trial["metric_value"] == evaluation["primary_score"], evaluation
+            best = max(trials.values(), key=lambda t: t["metric_value"])
+            assert ended["best_metric_value"] == best["metric_value"]
     except BaseException:
         print((tmp_path / "first.log").read_text()[-4000:])
         print((tmp_path / "second.log").read_text()[-8000:])

@@ -132,6 +132,27 @@ async def evaluate_model(
     return await _after_enqueue(maker, settings, row, wait, wake)
 
 
+async def own_for_run(
+    session: AsyncSession, settings: Settings, run_id: uuid.UUID, worker_id: str
+) -> Evaluation:
+    """An evaluation of the run with the default judge, inserted as the given worker's
+    own job (running, attempt 1 of 1): a tuning trial's, whose metric it gives."""
+    run = await session.get(TunixRun, run_id)
+    if run is None:
+        raise RunNotFound(f"no run {run_id}")
+    _check_evaluable(settings, run)
+    dataset = await datasets_service.get_manifest(session, run.dataset_key)
+    row = _new_row(
+        settings, dataset, run.model_id, run_id, settings.eval_default_judge, EvaluateRequest()
+    )
+    now = utcnow()
+    row.status, row.worker_id, row.attempt, row.max_attempts = "running", worker_id, 1, 1
+    row.queued_at = row.claimed_at = now
+    session.add(row)
+    await session.flush()
+    return row
+
+
 async def queue_for_run(maker: Maker, settings: Settings, run_id: uuid.UUID) -> None:
     """The evaluation a completed training run gets (EVAL_AUTO), with the default
     judge; a run that cannot be evaluated is logged, not raised."""

@@ -204,7 +204,7 @@ def run(job_id: uuid.UUID) -> dict[str, Any]:
         model_id=job.base_model_id,
         training=job.training_json,
         metric_name=job.metric_name,
-        metric_key=METRICS[job.metric_name],
+        metric_key=METRICS.get(job.metric_name),  # None: primary_score, once, at the end
     )
     ray.init(
         address=os.environ.get("RAY_ADDRESS") or None,

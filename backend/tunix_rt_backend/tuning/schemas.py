@@ -25,7 +25,10 @@ TuningState = Literal["created", "pending", "running", "completed", "failed", "c
 TrialState = Literal["running", "completed", "early_stopped", "failed", "cancelled"]
 # What a trial reports while it trains (the trainer's metric names), by the study's name.
 METRICS = {"eval_loss": "eval/loss", "train_loss": "train/loss"}
-MetricName = Literal["eval_loss", "train_loss"]
+# What a trial reports once, at its end: its run's evaluation (the default judge, the
+# dataset's eval split), made by the trial itself.
+EVALUATED = "primary_score"
+MetricName = Literal["eval_loss", "train_loss", "primary_score"]
 
 # The training settings a study may vary, by kind of value.
 FLOAT_KEYS = ("learning_rate", "lora_alpha")
@@ -122,16 +125,22 @@ class TuningJobCreate(BaseModel):
     dataset_key: Annotated[str, Field(min_length=1, max_length=256)]
     base_model_id: ModelId
     metric_name: MetricName = Field(
-        "eval_loss", description="What the trials report as they train: eval_loss or train_loss"
+        "eval_loss",
+        description="What the trials report: eval_loss or train_loss as they train, or "
+        "primary_score, their evaluation's (the default judge on the eval split) at their end",
     )
-    metric_mode: Literal["min", "max"] = "min"
+    metric_mode: Literal["min", "max"] = Field(
+        "min", description="Default: max for primary_score, min for a loss"
+    )
     num_samples: int = Field(8, ge=1, le=64, description="Trials in all")
     max_concurrent_trials: int = Field(2, ge=1, le=16)
     search_alg: Literal["random", "optuna"] = Field(
         "random", description="random search, or Optuna's TPE"
     )
     scheduler: Literal["fifo", "asha"] = Field(
-        "asha", description="asha stops trials that fall behind early; fifo runs each to its end"
+        "asha",
+        description="asha stops trials that fall behind early; fifo runs each to its end "
+        "(the default, and the only choice, for primary_score)",
     )
     seed: int = Field(0, ge=0, lt=2**31, description="The search's seed")
     search_space: Annotated[
@@ -149,6 +158,18 @@ class TuningJobCreate(BaseModel):
         if samples is not None and value > samples:
             raise ValueError(f"more than num_samples ({samples}): at most that many run at once")
         return value
+
+    @model_validator(mode="after")
+    def _evaluated_metric(self) -> Self:
+        """primary_score is known only once a trial's evaluation has ended: higher is
+        better, and no scheduler compares trials while they train on it."""
+        if self.metric_name != EVALUATED:
+            return self
+        if "metric_mode" not in self.model_fields_set:
+            self.metric_mode = "max"
+        if "scheduler" not in self.model_fields_set:
+            self.scheduler = "fifo"  # asha: refused by the service, naming the field
+        return self
 
 
 class TuningTrial(BaseModel):

@@ -29,6 +29,7 @@ from tunix_rt_backend.training.catalog import ModelNotAvailable, is_builtin, loc
 from tunix_rt_backend.training.manifest import TrainingSection
 from tunix_rt_backend.tuning.execution import TUNE
 from tunix_rt_backend.tuning.schemas import (
+    EVALUATED,
     TuningJob,
     TuningJobCreate,
     TuningJobDetail,
@@ -98,12 +99,19 @@ def _check(request: TuningJobCreate) -> dict[str, Any]:
 
 async def create(session: AsyncSession, settings: Settings, request: TuningJobCreate) -> TuningJob:
     training = _check(request)
+    if request.metric_name == EVALUATED and request.scheduler == "asha":
+        raise ValidationFailed.field(
+            ("body", "scheduler"),
+            "asha compares trials as they train, and primary_score exists only once a "
+            "trial's evaluation has ended: use fifo, or tune on eval_loss",
+            "value_error",
+        )
     dataset = await datasets_service.get_manifest(session, request.dataset_key)
-    if request.metric_name == "eval_loss" and dataset.split.eval == 0:
+    if request.metric_name in ("eval_loss", EVALUATED) and dataset.split.eval == 0:
         raise ValidationFailed.field(
             ("body", "metric_name"),
             f"dataset {request.dataset_key!r} holds no eval split, so trials report no "
-            "eval_loss: build it with an eval_ratio, or tune on train_loss",
+            f"{request.metric_name}: build it with an eval_ratio, or tune on train_loss",
             "value_error",
         )
     try:

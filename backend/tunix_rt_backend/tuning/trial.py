@@ -23,9 +23,11 @@ from ray import tune
 from sqlalchemy import select, update
 
 from tunix_rt_backend.db.engine import create_engine, create_sessionmaker, session_scope
+from tunix_rt_backend.db.models import Evaluation as EvaluationRow
 from tunix_rt_backend.db.models import TuningJob as TuningJobRow
 from tunix_rt_backend.db.models import TuningTrial as TuningTrialRow
 from tunix_rt_backend.db.models import TunixRun
+from tunix_rt_backend.errors import AppError
 from tunix_rt_backend.jobs import repository as jobs_repository
 from tunix_rt_backend.jobs.service import Stop
 from tunix_rt_backend.jobs.worker import QueueWorker
@@ -50,7 +52,7 @@ class StudySpec:
     model_id: str
     training: dict[str, Any]
     metric_name: str  # the study's name for it: eval_loss
-    metric_key: str  # the trainer's: eval/loss
+    metric_key: str | None  # the trainer's: eval/loss; None: the run's evaluation's score
 
 
 @dataclass
@@ -70,6 +72,7 @@ class _Runner:
     max_steps: int | None = None
     ready: threading.Event = field(default_factory=threading.Event)
     stop_file: Path | None = None  # the study's: touched when the study stops
+    evaluation: str | None = None  # how its evaluation ended (primary_score), if it ran
 
     @property
     def trained_out(self) -> bool:
@@ -100,13 +103,15 @@ class _Runner:
         engine = create_engine(settings)
         maker = create_sessionmaker(engine)
         try:
-            train = _train_kind()
+            train = _train_kind(evaluates=self.spec.metric_key is None)
             worker = QueueWorker(maker, settings, [train], concurrency=1)
             row, trial_id = await self._insert(maker, worker.worker_id)
             self.ready.set()
             watcher = asyncio.create_task(self._watch_metrics(maker))
             try:
                 self.status = await worker.run_own(train, row, self.stop)
+                if self.spec.metric_key is None and self.status == "completed":
+                    await self._evaluate(maker, settings)
             finally:
                 watcher.cancel()
                 await self._report_new(maker)  # its output is all stored by now
@@ -155,9 +160,10 @@ class _Runner:
             )
         )
         trial.status, trial.updated_at, trial.completed_at, trial.error = "running", now, None, None
-        points = await jobs_repository.metrics(session, run.run_id, [self.spec.metric_key])
-        if points:
-            self.last = (points[-1].step, points[-1].value)
+        if self.spec.metric_key is not None:
+            points = await jobs_repository.metrics(session, run.run_id, [self.spec.metric_key])
+            if points:
+                self.last = (points[-1].step, points[-1].value)
         self.run_id = run.run_id
         self.max_steps = RunRequest.model_validate(run.config or {}).max_steps
         await session.flush()
@@ -242,12 +248,44 @@ class _Runner:
 
     async def _report_new(self, maker: Any) -> None:
         assert self.run_id is not None
+        if self.spec.metric_key is None:
+            return  # reported once, from its evaluation
         async with session_scope(maker) as session:
             points = await jobs_repository.metrics(session, self.run_id, [self.spec.metric_key])
         for point in points:
             if self.last is None or point.step > self.last[0]:
                 self.last = (point.step, point.value)
                 self.points.put(self.last)
+
+    async def _evaluate(self, maker: Any, settings: Any) -> None:
+        """primary_score: the trial evaluates its completed run itself, as its own job
+        (the default judge on the eval split; no automatic evaluation is queued for
+        it). An evaluation that does not complete leaves the trial without a metric:
+        failed, or cancelled with its study."""
+        from tunix_rt_backend.evaluation import service as evaluations
+        from tunix_rt_backend.evaluation.execution import EVALUATE
+
+        assert self.run_id is not None
+        worker = QueueWorker(maker, settings, [EVALUATE], concurrency=1)
+        try:
+            async with session_scope(maker) as session:
+                row = await evaluations.own_for_run(
+                    session, settings, self.run_id, worker.worker_id
+                )
+        except AppError as exc:
+            self.evaluation, self.error = "failed", f"its run cannot be evaluated: {exc.detail}"
+            return
+        self.evaluation = await worker.run_own(EVALUATE, row, self.stop)
+        async with session_scope(maker) as session:
+            done = await session.get(EvaluationRow, row.id)
+            run = await session.get(TunixRun, self.run_id)
+        score = done.primary_score if done is not None else None
+        if self.evaluation == "completed" and score is not None:
+            steps = (run.summary or {}).get("steps") if run is not None else None
+            self.last = (int(steps or self.max_steps or 0), float(score))
+        elif self.evaluation != "cancelled":
+            why = (done.error if done is not None else None) or "no score"
+            self.error = f"its evaluation {self.evaluation}: {why}"
 
     async def _finish(self, maker: Any, trial_id: uuid.UUID) -> None:
         """The trial's end, from its run's: completed; early_stopped (the scheduler);
@@ -261,6 +299,10 @@ class _Runner:
             elif status not in ("completed", "cancelled"):
                 status = "failed"
                 self.error = (run.error if run is not None else None) or "the run failed"
+            elif status == "completed" and self.evaluation not in (None, "completed"):
+                status = "cancelled" if self.evaluation == "cancelled" else "failed"
+            elif status == "completed" and self.error:  # its evaluation gave no score
+                status = "failed"
             if job is not None and job.cancel_requested_at is not None and status != "completed":
                 status = "cancelled"
             self.status = status
@@ -274,12 +316,13 @@ class _Runner:
             trial.updated_at = trial.completed_at = now
 
 
-def _train_kind() -> Any:
-    """`train` as the workers run it: a completed run queues its evaluation."""
+def _train_kind(*, evaluates: bool) -> Any:
+    """`train` as the workers run it (a completed run queues its evaluation), or, for
+    a trial that evaluates its run itself, without that."""
     from tunix_rt_backend.evaluation.service import after_training
     from tunix_rt_backend.runs.execution import TRAIN
 
-    return TRAIN.followed_by(after_training)
+    return TRAIN if evaluates else TRAIN.followed_by(after_training)
 
 
 class TrialRun(tune.Trainable):

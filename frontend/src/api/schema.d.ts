@@ -4411,7 +4411,7 @@ export interface components {
              * Metric Name
              * @enum {string}
              */
-            metric_name: "eval_loss" | "train_loss";
+            metric_name: "eval_loss" | "train_loss" | "primary_score";
             /**
              * Metric Mode
              * @enum {string}
@@ -4472,13 +4472,14 @@ export interface components {
             base_model_id: string;
             /**
              * Metric Name
-             * @description What the trials report as they train: eval_loss or train_loss
+             * @description What the trials report: eval_loss or train_loss as they train, or primary_score, their evaluation's (the default judge on the eval split) at their end
              * @default eval_loss
              * @enum {string}
              */
-            metric_name: "eval_loss" | "train_loss";
+            metric_name: "eval_loss" | "train_loss" | "primary_score";
             /**
              * Metric Mode
+             * @description Default: max for primary_score, min for a loss
              * @default min
              * @enum {string}
              */
@@ -4503,7 +4504,7 @@ export interface components {
             search_alg: "random" | "optuna";
             /**
              * Scheduler
-             * @description asha stops trials that fall behind early; fifo runs each to its end
+             * @description asha stops trials that fall behind early; fifo runs each to its end (the default, and the only choice, for primary_score)
              * @default asha
              * @enum {string}
              */
@@ -4550,7 +4551,7 @@ export interface components {
              * Metric Name
              * @enum {string}
              */
-            metric_name: "eval_loss" | "train_loss";
+            metric_name: "eval_loss" | "train_loss" | "primary_score";
             /**
              * Metric Mode
              * @enum {string}

@@ -87,7 +87,8 @@ export function TuningForm() {
     ...TRAINING_KEYS.map(trainingPath),
   ]);
   const study = studyProblems(values);
-  const noEvalSplit = values.metricName === "eval_loss" && dataset !== undefined && dataset.eval_count === 0;
+  const noEvalSplit = values.metricName !== "train_loss" && dataset !== undefined && dataset.eval_count === 0;
+  const evaluated = values.metricName === "primary_score";
   const spaceOk = rows.length > 0 && rows.every((row) => !hasProblems(rowProblems(row, rows)));
   const blocker = status.isPending
     ? "Loading the models…"
@@ -162,6 +163,15 @@ export function TuningForm() {
     setValues((current) => ({ ...current, [key]: value }));
   }
 
+  /** A score is better higher and known only at a trial's end (no ASHA); a loss, lower. */
+  function chooseMetric(metricName: StudyValues["metricName"]) {
+    setValues((current) =>
+      metricName === "primary_score"
+        ? { ...current, metricName, metricMode: "max", scheduler: "fifo" }
+        : { ...current, metricName, metricMode: current.metricName === "primary_score" ? "min" : current.metricMode },
+    );
+  }
+
   function select(name: string, path: string, control: ReactNode, { label, hint, problem }: { label: string; hint?: ReactNode; problem?: string }) {
     return (
       <Field id={fieldId(name)} label={label} hint={hint} errors={errorsAt(path, problem)} errorTestId={ERROR_TEST_ID}>
@@ -173,7 +183,9 @@ export function TuningForm() {
   const nameErrors = errorsAt("name");
   const datasetErrors = errorsAt("dataset_key");
   const modelErrors = errorsAt("base_model_id");
-  const metricProblem = noEvalSplit ? `${datasetKey} holds no eval split, so trials report no eval_loss: tune on train_loss.` : undefined;
+  const metricProblem = noEvalSplit
+    ? `${datasetKey} holds no eval split, so trials report no ${values.metricName}: tune on train_loss.`
+    : undefined;
 
   return (
     <form className="card tuning-form" onSubmit={onSubmit} noValidate aria-labelledby={`${id}-title`} data-testid="tuning:form">
@@ -254,13 +266,18 @@ export function TuningForm() {
             <select
               {...controlProps(fieldId("metric"), errorsAt("metric_name", metricProblem))}
               value={values.metricName}
-              onChange={(event) => set("metricName", event.target.value as StudyValues["metricName"])}
+              onChange={(event) => chooseMetric(event.target.value as StudyValues["metricName"])}
               data-testid="tuning:metric-name"
             >
               <option value="eval_loss">eval_loss</option>
               <option value="train_loss">train_loss</option>
+              <option value="primary_score">primary_score (evaluation)</option>
             </select>,
-            { label: "Metric", problem: metricProblem },
+            {
+              label: "Metric",
+              hint: evaluated ? "Each trial's evaluation, at its end (the default judge, the eval split)." : undefined,
+              problem: metricProblem,
+            },
           )}
           {select(
             "mode",
@@ -329,10 +346,19 @@ export function TuningForm() {
               onChange={(event) => set("scheduler", event.target.value as StudyValues["scheduler"])}
               data-testid="tuning:scheduler"
             >
-              <option value="asha">asha</option>
+              <option value="asha" disabled={evaluated}>
+                asha
+              </option>
               <option value="fifo">fifo</option>
             </select>,
-            { label: "Scheduler", hint: values.scheduler === "asha" ? "Stops laggards early." : "Every trial to its end." },
+            {
+              label: "Scheduler",
+              hint: evaluated
+                ? "Every trial to its end: primary_score exists only then."
+                : values.scheduler === "asha"
+                  ? "Stops laggards early."
+                  : "Every trial to its end.",
+            },
           )}
           {select(
             "seed",

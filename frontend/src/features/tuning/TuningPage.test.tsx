@@ -179,6 +179,23 @@ describe("tuning page: a new study", () => {
     expect(screen.getByTestId("tuning:create")).toBeEnabled();
   });
 
+  it("tunes on primary_score: higher is better, every trial to its end (no ASHA)", async () => {
+    mockFetch(tuningPageRoutes());
+    const { user } = renderApp("/tuning");
+    await formReady();
+    expect(screen.getByTestId("tuning:scheduler")).toHaveValue("asha");
+    await user.selectOptions(screen.getByTestId("tuning:metric-name"), "primary_score");
+    expect(screen.getByTestId("tuning:metric-mode")).toHaveValue("max");
+    expect(screen.getByTestId("tuning:scheduler")).toHaveValue("fifo");
+    expect(within(screen.getByTestId("tuning:scheduler")).getByRole("option", { name: "asha" })).toBeDisabled();
+    await user.selectOptions(screen.getByTestId("tuning:dataset"), "duels-v2");
+    expect(fieldErrors()).toEqual(["duels-v2 holds no eval split, so trials report no primary_score: tune on train_loss."]);
+    // Back to a loss: lower is better again.
+    await user.selectOptions(screen.getByTestId("tuning:metric-name"), "train_loss");
+    expect(screen.getByTestId("tuning:metric-mode")).toHaveValue("min");
+    expect(fieldErrors()).toEqual([]);
+  });
+
   it("shows the server's 422s at their fields, and the rest in the summary", async () => {
     mockFetch(
       tuningPageRoutes({

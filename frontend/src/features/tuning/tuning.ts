@@ -484,8 +484,9 @@ export function describeParams(params: Record<string, unknown>, columns: readonl
     .join(", ");
 }
 
-/** The run's series each metric is read from (what its learning curve draws). */
-const CURVE_SERIES: Record<MetricName, string> = { eval_loss: EVAL_LOSS, train_loss: TRAIN_LOSS };
+/** The run's series each metric is read from (what its learning curve draws); primary_score
+ * is reported once, from the run's evaluation, so its trials' curves are their eval loss. */
+const CURVE_SERIES: Record<MetricName, string> = { eval_loss: EVAL_LOSS, train_loss: TRAIN_LOSS, primary_score: EVAL_LOSS };
 
 /** The run's series that the study's metric is read from: eval_loss -> "eval/loss". */
 export function curveSeriesName(metric: MetricName): string {
