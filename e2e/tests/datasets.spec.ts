@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { expect, test, type Page } from "@playwright/test";
-import { shot } from "./helpers";
+import { shot, shotOf } from "./helpers";
 
 // The run's database is shared by the spec files; only this one generates
 // High Card Duel traces, so source "ungar" matches exactly what it generated.
@@ -47,6 +47,18 @@ test("generate High Card Duel games, build a dataset from them and export it for
   await expect(page.getByTestId("dataset:sample-completion")).toContainText("Answer: ");
   await expect(page.getByTestId("dataset:sha256")).toHaveText(/^[0-9a-f]{64}$/);
   await shot(page, "12-dataset-detail");
+
+  // Its traces, by split: the Eval tab lists only the held-out ones, each linked to its trace.
+  const members = page.getByTestId("dataset:members");
+  await expect(members.getByTestId("dataset:member")).toHaveCount(GAMES);
+  await members.getByRole("tab", { name: /Eval/ }).click();
+  await expect(members.getByTestId("dataset:member")).toHaveCount(evalCount);
+  await expect(members.locator('[data-testid="dataset:member"]:not([data-split="eval"])')).toHaveCount(0);
+  await shotOf(members, "dataset-members");
+  await members.getByTestId("dataset:member-link").first().click();
+  await expect(page).toHaveURL(/\/traces\/[0-9a-f-]{36}$/);
+  await page.goBack();
+  await expect(members.getByRole("tab", { name: /Eval/ })).toHaveAttribute("aria-selected", "true");
 
   const all = await readDownload(page, "dataset:export-tunix_sft-all");
   expect(all.name).toBe("duels-v1.tunix_sft.all.jsonl");

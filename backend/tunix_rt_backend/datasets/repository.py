@@ -175,3 +175,40 @@ async def sample_trace_ids(
         .limit(limit)
     )
     return list(rows)
+
+
+def _text_start(field: str, chars: int) -> Any:
+    # Only the start of each text leaves the database: a page of 100 members would
+    # otherwise read 100 whole payloads (steps included, up to TRACE_MAX_BYTES each).
+    return func.substr(Trace.payload[field].as_string(), 1, chars)
+
+
+async def member_page(
+    session: AsyncSession,
+    dataset_key: str,
+    split: str | None,
+    *,
+    limit: int,
+    offset: int,
+    chars: int,
+) -> Sequence[Any]:
+    """Rows (trace_id, position, split, prompt, final_answer) of a dataset's members in
+    dataset order, the texts cut to `chars`; one query, the dataset found by its key."""
+    query = (
+        select(
+            DatasetTrace.trace_id,
+            DatasetTrace.position,
+            DatasetTrace.split,
+            _text_start("prompt", chars).label("prompt"),
+            _text_start("final_answer", chars).label("final_answer"),
+        )
+        .join(Dataset, Dataset.id == DatasetTrace.dataset_id)
+        .join(Trace, Trace.id == DatasetTrace.trace_id)
+        .where(Dataset.dataset_key == dataset_key)
+        .order_by(DatasetTrace.position)
+        .limit(limit)
+        .offset(offset)
+    )
+    if split is not None:
+        query = query.where(DatasetTrace.split == split)
+    return list(await session.execute(query))

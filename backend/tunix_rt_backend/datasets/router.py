@@ -11,6 +11,7 @@ from tunix_rt_backend.datasets.formats import ExportFormat, SplitFilter
 from tunix_rt_backend.datasets.schemas import (
     DatasetBuildRequest,
     DatasetManifest,
+    DatasetMember,
     DatasetPreview,
     DatasetSelection,
     DatasetSummary,
@@ -18,7 +19,13 @@ from tunix_rt_backend.datasets.schemas import (
     SftManifestRequest,
     SftManifestResponse,
 )
-from tunix_rt_backend.deps import PageParamsDep, SessionDep, SessionMakerDep, SettingsDep
+from tunix_rt_backend.deps import (
+    OffsetQuery,
+    PageParamsDep,
+    SessionDep,
+    SessionMakerDep,
+    SettingsDep,
+)
 from tunix_rt_backend.errors import (
     BadRequest,
     Conflict,
@@ -29,7 +36,7 @@ from tunix_rt_backend.errors import (
 )
 from tunix_rt_backend.kit.body import NDJSON
 from tunix_rt_backend.kit.json_input import CheckedRoute
-from tunix_rt_backend.kit.pagination import Page
+from tunix_rt_backend.kit.pagination import MAX_LIMIT, Page
 
 router = APIRouter(
     route_class=CheckedRoute,
@@ -103,6 +110,23 @@ async def delete_dataset(session: SessionDep, dataset_key: str) -> Response:
     """Delete a dataset (its traces stay). 409 while a run uses it."""
     await service.delete_dataset(session, dataset_key)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/{dataset_key}/traces",
+    response_model=Page[DatasetMember],
+    responses=responses(NotFound, validation=True),
+)
+async def list_dataset_traces(
+    session: SessionDep,
+    dataset_key: str,
+    split: SplitFilter = "all",
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+    offset: OffsetQuery = 0,
+) -> Page[DatasetMember]:
+    """The dataset's member traces in dataset order (`split`: all, train or eval), each
+    with its position, split, and the first 200 characters of its prompt and answer."""
+    return await service.list_members(session, dataset_key, split, limit, offset)
 
 
 @router.get(

@@ -104,6 +104,16 @@ class DatasetManifest(DatasetSummary):
     template: TemplateInfo
 
 
+class DatasetMember(BaseModel):
+    """A member trace of a dataset, with the start of its prompt and final answer."""
+
+    trace_id: uuid.UUID
+    position: int = Field(description="0-based place in dataset order")
+    split: Literal["train", "eval"]
+    prompt_preview: str = Field(description="The prompt's start; `…` ends a cut one")
+    final_answer: str = Field(description="The final answer's start; `…` ends a cut one")
+
+
 # The seed's SFT endpoints (`/api/tunix/sft/...`). The class names are the schema names
 # in the OpenAPI document, which the frontend's generated client is built from.
 

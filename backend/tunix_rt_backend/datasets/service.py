@@ -17,6 +17,7 @@ from tunix_rt_backend.datasets.formats import RENDERERS, ExportFormat, SplitFilt
 from tunix_rt_backend.datasets.schemas import (
     DatasetBuildRequest,
     DatasetManifest,
+    DatasetMember,
     DatasetPreview,
     DatasetSelection,
     DatasetSummary,
@@ -28,12 +29,13 @@ from tunix_rt_backend.datasets.schemas import (
 from tunix_rt_backend.datasets.stats import DatasetDigest
 from tunix_rt_backend.db.models import Dataset
 from tunix_rt_backend.errors import BadRequest, Conflict, NotFound, ValidationFailed, field_error
-from tunix_rt_backend.kit.pagination import Page, PageParams, keyset_page
+from tunix_rt_backend.kit.pagination import Page, PageParams, keyset_page, offset_pagination
 from tunix_rt_backend.kit.time import utcnow
 from tunix_rt_backend.templates.gemma_reasoning import TEMPLATE_NAME, TEMPLATE_SHA256, render_trace
 from tunix_rt_backend.training.manifest import TrainingSection, manifest_yaml
 
 PAYLOAD_CHUNK = 1000
+MEMBER_PREVIEW_CHARS = 200
 
 
 class DatasetNotFound(NotFound):
@@ -182,6 +184,43 @@ async def list_datasets(
     )
     data, pagination = keyset_page(rows, params, _summary)
     return Page[DatasetSummary](data=data, pagination=pagination)
+
+
+async def list_members(
+    session: AsyncSession, dataset_key: str, split: SplitFilter, limit: int, offset: int
+) -> Page[DatasetMember]:
+    """A page of the dataset's member traces in dataset order, of one split or all."""
+    rows = await repository.member_page(
+        session,
+        dataset_key,
+        None if split == "all" else split,
+        limit=limit + 1,
+        offset=offset,
+        chars=MEMBER_PREVIEW_CHARS + 1,
+    )
+    if not rows:
+        # An empty page: of an existing dataset (past its end), or of none (404).
+        await get_dataset(session, dataset_key)
+    members = [
+        DatasetMember(
+            trace_id=row.trace_id,
+            position=row.position,
+            split=row.split,
+            prompt_preview=_clip(row.prompt),
+            final_answer=_clip(row.final_answer),
+        )
+        for row in rows[:limit]
+    ]
+    return Page[DatasetMember](
+        data=members, pagination=offset_pagination(limit, offset, len(rows) > limit)
+    )
+
+
+def _clip(text: str) -> str:
+    """The first MEMBER_PREVIEW_CHARS characters, `…` where the text goes on."""
+    if len(text) <= MEMBER_PREVIEW_CHARS:
+        return text
+    return text[:MEMBER_PREVIEW_CHARS].rstrip() + "…"
 
 
 async def delete_dataset(session: AsyncSession, dataset_key: str) -> None:

@@ -281,6 +281,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/datasets/{dataset_key}/traces": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Dataset Traces
+         * @description The dataset's member traces in dataset order (`split`: all, train or eval), each
+         *     with its position, split, and the first 200 characters of its prompt and answer.
+         */
+        get: operations["list_dataset_traces_api_datasets__dataset_key__traces_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/datasets/{dataset_key}/export.jsonl": {
         parameters: {
             query?: never;
@@ -2448,6 +2469,37 @@ export interface components {
             };
             template: components["schemas"]["TemplateInfo"];
         };
+        /**
+         * DatasetMember
+         * @description A member trace of a dataset, with the start of its prompt and final answer.
+         */
+        DatasetMember: {
+            /**
+             * Trace Id
+             * Format: uuid
+             */
+            trace_id: string;
+            /**
+             * Position
+             * @description 0-based place in dataset order
+             */
+            position: number;
+            /**
+             * Split
+             * @enum {string}
+             */
+            split: "train" | "eval";
+            /**
+             * Prompt Preview
+             * @description The prompt's start; `…` ends a cut one
+             */
+            prompt_preview: string;
+            /**
+             * Final Answer
+             * @description The final answer's start; `…` ends a cut one
+             */
+            final_answer: string;
+        };
         /** DatasetPreview */
         DatasetPreview: {
             /**
@@ -3451,6 +3503,12 @@ export interface components {
         Page_CheckSummary_: {
             /** Data */
             data: components["schemas"]["CheckSummary"][];
+            pagination: components["schemas"]["Pagination"];
+        };
+        /** Page[DatasetMember] */
+        Page_DatasetMember_: {
+            /** Data */
+            data: components["schemas"]["DatasetMember"][];
             pagination: components["schemas"]["Pagination"];
         };
         /** Page[DatasetSummary] */
@@ -5628,6 +5686,68 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+        };
+    };
+    list_dataset_traces_api_datasets__dataset_key__traces_get: {
+        parameters: {
+            query?: {
+                split?: "all" | "train" | "eval";
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                dataset_key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_DatasetMember_"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NotFound */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

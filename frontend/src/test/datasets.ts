@@ -110,3 +110,31 @@ export function datasetsPageRoutes(routes: Record<string, RouteHandler> = {}): R
     ...routes,
   };
 }
+
+/** `count` members in dataset order; every tenth, from position 4, is held out (3 of `manifest()`'s 30). */
+export function datasetMembers(count = 30) {
+  return Array.from({ length: count }, (_, position) => ({
+    trace_id: `00000000-0000-4000-8000-${String(position + 100).padStart(12, "0")}`,
+    position,
+    split: position % 10 === 4 ? "eval" : "train",
+    prompt_preview: `High Card Duel ${position}: who wins?`,
+    final_answer: `Player ${(position % 2) + 1}`,
+  }));
+}
+
+/** `GET /api/datasets/:key/traces` as the server answers it: filtered by split, paged by limit and offset. */
+export function membersRoute(count = 30): RouteHandler {
+  const members = datasetMembers(count);
+  return (request) => {
+    const query = new URL(request.url).searchParams;
+    const split = query.get("split") ?? "all";
+    const limit = Number(query.get("limit") ?? 50);
+    const offset = Number(query.get("offset") ?? 0);
+    const matching = members.filter((m) => split === "all" || m.split === split);
+    const more = offset + limit < matching.length;
+    return json(200, {
+      data: matching.slice(offset, offset + limit),
+      pagination: { limit, offset, next_offset: more ? offset + limit : null, next_cursor: null },
+    });
+  };
+}

@@ -2,7 +2,7 @@ import { screen, waitFor, within } from "@testing-library/react";
 import { describe, expect, it, onTestFinished, vi } from "vitest";
 import { setToken } from "../../api/token";
 import { apiError, json, mockFetch } from "../../test/fetchMock";
-import { datasetPage, datasetsPageRoutes, manifest, SAMPLE, SHA, TEMPLATE_SHA } from "../../test/datasets";
+import { datasetPage, datasetsPageRoutes, manifest, membersRoute, SAMPLE, SHA, TEMPLATE_SHA } from "../../test/datasets";
 import { datasetLineage } from "../../test/models";
 import { renderApp } from "../../test/render";
 
@@ -21,6 +21,8 @@ const detailRoute = {
   "GET /api/datasets/:key": () => json(200, manifest()),
   // Nothing built on it yet (the card has tests of its own: BuiltOnDataset.test.tsx).
   "GET /api/datasets/:key/lineage": () => json(200, datasetLineage({ runs: [] })),
+  // Its traces (the table has tests of its own: DatasetMembers.test.tsx).
+  "GET /api/datasets/:key/traces": membersRoute(),
 };
 
 describe("dataset detail", () => {

@@ -4,6 +4,7 @@ import { ErrorMessage } from "../../ui/ErrorMessage";
 import { BuiltOnDataset } from "../models/BuiltOnDataset";
 import { runsPath } from "../runs/runForm";
 import { formatLocalTime } from "../traces/payload";
+import { DatasetMembers } from "./DatasetMembers";
 import { DatasetStatsCard } from "./DatasetStatsCard";
 import { DeleteDataset } from "./DeleteDataset";
 import { ExportCard } from "./ExportCard";
@@ -60,7 +61,10 @@ function Overview({ manifest }: { manifest: DatasetManifest }) {
   );
 }
 
-/** One dataset's manifest: parameters, split, hash, what was built on it, stats, template sample, exports. */
+/**
+ * One dataset's manifest: parameters, split, hash, what was built on it, stats, template
+ * sample, exports, and its member traces by split.
+ */
 export function DatasetDetailPage() {
   const { key = "" } = useParams();
   const dataset = useDataset(key);
@@ -98,6 +102,7 @@ export function DatasetDetailPage() {
           <ExportCard manifest={manifest} />
         </div>
       </div>
+      <DatasetMembers manifest={manifest} />
     </div>
   );
 }

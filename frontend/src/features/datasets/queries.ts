@@ -4,12 +4,14 @@ import { traceKeys } from "../traces/queries";
 import { attachmentName } from "../../ui/saveBlob";
 
 export const DATASET_PAGE_SIZE = 20;
+export const MEMBER_PAGE_SIZE = 50;
 
 export type DatasetSummary = Schemas["DatasetSummary"];
 export type DatasetManifest = Schemas["DatasetManifest"];
 export type DatasetSelection = Schemas["DatasetSelection"];
 export type DatasetFilters = Schemas["DatasetFilters"];
 export type DatasetBuildRequest = Schemas["DatasetBuildRequest"];
+export type DatasetMember = Schemas["DatasetMember"];
 export type GeneratorInfo = Schemas["GeneratorInfo"];
 export type GenerateResult = Schemas["GenerateResult"];
 
@@ -27,6 +29,9 @@ export const datasetKeys = {
   previews: () => [...datasetKeys.all, "preview"] as const,
   preview: (selection: DatasetSelection) => [...datasetKeys.previews(), selection] as const,
   detail: (key: string) => [...datasetKeys.all, "detail", key] as const,
+  members: (key: string) => [...datasetKeys.all, "members", key] as const,
+  memberPage: (key: string, split: ExportSplit, offset: number) =>
+    [...datasetKeys.members(key), { split, offset }] as const,
 };
 
 /** Query keys of the trace generators (and UNGAR's status). */
@@ -60,6 +65,20 @@ export function useDataset(key: string) {
   });
 }
 
+/** A page of the dataset's member traces, in dataset order. */
+export function useDatasetMembers(key: string, split: ExportSplit, offset: number) {
+  return useQuery({
+    queryKey: datasetKeys.memberPage(key, split, offset),
+    queryFn: () =>
+      unwrap(
+        api.GET("/api/datasets/{dataset_key}/traces", {
+          params: { path: { dataset_key: key }, query: { split, limit: MEMBER_PAGE_SIZE, offset } },
+        }),
+      ),
+    placeholderData: keepPreviousData,
+  });
+}
+
 export function useBuildDataset() {
   const queryClient = useQueryClient();
   return useMutation({
@@ -79,6 +98,8 @@ export function useDeleteDataset(key: string) {
       unwrap(api.DELETE("/api/datasets/{dataset_key}", { params: { path: { dataset_key: key } } })),
     onSuccess: () => {
       queryClient.removeQueries({ queryKey: datasetKeys.detail(key), exact: true });
+      // The key is taken again if the same name is rebuilt next: forget its members.
+      queryClient.removeQueries({ queryKey: datasetKeys.members(key) });
       void queryClient.invalidateQueries({ queryKey: datasetKeys.lists() });
     },
   });
