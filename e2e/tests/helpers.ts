@@ -3,7 +3,9 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { expect, type APIRequestContext, type Locator, type Page } from "@playwright/test";
 
-const SHOTS = join(import.meta.dirname, "..", "screenshots");
+// Each run's screenshots, for review (ignored by git); the reviewed ones worth keeping are
+// copied to e2e/screenshots/.
+const SHOTS = join(import.meta.dirname, "..", "test-results", "screenshots");
 const CLI = join(import.meta.dirname, "..", "..", ".venv", "bin", "tunix-rt");
 
 /** Creates an API token with the CLI, on the server's database; auth is on from then. */
@@ -14,7 +16,7 @@ export function createToken(name: string, scope = "write"): string {
   }).trim();
 }
 
-/** Saves a full-page screenshot under e2e/screenshots/ (ignored by git) for review. */
+/** Saves a full-page screenshot under e2e/test-results/screenshots/ for review. */
 export async function shot(page: Page, name: string): Promise<void> {
   mkdirSync(SHOTS, { recursive: true });
   // Scrolled, the sticky header would be drawn across the middle of a full-page shot.
@@ -22,7 +24,7 @@ export async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 }
 
-/** Saves a screenshot of one element (as it is scrolled now) under e2e/screenshots/. */
+/** Saves a screenshot of one element (as it is scrolled now) beside the others. */
 export async function shotOf(locator: Locator, name: string): Promise<void> {
   mkdirSync(SHOTS, { recursive: true });
   await locator.screenshot({ path: join(SHOTS, `${name}.png`) });
