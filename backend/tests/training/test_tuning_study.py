@@ -37,15 +37,20 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
     proc = ServerProcess(untraced(cli_env(DATA_DIR=str(tmp / "data"), EVAL_AUTO="false")), log)
     try:
         with proc.client(timeout=60) as http:
-            body = {"count": 96, "seed": 0, "params": {"difficulty": 1}}
-            _ok(http.post("/api/generators/arithmetic/generate", json=body))
-            _ok(http.post("/api/datasets/build", json={"name": "sums", "eval_ratio": 0.1}))
+            _sums(http)
             yield http
     except BaseException:
         proc.kill()
         print(log.read_text()[-8000:])
         raise
     proc.stop()
+
+
+def _sums(http: httpx.Client) -> None:
+    """The studies' dataset, `sums-v1`: 96 sums, a tenth held out."""
+    body = {"count": 96, "seed": 0, "params": {"difficulty": 1}}
+    _ok(http.post("/api/generators/arithmetic/generate", json=body))
+    _ok(http.post("/api/datasets/build", json={"name": "sums", "eval_ratio": 0.1}))
 
 
 def _ok(response: httpx.Response) -> Any:
@@ -171,9 +176,7 @@ def test_a_study_whose_worker_dies_is_resumed_by_another(tmp_path: Path) -> None
     first = ServerProcess(env, tmp_path / "first.log")
     try:
         with first.client(timeout=60) as http:
-            body = {"count": 96, "seed": 0, "params": {"difficulty": 1}}
-            _ok(http.post("/api/generators/arithmetic/generate", json=body))
-            _ok(http.post("/api/datasets/build", json={"name": "sums", "eval_ratio": 0.1}))
+            _sums(http)
             training = {**TRAINING, "max_steps": 80, "checkpoint_every_n_steps": 20}
             job = _study(
                 http,
@@ -244,9 +247,7 @@ def test_a_study_whose_worker_stops_is_paused_for_later(tmp_path: Path) -> None:
     server = ServerProcess(env, tmp_path / "server.log")
     try:
         with server.client(timeout=60) as http:
-            body = {"count": 96, "seed": 0, "params": {"difficulty": 1}}
-            _ok(http.post("/api/generators/arithmetic/generate", json=body))
-            _ok(http.post("/api/datasets/build", json={"name": "sums", "eval_ratio": 0.1}))
+            _sums(http)
             training = {**TRAINING, "max_steps": 2000, "checkpoint_every_n_steps": 500}
             job = _study(
                 http, scheduler="fifo", num_samples=1, max_concurrent_trials=1, training=training
