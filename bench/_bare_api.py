@@ -19,6 +19,7 @@ from sqlalchemy import select
 from tunix_rt_backend.db.engine import create_engine, create_sessionmaker
 from tunix_rt_backend.db.models import Trace
 from tunix_rt_backend.settings import Settings
+from tunix_rt_backend.traces.service import trace_row
 
 settings = Settings(database_url=os.environ["DATABASE_URL"], data_dir=Path(os.environ["DATA_DIR"]))
 maker = create_sessionmaker(create_engine(settings))
@@ -32,12 +33,7 @@ async def health() -> dict[str, str]:
 
 @app.post("/api/traces", status_code=201)
 async def create(body: dict[str, Any]) -> dict[str, Any]:
-    row = {
-        "id": uuid.uuid4(),
-        "created_at": datetime.now(UTC),
-        "trace_version": body["trace_version"],
-        "payload": body,
-    }
+    row = trace_row(body, datetime.now(UTC))
     async with maker() as session, session.begin():
         session.add(Trace(**row))
     return {k: row[k] for k in ("id", "created_at", "trace_version")}
@@ -45,7 +41,15 @@ async def create(body: dict[str, Any]) -> dict[str, Any]:
 
 @app.get("/api/traces")
 async def page(limit: int = 20) -> dict[str, Any]:
-    query = select(Trace.id, Trace.created_at, Trace.trace_version)
+    query = select(
+        Trace.id,
+        Trace.created_at,
+        Trace.trace_version,
+        Trace.prompt_preview,
+        Trace.final_answer_preview,
+        Trace.source,
+        Trace.score,
+    )
     query = query.order_by(Trace.created_at.desc(), Trace.id.desc()).limit(limit)
     async with maker() as session:
         rows = (await session.execute(query)).all()

@@ -47,7 +47,6 @@ import statistics
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import timedelta
@@ -65,6 +64,7 @@ from tunix_rt_backend.db.models import Trace
 from tunix_rt_backend.generators import arithmetic
 from tunix_rt_backend.kit.time import utcnow
 from tunix_rt_backend.settings import Settings
+from tunix_rt_backend.traces.service import trace_row
 
 DEFAULT_SIZES = (10_000, 100_000)
 WARMUP_SIZE = 1_000
@@ -95,15 +95,7 @@ async def insert_traces(db_url: str, workdir: Path, traces: list[dict[str, Any]]
     apart so `latest` has one order."""
     engine = create_engine(Settings(database_url=db_url, data_dir=workdir))
     now = utcnow()
-    rows = [
-        {
-            "id": uuid.uuid4(),
-            "created_at": now + timedelta(microseconds=n),
-            "trace_version": t["trace_version"],
-            "payload": t,
-        }
-        for n, t in enumerate(traces)
-    ]
+    rows = [trace_row(t, now + timedelta(microseconds=n)) for n, t in enumerate(traces)]
     try:
         async with engine.begin() as conn:
             for start in range(0, len(rows), INSERT_CHUNK):

@@ -29,7 +29,6 @@ import random
 import statistics
 import tempfile
 import time
-import uuid
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -44,6 +43,7 @@ from tunix_rt_backend.db.migrate import upgrade
 from tunix_rt_backend.db.models import Trace
 from tunix_rt_backend.kit.time import utcnow
 from tunix_rt_backend.settings import Settings
+from tunix_rt_backend.traces.service import trace_row
 
 TRACES_PER_BATCH = 1_000
 STEPS_PER_TRACE = 5
@@ -98,15 +98,7 @@ def make_traces(count: int, rng: random.Random) -> list[dict[str, Any]]:
 def core_rows(traces: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rows as the service builds them (new ids, consecutive microseconds)."""
     now = utcnow()
-    return [
-        {
-            "id": uuid.uuid4(),
-            "created_at": now + timedelta(microseconds=n),
-            "trace_version": t["trace_version"],
-            "payload": t,
-        }
-        for n, t in enumerate(traces)
-    ]
+    return [trace_row(t, now + timedelta(microseconds=n)) for n, t in enumerate(traces)]
 
 
 async def core_insert_s(engine: AsyncEngine, rows: list[dict[str, Any]]) -> float:

@@ -48,21 +48,25 @@ TARGET_P99_MS = 15.0
 HTTP_TIMEOUT_S = 30.0
 
 FILL_SQL = """
-INSERT INTO traces (id, created_at, trace_version, payload)
+INSERT INTO traces (id, created_at, trace_version, payload,
+                    prompt, prompt_preview, final_answer_preview, source)
 SELECT gen_random_uuid(), now() - ($1::bigint - n) * interval '1 millisecond', '1.0',
   jsonb_build_object(
     'trace_version', '1.0',
-    'prompt', 'Problem ' || n || ': what is ' || n % 977 || ' times ' || n % 89 || '?',
-    'final_answer', ((n % 977) * (n % 89))::text,
+    'prompt', prompt,
+    'final_answer', answer,
     'steps', jsonb_build_array(
       jsonb_build_object('i', 0, 'type', 'parse', 'content', 'Read: ' || md5(n::text)),
       jsonb_build_object('i', 1, 'type', 'compute',
                          'content', md5((n + 1)::text) || md5((n + 2)::text)),
-      jsonb_build_object('i', 2, 'type', 'result',
-                         'content', 'Final: ' || (n % 977) * (n % 89))),
+      jsonb_build_object('i', 2, 'type', 'result', 'content', 'Final: ' || answer)),
     'meta', jsonb_build_object('source', 'bench',
-                               'model', CASE WHEN n % 2 = 0 THEN 'gemma-2b' ELSE 'gemma-7b' END))
-FROM generate_series(1, $1::bigint) AS n
+                               'model', CASE WHEN n % 2 = 0 THEN 'gemma-2b' ELSE 'gemma-7b' END)),
+  prompt, left(prompt, 160), answer, 'bench'
+FROM generate_series(1, $1::bigint) AS n,
+  LATERAL (SELECT 'Problem ' || n || ': what is ' || n % 977 || ' times ' || n % 89 || '?'
+                  AS prompt,
+                  ((n % 977) * (n % 89))::text AS answer) AS t
 """
 
 POSITION_SQL = """

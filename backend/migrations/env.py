@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from tunix_rt_backend.db.base import Base
 from tunix_rt_backend.db.models import __all__ as _models  # noqa: F401  (registers tables)
+from tunix_rt_backend.db.models.trace import PROMPT_TRGM_INDEX
 from tunix_rt_backend.settings import load_settings
 
 config = context.config
@@ -25,12 +26,24 @@ def _url() -> str:
     return url or load_settings().db_url
 
 
+# Indexes that a migration makes only where the server allows it (pg_trgm's), so not
+# in the models: `alembic check` must neither ask to drop them nor to create them.
+OPTIONAL_INDEXES = frozenset({PROMPT_TRGM_INDEX})
+
+
+def _include_object(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    return not (type_ == "index" and name in OPTIONAL_INDEXES)
+
+
 def _configure(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=_include_object,
     )
 
 

@@ -68,6 +68,54 @@ test("the list pages through traces", async ({ page, request }) => {
   await expect(rows).toHaveCount(20);
 });
 
+test("search narrows the list, keeps it over a reload, and combines with a filter", async ({ page, request }) => {
+  const token = `needle-${Date.now().toString(36)}`;
+  const batch = [
+    { ...trace(`Where is the ${token} in the hay?`, 1), meta: { source: "e2e-search" } },
+    { ...trace(`Find the ${token.toUpperCase()} again`, 2), meta: { source: "e2e" } },
+    trace("Only hay here", 1),
+  ];
+  const created = await request.post("/api/traces/batch", { data: batch });
+  expect(created.status()).toBe(201);
+  const [first] = ((await created.json()) as { traces: { id: string }[] }).traces;
+  expect((await request.post(`/api/traces/${first!.id}/score`, { data: {} })).status()).toBe(201);
+
+  await page.goto("/traces");
+  await page.getByTestId("trace:search").fill(token);
+  const rows = page.getByTestId("trace:row");
+  await expect(rows).toHaveCount(2);
+  await expect(page).toHaveURL(new RegExp(`[?&]q=${token}`));
+  await expect(rows.first().getByTestId("trace:prompt")).toContainText(token.toUpperCase());
+  await expect(rows.first().getByTestId("trace:source")).toHaveText("e2e");
+
+  await page.reload();
+  await expect(page.getByTestId("trace:search")).toHaveValue(token);
+  await expect(rows).toHaveCount(2);
+  await expect(rows.last().getByTestId("trace:score")).toHaveText(/\d/);
+  await shot(page, "traces-search");
+  await page.getByTestId("trace:filter-source").selectOption("e2e-search");
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first().getByTestId("trace:prompt")).toContainText(`Where is the ${token}`);
+});
+
+test("import several trace files at once, JSON and JSONL", async ({ page }) => {
+  const token = `imported-${Date.now().toString(36)}`;
+  const lines = [trace(`${token} line one`, 1), trace(`${token} line two`, 2)].map((t) => JSON.stringify(t));
+  await page.goto("/traces");
+  await page.getByTestId("trace:file-input").setInputFiles([
+    { name: "lines.jsonl", mimeType: "application/x-ndjson", buffer: Buffer.from(lines.join("\n")) },
+    { name: "list.json", mimeType: "application/json", buffer: Buffer.from(JSON.stringify([trace(`${token} listed`, 1)])) },
+  ]);
+  const files = page.getByTestId("trace:import-file");
+  await expect(files).toHaveText(["lines.jsonl — 2 traces to import", "list.json — 1 trace to import"]);
+  await page.getByTestId("trace:import-button").click();
+  await expect(page.getByTestId("trace:import-summary")).toHaveText("3 traces stored.");
+  await expect(files).toHaveText(["lines.jsonl — 2 traces stored", "list.json — 1 trace stored"]);
+
+  await page.getByTestId("trace:search").fill(token);
+  await expect(page.getByTestId("trace:row")).toHaveCount(3);
+});
+
 test("compare two traces side by side with their scores", async ({ page, request }) => {
   const short = await (await request.post("/api/traces", { data: trace("Short one", 1) })).json();
   const long = await (await request.post("/api/traces", { data: trace("Long one", 6) })).json();

@@ -20,7 +20,16 @@ async def test_list_defaults_to_20_newest_first_without_payload(
     ids = await _create(client, 25)
     page = (await client.get("/api/traces")).json()
     assert [t["id"] for t in page["data"]] == ids[:20]
-    assert all(set(t) == {"id", "created_at", "trace_version"} for t in page["data"])
+    summary = {
+        "id",
+        "created_at",
+        "trace_version",
+        "prompt_preview",
+        "final_answer_preview",
+        "source",
+        "score",
+    }
+    assert all(set(t) == summary for t in page["data"])
     assert page["pagination"]["limit"] == 20
     assert page["pagination"]["offset"] == 0
     assert page["pagination"]["next_offset"] == 20

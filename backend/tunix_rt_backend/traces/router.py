@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 
 from tunix_rt_backend.auth.deps import require_access
+from tunix_rt_backend.db.models.trace import SOURCE_MAX_CHARS
 from tunix_rt_backend.deps import PageParamsDep, SessionDep, SettingsDep
 from tunix_rt_backend.errors import (
     Conflict,
@@ -31,6 +33,8 @@ from tunix_rt_backend.traces.schemas import (
     TraceComparison,
     TraceCreated,
     TraceDetail,
+    TraceFilters,
+    TraceSources,
     TraceSummary,
 )
 
@@ -128,11 +132,58 @@ def _json(answer: idempotency.Answer, replayed: bool) -> Response:
     )
 
 
+CreatedQuery = Annotated[
+    datetime | None,
+    Query(description="ISO 8601 date-time; one without a time zone is taken as UTC."),
+]
+
+
+async def trace_filters(
+    q: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=service.QUERY_MAX_CHARS,
+            description="Only traces whose prompt contains this text, ignoring case.",
+        ),
+    ] = None,
+    source: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=SOURCE_MAX_CHARS,
+            description="Only traces whose source (`meta.source`) is exactly this.",
+        ),
+    ] = None,
+    scored: Annotated[
+        bool | None, Query(description="true: only scored traces; false: only unscored ones.")
+    ] = None,
+    created_from: Annotated[CreatedQuery, Query(description="Created at or after.")] = None,
+    created_to: Annotated[CreatedQuery, Query(description="Created before (exclusive).")] = None,
+) -> TraceFilters:
+    return service.filters_of(q, source, scored, created_from, created_to)
+
+
+TraceFiltersDep = Annotated[TraceFilters, Depends(trace_filters)]
+
+
 @router.get("", response_model=Page[TraceSummary], responses=responses(validation=True))
-async def list_traces(session: SessionDep, page: PageParamsDep) -> Page[TraceSummary]:
-    """Traces newest first, without payloads. Page with `limit`/`offset`, or with
-    `cursor` (each page's `next_cursor`), which costs the same at any depth."""
-    return await service.list_traces(session, page)
+async def list_traces(
+    session: SessionDep, page: PageParamsDep, filters: TraceFiltersDep
+) -> Page[TraceSummary]:
+    """Traces newest first, without payloads: the prompt's and the final answer's first
+    160 characters, the source and the latest score. Narrowed by any of `q`, `source`,
+    `scored`, `created_from` and `created_to` together. Page with `limit`/`offset`, or
+    with `cursor` (each page's `next_cursor`, under the same filters), which costs the
+    same at any depth."""
+    return await service.list_traces(session, page, filters)
+
+
+@router.get("/sources", response_model=TraceSources)
+async def list_trace_sources(session: SessionDep) -> TraceSources:
+    """The distinct `source` values of stored traces (the list's `source` filter), in
+    order, at most 200."""
+    return await service.list_sources(session)
 
 
 @router.get(

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal, NotRequired
 
@@ -71,7 +72,29 @@ class TraceCreated(BaseModel):
 
 
 class TraceSummary(TraceCreated):
-    pass
+    prompt_preview: str = Field(description="The prompt's first 160 characters.")
+    final_answer_preview: str = Field(description="The final answer's first 160 characters.")
+    source: str | None = Field(
+        description="`meta.source` when it is a string (its first 200 characters)."
+    )
+    score: float | None = Field(description="The latest score; null while the trace has none.")
+
+
+class TraceSources(BaseModel):
+    sources: list[str] = Field(description="The stored traces' sources, in order.")
+    truncated: bool = Field(description="More sources exist than the 200 listed.")
+
+
+@dataclass(frozen=True, slots=True)
+class TraceFilters:
+    """What a trace list is narrowed to; None is no filter. Checked already (by the
+    query's bounds and `trace_filters`): a plain record."""
+
+    q: str | None = None
+    source: str | None = None
+    scored: bool | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
 
 
 class TraceDetail(TraceCreated):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tunix_rt_backend.db.models.trace import PREVIEW_CHARS, SOURCE_MAX_CHARS
 from tunix_rt_backend.errors import NotFound, ValidationFailed, field_error
 from tunix_rt_backend.kit.json_values import free_json_errors
 from tunix_rt_backend.kit.pagination import Page, PageParams, keyset_page
@@ -20,10 +21,17 @@ from tunix_rt_backend.traces.schemas import (
     ScoreDetails,
     ScoreResult,
     TraceDetail,
+    TraceFilters,
+    TraceSources,
     TraceSummary,
     duplicate_step_indices,
 )
 from tunix_rt_backend.traces.scoring import baseline_score
+
+# The search text's bound: a pattern is matched against every prompt it may scan.
+QUERY_MAX_CHARS = 200
+# Sources a list of them holds at most: the UI's filter is a select, not a search.
+SOURCES_MAX = 200
 
 
 class TraceNotFound(NotFound):
@@ -43,17 +51,27 @@ async def create_traces(
     payloads: list[dict[str, Any]] = [dict(trace) for trace in traces]
     _check_payloads(payloads, max_payload_bytes, batch)
     now = utcnow()
-    rows = [
-        {
-            "id": uuid.uuid4(),
-            "created_at": now + timedelta(microseconds=n),
-            "trace_version": payload["trace_version"],
-            "payload": payload,
-        }
-        for n, payload in enumerate(payloads)
-    ]
+    rows = [trace_row(p, now + timedelta(microseconds=n)) for n, p in enumerate(payloads)]
     await repository.insert_traces(session, rows)
     return rows
+
+
+def trace_row(payload: dict[str, Any], created_at: datetime) -> dict[str, Any]:
+    """The `traces` row of a valid trace: a new id, the payload as given, and the
+    columns the list shows and filters on, copied out of it."""
+    meta = payload.get("meta")
+    source = meta.get("source") if isinstance(meta, dict) else None
+    return {
+        "id": uuid.uuid4(),
+        "created_at": created_at,
+        "trace_version": payload["trace_version"],
+        "payload": payload,
+        "prompt": payload["prompt"],
+        "prompt_preview": payload["prompt"][:PREVIEW_CHARS],
+        "final_answer_preview": payload["final_answer"][:PREVIEW_CHARS],
+        "source": source[:SOURCE_MAX_CHARS] if isinstance(source, str) else None,
+        "score": None,
+    }
 
 
 def _body_loc(n: int, batch: bool, *rest: str) -> tuple[str | int, ...]:
@@ -111,16 +129,61 @@ async def get_trace(session: AsyncSession, trace_id: uuid.UUID) -> TraceDetail:
     return TraceDetail.model_validate(trace, from_attributes=True)
 
 
-async def list_traces(session: AsyncSession, params: PageParams) -> Page[TraceSummary]:
+def filters_of(
+    q: str | None,
+    source: str | None,
+    scored: bool | None,
+    created_from: datetime | None,
+    created_to: datetime | None,
+) -> TraceFilters:
+    """The list's filters, dates in UTC (one without a zone is taken as UTC); a range
+    that ends before it starts is a 422 naming `created_to`."""
+    start = _utc(created_from, "created_from")
+    end = _utc(created_to, "created_to")
+    if start is not None and end is not None and end < start:
+        raise ValidationFailed.field(
+            ("query", "created_to"), "must not be before created_from", "value_error"
+        )
+    return TraceFilters(q, source, scored, start, end)
+
+
+def _utc(value: datetime | None, name: str) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01 east of UTC, 9999-12-31 west of it
+        msg = "out of range once converted to UTC"
+        raise ValidationFailed.field(("query", name), msg, "value_error") from None
+
+
+async def list_traces(
+    session: AsyncSession, params: PageParams, filters: TraceFilters
+) -> Page[TraceSummary]:
     rows = await repository.list_trace_summaries(
-        session, limit=params.limit + 1, offset=params.offset, before=params.cursor
+        session, filters=filters, limit=params.limit + 1, offset=params.offset, before=params.cursor
     )
-    data, pagination = keyset_page(
-        rows,
-        params,
-        lambda r: TraceSummary(id=r.id, created_at=r.created_at, trace_version=r.trace_version),
-    )
+    data, pagination = keyset_page(rows, params, _summary)
     return Page[TraceSummary](data=data, pagination=pagination)
+
+
+def _summary(row: Any) -> TraceSummary:
+    return TraceSummary(
+        id=row.id,
+        created_at=row.created_at,
+        trace_version=row.trace_version,
+        prompt_preview=row.prompt_preview,
+        final_answer_preview=row.final_answer_preview,
+        source=row.source,
+        score=row.score,
+    )
+
+
+async def list_sources(session: AsyncSession) -> TraceSources:
+    sources = await repository.distinct_sources(session, SOURCES_MAX + 1)
+    return TraceSources(sources=sources[:SOURCES_MAX], truncated=len(sources) > SOURCES_MAX)
 
 
 async def score_trace(session: AsyncSession, trace_id: uuid.UUID, criteria: str) -> ScoreResult:
@@ -136,6 +199,7 @@ async def score_trace(session: AsyncSession, trace_id: uuid.UUID, criteria: str)
         details=details.model_dump(mode="json"),
         created_at=details.scored_at,
     )
+    await repository.set_latest_score(session, trace_id, score)
     return ScoreResult(trace_id=trace_id, score=score, details=details)
 
 

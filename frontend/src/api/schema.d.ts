@@ -97,8 +97,11 @@ export interface paths {
         };
         /**
          * List Traces
-         * @description Traces newest first, without payloads. Page with `limit`/`offset`, or with
-         *     `cursor` (each page's `next_cursor`), which costs the same at any depth.
+         * @description Traces newest first, without payloads: the prompt's and the final answer's first
+         *     160 characters, the source and the latest score. Narrowed by any of `q`, `source`,
+         *     `scored`, `created_from` and `created_to` together. Page with `limit`/`offset`, or
+         *     with `cursor` (each page's `next_cursor`, under the same filters), which costs the
+         *     same at any depth.
          */
         get: operations["list_traces_api_traces_get"];
         put?: never;
@@ -131,6 +134,27 @@ export interface paths {
          *     inserts nothing again.
          */
         post: operations["create_trace_batch_api_traces_batch_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/traces/sources": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Trace Sources
+         * @description The distinct `source` values of stored traces (the list's `source` filter), in
+         *     order, at most 200.
+         */
+        get: operations["list_trace_sources_api_traces_sources_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -4418,6 +4442,19 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /** TraceSources */
+        TraceSources: {
+            /**
+             * Sources
+             * @description The stored traces' sources, in order.
+             */
+            sources: string[];
+            /**
+             * Truncated
+             * @description More sources exist than the 200 listed.
+             */
+            truncated: boolean;
+        };
         /** TraceStep */
         TraceStep: {
             /**
@@ -4444,6 +4481,26 @@ export interface components {
             created_at: string;
             /** Trace Version */
             trace_version: string;
+            /**
+             * Prompt Preview
+             * @description The prompt's first 160 characters.
+             */
+            prompt_preview: string;
+            /**
+             * Final Answer Preview
+             * @description The final answer's first 160 characters.
+             */
+            final_answer_preview: string;
+            /**
+             * Source
+             * @description `meta.source` when it is a string (its first 200 characters).
+             */
+            source: string | null;
+            /**
+             * Score
+             * @description The latest score; null while the trace has none.
+             */
+            score: number | null;
         };
         /** TuningJob */
         TuningJob: {
@@ -5048,6 +5105,16 @@ export interface operations {
                 offset?: number;
                 /** @description `next_cursor` of a previous page; not with offset. */
                 cursor?: string | null;
+                /** @description Only traces whose prompt contains this text, ignoring case. */
+                q?: string | null;
+                /** @description Only traces whose source (`meta.source`) is exactly this. */
+                source?: string | null;
+                /** @description true: only scored traces; false: only unscored ones. */
+                scored?: boolean | null;
+                /** @description Created at or after. */
+                created_from?: string | null;
+                /** @description Created before (exclusive). */
+                created_to?: string | null;
             };
             header?: never;
             path?: never;
@@ -5233,6 +5300,44 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+        };
+    };
+    list_trace_sources_api_traces_sources_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TraceSources"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };

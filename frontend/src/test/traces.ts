@@ -5,8 +5,19 @@ export function traceId(n: number): string {
   return `0000000${n}`.slice(-8) + "-0000-4000-8000-" + `00000000000${n}`.slice(-12);
 }
 
-export function summary(n: number) {
+function stored(n: number) {
   return { id: traceId(n), created_at: "2025-03-01T12:00:00Z", trace_version: "1.0" };
+}
+
+/** A list row: what was stored, and the previews, source and latest score. */
+export function summary(n: number) {
+  return {
+    ...stored(n),
+    prompt_preview: `Question ${n}: what is ${n} × 19?`,
+    final_answer_preview: String(n * 19),
+    source: n % 2 === 0 ? "arithmetic" : null,
+    score: n % 3 === 0 ? 42.5 : null,
+  };
 }
 
 export function page(ids: number[], offset: number, nextOffset: number | null) {
@@ -17,7 +28,7 @@ export function page(ids: number[], offset: number, nextOffset: number | null) {
 }
 
 export function detail(n: number, payload: Record<string, unknown> = EXAMPLE_TRACE) {
-  return { ...summary(n), payload };
+  return { ...stored(n), payload };
 }
 
 export function range(from: number, count: number): number[] {

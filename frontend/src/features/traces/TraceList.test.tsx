@@ -2,7 +2,7 @@ import { screen, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 import { json, mockFetch } from "../../test/fetchMock";
 import { renderApp } from "../../test/render";
-import { page, range, traceId } from "../../test/traces";
+import { page, range, summary, traceId } from "../../test/traces";
 
 function pagedList() {
   return mockFetch({
@@ -14,19 +14,33 @@ function pagedList() {
 }
 
 describe("trace list", () => {
-  it("shows short ids, local times and versions, each linking to the detail page", async () => {
+  it("shows each trace's prompt (linking to it), final answer, source, score, time and short id", async () => {
     pagedList();
     renderApp("/traces");
 
     const rows = await screen.findAllByTestId("trace:row");
     expect(rows).toHaveLength(20);
-    const first = rows[0]!;
-    const link = within(first).getByRole("link", { name: traceId(1).slice(0, 8) });
+    const [first, second, third] = rows as [HTMLElement, HTMLElement, HTMLElement];
+    const link = within(first).getByRole("link", { name: "Question 1: what is 1 × 19?" });
     expect(link).toHaveAttribute("href", `/traces/${traceId(1)}`);
-    expect(within(first).getByText("1.0")).toBeInTheDocument();
+    expect(within(first).getByTestId("trace:answer")).toHaveTextContent("19");
+    expect(within(first).getByTestId("trace:source")).toHaveTextContent("—");
+    expect(within(second).getByTestId("trace:source")).toHaveTextContent("arithmetic");
+    expect(within(first).getByTestId("trace:score")).toHaveTextContent("—");
+    expect(within(third).getByTestId("trace:score")).toHaveTextContent("42.5");
+    expect(within(first).getByText(traceId(1).slice(0, 8))).toBeInTheDocument();
     const time = first.querySelector("time");
     expect(time).toHaveAttribute("dateTime", "2025-03-01T12:00:00Z");
     expect(time?.textContent).toMatch(/2025/);
+  });
+
+  it("marks a preview the server cut at 160 characters", async () => {
+    const long = { ...summary(1), prompt_preview: "p".repeat(160), final_answer_preview: "a".repeat(160) };
+    mockFetch({ "GET /api/traces": () => json(200, { ...page([], 0, null), data: [long] }) });
+    renderApp("/traces");
+
+    expect(await screen.findByTestId("trace:prompt")).toHaveTextContent(`${"p".repeat(160)}…`);
+    expect(screen.getByTestId("trace:answer")).toHaveTextContent(`${"a".repeat(160)}…`);
   });
 
   it("pages with offset and next_offset, 20 at a time", async () => {

@@ -1,5 +1,6 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap, type Schemas } from "../../api/client";
+import { EMPTY_LIST_QUERY, listApiParams, type TraceListQuery } from "./listQuery";
 
 export const TRACE_PAGE_SIZE = 20;
 
@@ -14,16 +15,27 @@ export type TraceComparison = Schemas["TraceComparison"];
 export const traceKeys = {
   all: ["traces"] as const,
   lists: () => [...traceKeys.all, "list"] as const,
-  list: (offset: number, limit: number = TRACE_PAGE_SIZE) => [...traceKeys.lists(), { offset, limit }] as const,
+  /** One page of the list: its filters and offset (a number: the unfiltered list's offset). */
+  list: (query: TraceListQuery | number, limit: number = TRACE_PAGE_SIZE) =>
+    [...traceKeys.lists(), { ...(typeof query === "number" ? { ...EMPTY_LIST_QUERY, offset: query } : query), limit }] as const,
+  sources: () => [...traceKeys.all, "sources"] as const,
   detail: (id: string) => [...traceKeys.all, "detail", id] as const,
   comparison: (base: string, other: string) => [...traceKeys.all, "compare", { base, other }] as const,
 };
 
-export function useTraceList(offset: number, limit: number = TRACE_PAGE_SIZE) {
+export function useTraceList(query: TraceListQuery, limit: number = TRACE_PAGE_SIZE) {
   return useQuery({
-    queryKey: traceKeys.list(offset, limit),
-    queryFn: () => unwrap(api.GET("/api/traces", { params: { query: { limit, offset } } })),
+    queryKey: traceKeys.list(query, limit),
+    queryFn: () => unwrap(api.GET("/api/traces", { params: { query: listApiParams(query, limit) } })),
     placeholderData: keepPreviousData,
+  });
+}
+
+/** The sources of stored traces, for the list's source filter. */
+export function useTraceSources() {
+  return useQuery({
+    queryKey: traceKeys.sources(),
+    queryFn: () => unwrap(api.GET("/api/traces/sources")),
   });
 }
 
@@ -47,8 +59,24 @@ export function useCreateTrace() {
   return useMutation({
     // The body is user-pasted JSON: the server validates it and answers 422 field by field.
     mutationFn: (trace: unknown) => unwrap(api.POST("/api/traces", { body: trace as ReasoningTrace })),
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: traceKeys.lists() }),
+    onSuccess: () => invalidateStored(queryClient),
   });
+}
+
+/** Stores one batch of traces, all or none (POST /api/traces/batch). */
+export function useCreateTraceBatch() {
+  return useMutation({
+    // Traces read from a user's file: the server validates them, 422 item by item.
+    mutationFn: (traces: unknown[]) => unwrap(api.POST("/api/traces/batch", { body: traces as ReasoningTrace[] })),
+  });
+}
+
+/** After traces were stored: the lists and the sources may have changed. */
+export function invalidateStored(queryClient: ReturnType<typeof useQueryClient>) {
+  return Promise.all([
+    queryClient.invalidateQueries({ queryKey: traceKeys.lists() }),
+    queryClient.invalidateQueries({ queryKey: traceKeys.sources() }),
+  ]);
 }
 
 export function useScoreTrace(id: string) {
