@@ -24,7 +24,18 @@ function runIdOf(page: Page): string {
   return id;
 }
 
-test("an async dry run: queued from the form, run by the embedded worker, rerun, and found in the history", async ({
+/** Queues a dry run through the API (the form checks a dry run in its request) and opens its page. */
+async function queueDryRun(page: Page, request: APIRequestContext, dataset: string): Promise<string> {
+  const queued = await request.post("/api/tunix/run?mode=async", {
+    data: { dataset_key: dataset, model_id: "tunix-rt/tiny-gemma3", dry_run: true },
+  });
+  expect(queued.status()).toBe(202);
+  const runId = ((await queued.json()) as { run_id: string }).run_id;
+  await page.goto(`/runs/${runId}`);
+  return runId;
+}
+
+test("an async dry run: queued, run by the embedded worker, rerun, and found in the history", async ({
   page,
   request,
 }) => {
@@ -32,16 +43,7 @@ test("an async dry run: queued from the form, run by the embedded worker, rerun,
   const queue = await buildSumsDataset(request, SUMS, "queue");
   const other = await buildSumsDataset(request, SUMS, "queue-other");
 
-  // From the form, queued: the answer is the run's page at once.
-  await page.goto(`/runs?dataset=${queue}`);
-  await expect(page.getByTestId("run:dataset")).toHaveValue(queue);
-  // The model select fills in from GET /api/tunix/status: until then the model id is blank.
-  await expect(page.getByTestId("run:model")).toHaveValue("tunix-rt/tiny-gemma3");
-  await page.getByTestId("run:async").check();
-  await expect(page.getByTestId("run:train-hint")).toContainText("follow it on the run's page");
-  await page.getByTestId("run:dry-run").click();
-  await expect(page).toHaveURL(/\/runs\/[0-9a-f-]{36}$/);
-  const first = runIdOf(page);
+  const first = await queueDryRun(page, request, queue);
 
   await expect(page.getByTestId("run:detail-id")).toHaveText(first);
   await expect(page.getByTestId("run:status")).toHaveText("completed", SETTLED);
@@ -151,12 +153,7 @@ test("while a training run holds the worker, a queued dry run waits: both pages 
   await expect(page.getByTestId("run:status")).toHaveText("running", SETTLED);
   await expect(page.getByTestId("run:state-line")).toContainText("Running on");
 
-  await page.goto(`/runs?dataset=${queue}`);
-  await expect(page.getByTestId("run:model")).toHaveValue("tunix-rt/tiny-gemma3");
-  await page.getByTestId("run:async").check();
-  await page.getByTestId("run:dry-run").click();
-  await expect(page).toHaveURL(/\/runs\/[0-9a-f-]{36}$/);
-  const waiting = runIdOf(page);
+  const waiting = await queueDryRun(page, request, queue);
   await expect(page.getByTestId("run:status")).toHaveText("pending");
   await expect(page.getByTestId("run:state-line")).toContainText("Queued: waiting for a worker to claim it.");
   await expect(page.getByTestId("run:claimed")).toHaveText("not yet");

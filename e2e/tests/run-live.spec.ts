@@ -33,7 +33,8 @@ test("a training run followed live: log lines and loss points arrive, cancel sto
   test.setTimeout(300_000);
   const dataset = await buildSumsDataset(request, SUMS, "live");
 
-  // Launched from the form, queued: long enough (2000 steps) to be watched and cancelled.
+  // Launched from the form with its primary button, which queues the run and opens its page
+  // (waiting in the request is the secondary choice): long enough (2000 steps) to be watched and cancelled.
   await page.goto(`/runs?dataset=${dataset}`);
   await expect(page.getByTestId("run:model")).toHaveValue("tunix-rt/tiny-gemma3");
   await page.getByTestId("run:max-steps").fill("2000");
@@ -42,11 +43,15 @@ test("a training run followed live: log lines and loss points arrive, cancel sto
   await page.getByTestId("run:checkpoint-every-n-steps").fill("20");
   await page.getByTestId("run:eval-every-n-steps").fill("50");
   await page.getByTestId("run:num-generations").fill("0");
-  await page.getByTestId("run:async").check();
-  await page.getByTestId("run:train").click();
+  const queue = page.getByRole("button", { name: "Queue training" });
+  await expect(queue).toHaveClass(/\bprimary\b/);
+  await expect(page.getByRole("button", { name: "Train and wait" })).not.toHaveClass(/\bprimary\b/);
+  await shotOf(page.locator(".run-buttons"), "run-form-buttons");
+  await queue.click();
   await expect(page).toHaveURL(/\/runs\/[0-9a-f-]{36}$/);
   const runId = runIdOf(page);
   started.push(runId);
+  await expect(page.getByTestId("run:status")).toHaveText(/^(pending|running)$/);
 
   // The stream is open: the page stops polling and says so.
   await expect(page.getByTestId("run:log-state")).toHaveAttribute("data-connection", "open", { timeout: 30_000 });
@@ -69,6 +74,21 @@ test("a training run followed live: log lines and loss points arrive, cancel sto
   await expect.poll(() => lines.count()).toBeGreaterThan(shownBefore);
   await expect(page.locator('[data-testid="run:log-line"][data-kind="metric"]').first()).toContainText(/step \d+ · (train|eval)\/\w+ = /);
   await shot(page, "25-run-live");
+
+  // The run list, in a second tab, shows the same run's progress live: its step moves, with an ETA.
+  const list = await page.context().newPage();
+  await list.goto(`/runs?dataset_key=${dataset}`);
+  const progress = list.locator(`[data-testid="run:row"][data-run-id="${runId}"] [data-testid="run:row-progress"]`);
+  const stepOf = async () => Number(await progress.getAttribute("data-step"));
+  await expect(progress.getByTestId("run:row-progress-step")).toHaveText(/^\d+ \/ 2000 · [\d.,]+ steps\/s$/);
+  await expect(progress.getByTestId("run:row-progress-eta")).toHaveText(/^about (\d+ min )?\d+ s left$/);
+  const eta = await progress.getByTestId("run:row-progress-eta").textContent();
+  const firstStep = await stepOf();
+  await expect.poll(stepOf, { timeout: 15_000 }).toBeGreaterThan(firstStep);
+  await expect(progress.getByTestId("run:row-progress-eta")).not.toHaveText(eta!, { timeout: 15_000 });
+  await expect(progress.getByRole("progressbar")).toHaveAttribute("aria-valuemax", "2000");
+  await shotOf(list.getByTestId("run:history"), "runs-progress");
+  await list.close();
 
   // Scrolling up pauses following (what is shown holds still); "Jump to latest" resumes.
   const view = page.getByTestId("run:log-view");

@@ -30,7 +30,7 @@ test("dry-run, then train the built-in tiny model on generated sums", async ({ p
   await expect(page.getByTestId("run:tunix-status")).toContainText(/Tunix \S+ · JAX \S+ · devices \S+/);
   await expect(page.getByTestId("run:dataset")).toHaveValue("sums-v1");
   await expect(page.getByTestId("run:model")).toHaveValue("tunix-rt/tiny-gemma3");
-  await expect(page.getByTestId("run:train")).toBeEnabled();
+  await expect(page.getByTestId("run:train-wait")).toBeEnabled();
 
   await page.getByTestId("run:dry-run").click();
   await expect(page.getByTestId("run:message")).toHaveText("Dry-run completed successfully. Configuration is valid.");
@@ -45,22 +45,30 @@ test("dry-run, then train the built-in tiny model on generated sums", async ({ p
   await page.getByTestId("run:max-seq-length").fill("160");
   await page.getByTestId("run:max-steps").fill("20");
   await page.getByTestId("run:num-generations").fill("1");
-  await page.getByTestId("run:train").click();
+  // Waiting for the result on this page: the secondary choice. The run is queued, then
+  // followed here with the run page's live view.
+  await page.getByTestId("run:train-wait").click();
 
-  const pending = page.getByTestId("run:pending");
-  await expect(pending).toContainText("Training…");
-  await expect(pending).toContainText("This request waits for the run to end");
-  await expect(page.getByTestId("run:train")).toBeDisabled();
+  const waited = page.getByTestId("run:waited");
+  await expect(waited).toBeVisible();
+  await expect(page.getByTestId("run:train-wait")).toBeDisabled();
+  await expect(page.getByTestId("run:train-wait")).toHaveText("Training…");
+  await expect(page.getByTestId("run:queue")).toBeDisabled();
   await expect(page.getByTestId("run:dry-run")).toBeDisabled();
-  await expect(page.getByTestId("run:elapsed")).not.toHaveText("0", { timeout: 5_000 });
+  await expect(page).toHaveURL(/\/runs\?dataset=sums-v1$/);
+  // Progress (step of 20, with a bar) and the log, live, instead of a counter of seconds.
+  await expect(page.getByTestId("run:progress-step")).toHaveText(/^step \d+ of 20$/, { timeout: 90_000 });
+  await expect(page.getByTestId("run:log-line").first()).toBeVisible();
+  await expect(page.getByTestId("run:elapsed")).toHaveCount(0);
   await shot(page, "17-run-training");
-  // The history polls while the request is open: the run is recorded as running at its start.
+  // The history polls while the page waits: the run is recorded as running at its start.
   const runningRows = page.locator('[data-testid="run:row"][data-status="running"]');
   await expect(runningRows).toHaveCount(1, { timeout: 15_000 });
   await expect(runningRows).toContainText("sums-v1");
 
   await expect(page.getByTestId("run:status")).toHaveText("completed", { timeout: 180_000 });
-  await expect(pending).toBeHidden();
+  await expect(waited).toBeHidden();
+  await expect(page.getByTestId("run:train-wait")).toBeEnabled();
   await expect(runningRows).toHaveCount(0);
   await expect(page.getByTestId("run:message")).toContainText("Training completed: 20 steps");
   await expect(page.getByTestId("run:summary-steps")).toHaveText("20");

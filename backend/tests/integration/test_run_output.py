@@ -11,6 +11,7 @@ import tarfile
 import threading
 import time
 import uuid
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -345,6 +346,48 @@ async def test_metrics_by_series_downsampled_keeping_the_last_point(
     ]
     assert (await client.get(f"/api/tunix/runs/{uuid.uuid4()}/metrics")).status_code == 404
     assert (await client.get(f"/api/tunix/runs/{run_id}/metrics?max_points=1")).status_code == 422
+
+
+async def test_the_list_shows_each_running_runs_progress_from_one_query(
+    client: httpx.AsyncClient, sessionmaker: Maker, app_and_client: tuple[Any, httpx.AsyncClient]
+) -> None:
+    training = await _run_row(sessionmaker, max_steps=300)
+    starting = await _run_row(sessionmaker)  # claimed, no step trained yet
+    ended = await _run_row(sessionmaker)
+    queued = await _run_row(sessionmaker, status="pending")
+    lines = [("stdout", _metric(s, "train/loss", 5.0 / s)) for s in range(1, 41)]
+    lines += [("stdout", _metric(20, "eval/loss", 1.0))]
+    await _write_lines(sessionmaker, training, [lines])
+    await _write_lines(sessionmaker, ended, [[("stdout", _metric(7, "train/loss", 1.0))]])
+    await _finish(sessionmaker, ended)
+    async with session_scope(sessionmaker) as session:
+        row = await session.get(TunixRun, training)
+        assert row is not None
+        row.started_at = utcnow() - timedelta(seconds=30)
+
+    statements: list[str] = []
+    engine = app_and_client[0].state.engine.sync_engine
+    record = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        page = await client.get("/api/tunix/runs")
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert page.status_code == 200, page.text
+    runs = {r["run_id"]: r for r in page.json()["data"]}
+    progress = runs[str(training)]["progress"]
+    assert (progress["step"], progress["points"]) == (40, 40)
+    assert 30 <= progress["elapsed_seconds"] < 90
+    assert runs[str(training)]["max_steps"] == 300
+    assert runs[str(starting)]["progress"] | {"elapsed_seconds": 0} == {
+        "step": None,
+        "points": 0,
+        "elapsed_seconds": 0,
+    }
+    assert runs[str(ended)]["progress"] is None
+    assert runs[str(queued)]["progress"] is None
+    # Both running runs' steps come from one query, not one per row.
+    assert len([s for s in statements if "job_metrics" in s]) == 1
 
 
 # --- cancel ----------------------------------------------------------------------------

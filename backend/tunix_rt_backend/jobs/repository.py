@@ -481,3 +481,16 @@ async def last_step(session: AsyncSession, job_id: uuid.UUID, name: str) -> int 
         select(func.max(JobMetric.step)).where(JobMetric.job_id == job_id, JobMetric.name == name)
     )
     return step
+
+
+async def last_steps(
+    session: AsyncSession, job_ids: Sequence[uuid.UUID], name: str
+) -> dict[uuid.UUID, tuple[int, int]]:
+    """Per job of `job_ids` that has points of metric `name`: its highest step and how
+    many points it has. One grouped query for a whole page of jobs (never one per job)."""
+    rows = await session.execute(
+        select(JobMetric.job_id, func.max(JobMetric.step), func.count())
+        .where(JobMetric.job_id.in_(job_ids), JobMetric.name == name)
+        .group_by(JobMetric.job_id)
+    )
+    return {job_id: (step, points) for job_id, step, points in rows.tuples()}

@@ -120,6 +120,13 @@ async def last_step(session: AsyncSession, job_id: uuid.UUID, name: str) -> int 
     return await repository.last_step(session, job_id, name)
 
 
+async def last_steps(
+    session: AsyncSession, job_ids: Sequence[uuid.UUID], name: str
+) -> dict[uuid.UUID, tuple[int, int]]:
+    """(highest step, points) of metric `name` per job that has any."""
+    return await repository.last_steps(session, job_ids, name) if job_ids else {}
+
+
 async def metric_points(
     session: AsyncSession, job_id: uuid.UUID, names: Sequence[str]
 ) -> dict[str, list[tuple[int, float]]]:

@@ -140,6 +140,14 @@ class RunMetrics(BaseModel):
     series: list[MetricSeries]
 
 
+class TrainingProgress(BaseModel):
+    """How far a running training run is, as stored so far (its loss points)."""
+
+    step: int | None = Field(description="The latest step trained (null before the first)")
+    points: int = Field(description="Training loss points stored")
+    elapsed_seconds: float = Field(description="Since its latest attempt started, as of the answer")
+
+
 class RunSummary(BaseModel):
     run_id: uuid.UUID
     dataset_key: str
@@ -161,6 +169,9 @@ class RunSummary(BaseModel):
     final_loss: float | None
     eval_loss: float | None
     exact_match: float | None = Field(description="The trainer's own held-out check")
+    progress: TrainingProgress | None = Field(
+        description="A running training run's progress; null for any other run"
+    )
 
 
 class Generation(BaseModel):

@@ -7,7 +7,7 @@ must be visible while it runs. How a worker executes a run is runs/execution.py.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,7 @@ from tunix_rt_backend.runs.schemas import (
     RunResult,
     RunStatus,
     RunSummary,
+    TrainingProgress,
 )
 from tunix_rt_backend.settings import Settings
 
@@ -46,6 +47,8 @@ Maker = async_sessionmaker[AsyncSession]
 # A synchronous request waits for the run's timeout, plus this for the queue and the
 # set-up around the training process; then it answers with the run as it is.
 WAIT_MARGIN_S = 60
+# The metric whose points count a run's steps trained.
+TRAIN_LOSS = "train/loss"
 
 
 class TunixNotAvailable(NotAvailable):
@@ -230,11 +233,36 @@ async def list_runs(
     session: AsyncSession, params: PageParams, filters: RunFilters
 ) -> Page[RunSummary]:
     rows = await repository.list_runs(session, params, filters)
-    data, pagination = keyset_page(rows, params, _summary, key=lambda r: (r.created_at, r.run_id))
+    progress = await _progress(session, rows)
+    data, pagination = keyset_page(
+        rows,
+        params,
+        lambda row: _summary(row, progress.get(row.run_id)),
+        key=lambda r: (r.created_at, r.run_id),
+    )
     return Page[RunSummary](data=data, pagination=pagination)
 
 
-def _summary(row: TunixRun) -> RunSummary:
+async def _progress(
+    session: AsyncSession, rows: Sequence[TunixRun]
+) -> dict[uuid.UUID, TrainingProgress]:
+    """The progress of the listed runs that train now, from one query for the page."""
+    running = [r for r in rows if r.status == "running" and r.mode == "local"]
+    steps = await jobs.last_steps(session, [r.run_id for r in running], TRAIN_LOSS)
+    # The server's clock, not the browser's: the elapsed time and the ETA built on it do
+    # not drift with a client whose clock is off.
+    now = utcnow()
+    return {
+        r.run_id: TrainingProgress(
+            step=steps[r.run_id][0] if r.run_id in steps else None,
+            points=steps[r.run_id][1] if r.run_id in steps else 0,
+            elapsed_seconds=max(0.0, (now - r.started_at).total_seconds()),
+        )
+        for r in running
+    }
+
+
+def _summary(row: TunixRun, progress: TrainingProgress | None) -> RunSummary:
     config, summary = row.config or {}, row.summary or {}
     return RunSummary(
         run_id=row.run_id,
@@ -257,6 +285,7 @@ def _summary(row: TunixRun) -> RunSummary:
         final_loss=_number(summary.get("final_loss")),
         eval_loss=_number(summary.get("eval_loss")),
         exact_match=_number(summary.get("exact_match")),
+        progress=progress,
     )
 
 
@@ -296,7 +325,7 @@ async def cancel(maker: Maker, run_id: uuid.UUID) -> RunStatus:
 async def progress(session: AsyncSession, run_id: uuid.UUID) -> tuple[RunResult, int]:
     """The run as it stands and the last step it reported (0 before its first)."""
     row = await _get(session, run_id)
-    step = await jobs.last_step(session, run_id, "train/loss")
+    step = await jobs.last_step(session, run_id, TRAIN_LOSS)
     return _result(row), step or 0
 
 

@@ -4107,6 +4107,8 @@ export interface components {
              * @description The trainer's own held-out check
              */
             exact_match: number | null;
+            /** @description A running training run's progress; null for any other run */
+            progress: components["schemas"]["TrainingProgress"] | null;
         };
         /**
          * Scope
@@ -4501,6 +4503,27 @@ export interface components {
              * @description The latest score; null while the trace has none.
              */
             score: number | null;
+        };
+        /**
+         * TrainingProgress
+         * @description How far a running training run is, as stored so far (its loss points).
+         */
+        TrainingProgress: {
+            /**
+             * Step
+             * @description The latest step trained (null before the first)
+             */
+            step: number | null;
+            /**
+             * Points
+             * @description Training loss points stored
+             */
+            points: number;
+            /**
+             * Elapsed Seconds
+             * @description Since its latest attempt started, as of the answer
+             */
+            elapsed_seconds: number;
         };
         /** TuningJob */
         TuningJob: {

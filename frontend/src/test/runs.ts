@@ -182,6 +182,7 @@ export function runSummary(n: number, overrides: Record<string, unknown> = {}) {
     final_loss: null,
     eval_loss: null,
     exact_match: null,
+    progress: null,
     ...overrides,
   };
 }

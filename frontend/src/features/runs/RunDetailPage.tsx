@@ -11,9 +11,10 @@ import { formatLocalTime } from "../traces/payload";
 import { ArtifactList } from "./ArtifactList";
 import { CancelRun } from "./CancelRun";
 import { useRerun, useRun, useRunGenerations, type RunDetail, type RunResult } from "./queries";
-import { hasStarted, isLive, RUN_POLL_INTERVAL_MS, runPath, secondsBetween } from "./history";
+import { hasStarted, isLive, runPath, secondsBetween } from "./history";
 import { RunLabels } from "./RunLabels";
 import { RunLiveView } from "./RunLiveView";
+import { RunStateLine } from "./RunStateLine";
 import { Checks, Generations, Summary } from "./RunResultView";
 import { RunStatusBadge } from "./RunStatusBadge";
 import { formatSeconds } from "./runOutput";
@@ -33,28 +34,6 @@ function Row({ name, testId, children }: { name: string; testId: string; childre
       <dt>{name}</dt>
       <dd data-testid={testId}>{children}</dd>
     </div>
-  );
-}
-
-/** What the run is doing now, in a sentence; live states say how the page keeps up. */
-function StateLine({ run, streaming }: { run: RunDetail; streaming: boolean }) {
-  if (!isLive(run.status)) return null;
-  const waiting = run.status === "pending";
-  const stopping = run.cancel_requested_at !== null;
-  return (
-    <p className="run-state-line" role="status" data-testid="run:state-line">
-      <span className="spinner" aria-hidden="true" />
-      {stopping
-        ? "Cancel requested: the run stops at its next step, after a checkpoint."
-        : waiting
-          ? run.attempt > 0
-            ? "Queued again after its worker was lost: waiting for a worker."
-            : "Queued: waiting for a worker to claim it."
-          : `Running${run.worker_id ? ` on ${run.worker_id}` : ""}.`}{" "}
-      <span className="muted small" data-testid="run:refresh-note">
-        {streaming ? "Live: this page follows the run's stream." : `This page refreshes every ${RUN_POLL_INTERVAL_MS / 1000} s.`}
-      </span>
-    </p>
   );
 }
 
@@ -249,7 +228,7 @@ function Overview({ run, refreshError, streaming }: { run: RunDetail; refreshErr
         · <span className="mono">{run.model_id}</span> · {run.mode} · output{" "}
         <span className="mono path">{run.output_dir}</span>
       </p>
-      <StateLine run={run} streaming={streaming} />
+      <RunStateLine run={run} streaming={streaming} />
       {run.message && !isLive(run.status) && run.message !== run.error && (
         <p className={run.status === "completed" ? "success" : "error"} data-testid="run:message">
           {run.message}

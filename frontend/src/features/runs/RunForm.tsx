@@ -1,6 +1,5 @@
 import { useId, useState, type ChangeEvent, type FormEvent, type ReactNode } from "react";
 import { useSearchParams } from "react-router";
-import { isApiError } from "../../api/errors";
 import { ErrorMessage } from "../../ui/ErrorMessage";
 import { controlProps, Field } from "../../ui/Field";
 import { FormErrorSummary } from "../../ui/FieldErrors";
@@ -39,22 +38,31 @@ const FIELD_HINTS: Partial<Record<RunFormField, ReactNode>> = {
 /** The model select's entry for a model id (or checkpoint path) typed by hand. */
 export const OTHER_MODEL = "__other__";
 
+/**
+ * The form's three buttons: check the run (dry run); queue it and open its page; queue it
+ * and follow it on this page until it ends ("Train and wait").
+ */
+export type RunChoice = "dry-run" | "queue" | "wait";
+
 type RunFormProps = {
   status: TunixStatus | undefined;
   /** GET /api/tunix/status has not answered yet: the built-in and local models are not known. */
   statusPending: boolean;
-  /** Which button's request is open, if any. */
-  pending: "dry-run" | "train" | null;
+  /** Which button's request (or waited-on run) is open, if any. */
+  pending: RunChoice | null;
   error: unknown;
-  /** `wait`: answer at the run's end (sync), or at once with the run queued. */
-  onRun: (body: RunRequestBody, wait: boolean) => void;
+  onRun: (body: RunRequestBody, choice: RunChoice) => void;
 };
 
 function testIdOf(field: string): string {
   return `run:${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 
-/** Dataset, model, hyperparameters and output dir of a run; Dry run, or Train now; at once or queued. */
+/**
+ * Dataset, model, hyperparameters and output dir of a run. Dry run checks it here; Queue
+ * training (the primary choice) queues it and opens its page; Train and wait queues it and
+ * keeps this page following it until its end.
+ */
 export function RunForm({ status, statusPending, pending, error, onRun }: RunFormProps) {
   const [searchParams, setSearchParams] = useSearchParams();
   const datasets = useRunDatasets();
@@ -65,7 +73,6 @@ export function RunForm({ status, statusPending, pending, error, onRun }: RunFor
   const [typed, setTyped] = useState<Partial<RunFormValues>>(prefill.values);
   const [modelChoice, setModelChoice] = useState<string | null>(prefill.modelId);
   const [otherModel, setOtherModel] = useState(prefill.modelId ?? "");
-  const [queued, setQueued] = useState(false);
   const [labels, setLabels] = useState({ name: "", tags: "" });
   const [labelsOpen, setLabelsOpen] = useState(false);
   const id = useId();
@@ -102,8 +109,9 @@ export function RunForm({ status, statusPending, pending, error, onRun }: RunFor
   const labelErrors = { name: placed.at("name"), tags: placed.at("tags") };
   const fieldId = (field: string) => `${id}-${field}`;
 
-  function run(dryRun: boolean) {
-    onRun({ ...toRunRequest(values, { datasetKey, modelId, dryRun }), ...newRunLabels(labels) }, !queued);
+  function run(choice: RunChoice) {
+    const dryRun = choice === "dry-run";
+    onRun({ ...toRunRequest(values, { datasetKey, modelId, dryRun }), ...newRunLabels(labels) }, choice);
   }
 
   function chooseDataset(key: string) {
@@ -121,8 +129,8 @@ export function RunForm({ status, statusPending, pending, error, onRun }: RunFor
   function submit(event: FormEvent) {
     event.preventDefault();
     if (pending !== null || !datasetKey || !ready) return;
-    // Enter in a field checks; only the button trains.
-    run(true);
+    // Enter in a field checks; only a button trains.
+    run("dry-run");
   }
 
   /** The field's own hint, and what a blank in it trains with. */
@@ -347,24 +355,6 @@ export function RunForm({ status, statusPending, pending, error, onRun }: RunFor
         </div>
       </details>
 
-      <div className="checkbox-field">
-        <input
-          type="checkbox"
-          id={fieldId("async")}
-          checked={queued}
-          onChange={(event) => setQueued(event.target.checked)}
-          disabled={pending !== null}
-          aria-describedby={`${id}-async-hint`}
-          data-testid="run:async"
-        />
-        <div>
-          <label htmlFor={fieldId("async")}>Run async</label>
-          <p className="hint" id={`${id}-async-hint`}>
-            Queue the run for a worker and open its page at once; it goes on if you leave.
-          </p>
-        </div>
-      </div>
-
       <div className="form-footer run-buttons">
         <p className="muted small" id={`${id}-train-hint`} data-testid="run:train-hint">
           {statusPending
@@ -373,32 +363,34 @@ export function RunForm({ status, statusPending, pending, error, onRun }: RunFor
               ? "Choose a model (or type a model id) to run."
               : !canTrain
                 ? "Tunix is not installed on the server: dry runs only."
-                : queued
-                  ? "Dry run checks the dataset, model, tokens and output dir. Train now trains on a worker; follow it on the run's page."
-                  : "Dry run checks the dataset, model, tokens and output dir. Train now runs on a worker and answers when it ends."}
+                : "Queue training: a worker trains the run and its page opens to follow it live (it goes on if you leave). Train and wait: queued the same way, followed live here until it ends, then its result. Dry run: checks only."}
         </p>
         <div className="actions">
           <button type="submit" disabled={pending !== null || !datasetKey || !ready} data-testid="run:dry-run">
-            {pending === "dry-run" ? (queued ? "Queueing…" : "Checking…") : "Dry run"}
+            {pending === "dry-run" ? "Checking…" : "Dry run"}
+          </button>
+          <button
+            type="button"
+            onClick={() => run("wait")}
+            disabled={pending !== null || !datasetKey || !ready || !canTrain}
+            aria-describedby={`${id}-train-hint`}
+            data-testid="run:train-wait"
+          >
+            {pending === "wait" ? "Training…" : "Train and wait"}
           </button>
           <button
             type="button"
             className="primary"
-            onClick={() => run(false)}
+            onClick={() => run("queue")}
             disabled={pending !== null || !datasetKey || !ready || !canTrain}
             aria-describedby={`${id}-train-hint`}
-            data-testid="run:train"
+            data-testid="run:queue"
           >
-            {pending === "train" ? (queued ? "Queueing…" : "Training…") : "Train now"}
+            {pending === "queue" ? "Queueing…" : "Queue training"}
           </button>
         </div>
       </div>
       <FormErrorSummary error={error} placed={placed} title="Not run" testId={ERROR_TEST_ID} />
-      {isApiError(error) && error.error === "NoWorker" && !queued && (
-        <p className="hint" data-testid="run:no-worker-hint">
-          Or tick <strong>Run async</strong>: the run is queued, and starts when a worker does.
-        </p>
-      )}
     </form>
   );
 }

@@ -486,6 +486,75 @@ describe("run history: polling", () => {
   });
 });
 
+describe("run history: progress of running runs", () => {
+  const training = (progress: Record<string, unknown> | null, overrides: Record<string, unknown> = {}) =>
+    runSummary(1, { mode: "local", status: "running", completed_at: null, duration_seconds: null, max_steps: 60, progress, ...overrides });
+
+  it("shows step / total, a bar, the pace and the time left, moving with each poll of the list alone", async () => {
+    fakeClock();
+    const { requests, pathsCalled } = mockFetch(
+      runsPageRoutes({
+        [`GET ${LIST}`]: inTurn(
+          () => json(200, runListPage([training({ step: 20, points: 2, elapsed_seconds: 10 })])),
+          () => json(200, runListPage([training({ step: 40, points: 4, elapsed_seconds: 14 })])),
+          () => json(200, runListPage([trainedRunSummary(1, { max_steps: 60, steps: 60 })])),
+        ),
+      }),
+    );
+    renderApp("/runs");
+
+    const cell = await screen.findByTestId("run:row-progress");
+    expect(screen.getByTestId("run:row-progress-step")).toHaveTextContent("20 / 60 · 2 steps/s");
+    const bar = within(cell).getByRole("progressbar", { name: `Training progress of run ${runId(1).slice(0, 8)}` });
+    expect(bar).toHaveAttribute("aria-valuenow", "20");
+    expect(bar).toHaveAttribute("aria-valuemax", "60");
+    expect(screen.getByTestId("run:row-progress-eta")).toHaveTextContent("about 20 s left");
+    expect(cell).toHaveAttribute("title", "2 steps/s · 10 s elapsed");
+    expect(within(rowOf(1)).getByText("20 / 60", { selector: "td" })).toHaveAttribute("data-column", "steps");
+
+    await advance(4_000);
+    await waitFor(() => expect(screen.getByTestId("run:row-progress-step")).toHaveTextContent("40 / 60 · 2.86 steps/s"));
+    expect(within(cell).getByRole("progressbar")).toHaveAttribute("aria-valuenow", "40");
+    expect(screen.getByTestId("run:row-progress-eta")).toHaveTextContent("about 7 s left");
+
+    await advance(4_000);
+    await waitFor(() => expect(screen.getByTestId("run:row-status")).toHaveTextContent("completed"));
+    expect(screen.queryByTestId("run:row-progress")).not.toBeInTheDocument();
+    // One list request a poll: no run's metrics nor detail asked for.
+    expect(listRequests(requests)).toHaveLength(3);
+    expect(pathsCalled().filter((path) => path.startsWith(`GET ${LIST}/`))).toEqual([]);
+  });
+
+  it("waits for the first step, shows the step alone when the total is unknown, and nothing for other runs", async () => {
+    mockFetch(
+      runsPageRoutes({
+        [`GET ${LIST}`]: () =>
+          json(
+            200,
+            runListPage([
+              training({ step: null, points: 0, elapsed_seconds: 3 }),
+              training({ step: 12, points: 1, elapsed_seconds: 4 }, { run_id: runId(2), max_steps: null }),
+              runSummary(3, { mode: "local", status: "pending", attempt: 0, progress: null }),
+              trainedRunSummary(4),
+            ]),
+          ),
+      }),
+    );
+    renderApp("/runs");
+
+    await screen.findAllByTestId("run:row");
+    expect(within(rowOf(1)).getByTestId("run:row-progress-step")).toHaveTextContent(/^first step…$/);
+    expect(within(rowOf(1)).queryByRole("progressbar")).toBeNull();
+    expect(within(rowOf(1)).getByTestId("run:row-progress")).toHaveAttribute("title", "3 s elapsed");
+    // One point, 4 s in: a pace, but too early for an ETA; no total, so no bar either.
+    expect(within(rowOf(2)).getByTestId("run:row-progress-step")).toHaveTextContent(/^step 12 · 3 steps\/s$/);
+    expect(within(rowOf(2)).queryByRole("progressbar")).toBeNull();
+    expect(within(rowOf(2)).queryByTestId("run:row-progress-eta")).toBeNull();
+    expect(within(rowOf(3)).queryByTestId("run:row-progress")).toBeNull();
+    expect(within(rowOf(4)).queryByTestId("run:row-progress")).toBeNull();
+  });
+});
+
 describe("run history: compare", () => {
   function checkbox(n: number): HTMLElement {
     return within(rowOf(n)).getByTestId("run:select");

@@ -1,6 +1,6 @@
 import { hasStarted, isLive } from "./history";
 import { lastPoint, TRAIN_LOSS, type SeriesMap } from "./metricSeries";
-import { progressOf, totalStepsOf, type RunProgress } from "./progress";
+import { etaText, progressOf, totalStepsOf, type RunProgress } from "./progress";
 import type { RunDetail } from "./queries";
 import { formatNumber, formatSeconds, numberAt } from "./runOutput";
 import { useElapsedSeconds } from "./useElapsedSeconds";
@@ -24,17 +24,20 @@ function useRunProgress(run: RunDetail, series: SeriesMap): RunProgress {
   });
 }
 
-function Bar({ step, total }: { step: number; total: number }) {
+type BarProps = { step: number; total: number; label?: string; testId?: string; className?: string };
+
+/** Step of total as a bar (the run page's, and a thin one in each running row of the list). */
+export function ProgressBar({ step, total, label = "Training progress", testId = "run:progress-bar", className }: BarProps) {
   const percent = Math.min(100, Math.max(0, (step / total) * 100));
   return (
     <div
-      className="run-progress-bar"
+      className={["run-progress-bar", className].filter(Boolean).join(" ")}
       role="progressbar"
-      aria-label="Training progress"
+      aria-label={label}
       aria-valuemin={0}
       aria-valuemax={total}
       aria-valuenow={Math.min(step, total)}
-      data-testid="run:progress-bar"
+      data-testid={testId}
     >
       <div className="run-progress-fill" style={{ width: `${percent}%` }} />
     </div>
@@ -57,12 +60,9 @@ export function RunProgressPanel({ run, series }: { run: RunDetail; series: Seri
         </strong>
         {stepsPerSecond !== null && <span data-testid="run:progress-rate">{formatNumber(stepsPerSecond, 2)} steps/s</span>}
         {elapsedSeconds !== null && <span data-testid="run:progress-elapsed">{formatSeconds(elapsedSeconds)} elapsed</span>}
-        {etaSeconds !== null && (
-          // Whole seconds: "about 0.4 s left" would claim a precision the pace does not have.
-          <span data-testid="run:progress-eta">about {formatSeconds(Math.max(1, Math.round(etaSeconds)))} left</span>
-        )}
+        {etaSeconds !== null && <span data-testid="run:progress-eta">{etaText(etaSeconds)}</span>}
       </p>
-      {step !== null && total !== null && <Bar step={step} total={total} />}
+      {step !== null && total !== null && <ProgressBar step={step} total={total} />}
     </section>
   );
 }

@@ -14,6 +14,7 @@ import {
   type RunSort,
   type RunSortKey,
 } from "./runColumns";
+import { RunRowProgress } from "./RunRowProgress";
 import { formatSeconds } from "./runOutput";
 import { RunStatusBadge } from "./RunStatusBadge";
 import { TagFilterChips } from "./RunTags";
@@ -140,8 +141,9 @@ function RunRow({ run, options }: { run: RunSummary; options: TableOptions }) {
       {options.selection && <CompareBox run={run} selection={options.selection} />}
       <RunCell run={run} options={options} />
       {/* Why it failed, timed out, was cancelled or re-queued: on hover, the page has it in full. */}
-      <td title={run.error ?? undefined}>
+      <td className="status-cell" title={run.error ?? undefined}>
         <RunStatusBadge status={run.status} testId="run:row-status" />
+        <RunRowProgress run={run} />
       </td>
       {options.columns.map((id) => (
         <Cell key={id} id={id} run={run} />

@@ -1,6 +1,6 @@
 import { act, renderHook, screen, waitFor, within } from "@testing-library/react";
 import { describe, expect, it, onTestFinished, vi } from "vitest";
-import { apiError, json, mockFetch } from "../../test/fetchMock";
+import { apiError, json, mockFetch, type RouteHandler } from "../../test/fetchMock";
 import { manifest } from "../../test/datasets";
 import { renderApp } from "../../test/render";
 import {
@@ -10,8 +10,11 @@ import {
   localRunResult,
   manyGenerations,
   RUN_ID,
+  RUN_CONFIG,
   runDetail,
+  runId,
   runListPage,
+  runPageRoutes,
   runResult,
   runsPageRoutes,
   runSummary,
@@ -19,6 +22,8 @@ import {
   TUNIX_UNAVAILABLE,
   TUNIX_WITH_LOCAL_MODEL,
 } from "../../test/runs";
+import { logLine } from "../../test/logChunks";
+import { end, liveSse, logChunk, metric, status } from "../../test/sse";
 import { useElapsedSeconds } from "./useElapsedSeconds";
 
 async function runBodies(requests: Request[]): Promise<Record<string, unknown>[]> {
@@ -43,6 +48,50 @@ const DEMO_BODY = {
   num_generations: 8,
 };
 
+const WAITED = `/api/tunix/runs/${RUN_ID}`;
+/** A training run of 20 steps as GET /runs/{id} tells it while it trains. */
+const WAITED_RUNNING = {
+  status: "running",
+  mode: "local",
+  completed_at: null,
+  duration_seconds: null,
+  exit_code: null,
+  stdout: "",
+  config: { ...RUN_CONFIG, dry_run: false, max_steps: 20 },
+};
+
+/** What POST /api/tunix/run?mode=async answers: the training run, queued. */
+function queuedRun(overrides: Record<string, unknown> = {}) {
+  return runResult({
+    status: "pending",
+    mode: "local",
+    checks: [],
+    exit_code: null,
+    completed_at: null,
+    duration_seconds: null,
+    message: "Run queued: a worker will start it.",
+    ...overrides,
+  });
+}
+
+/** The same run as GET /runs/{id} tells it once it has ended: completed, unless overridden. */
+function trainedDetail(overrides: Record<string, unknown> = {}) {
+  return runDetail({ ...WAITED_RUNNING, ...localRunResult(), ...overrides });
+}
+
+/**
+ * The Runs page with what Train and wait reads: the POST queues the run, GET /runs/{id}
+ * answers `detail(id)`, and its stream says the run completed (a test may hold one open).
+ */
+function waitRoutes(detail: (runId: string) => unknown, routes: Record<string, RouteHandler> = {}) {
+  return runsPageRoutes({
+    ...runPageRoutes("completed"),
+    "POST /api/tunix/run": () => json(202, queuedRun()),
+    "GET /api/tunix/runs/:id": (_request, params) => json(200, detail(params.id!)),
+    ...routes,
+  });
+}
+
 describe("runs page: Tunix status", () => {
   it("shows Tunix's version, JAX's and the devices, with demo defaults for the built-in model", async () => {
     const { pathsCalled } = mockFetch(runsPageRoutes());
@@ -66,13 +115,14 @@ describe("runs page: Tunix status", () => {
     expect(screen.getByTestId("run:max-steps")).toHaveValue(300);
     expect(screen.getByTestId("run:warmup-steps")).toHaveValue(50);
     expect(screen.queryByTestId("run:lora-rank")).not.toBeInTheDocument();
-    expect(screen.getByTestId("run:train")).toBeEnabled();
+    expect(screen.getByTestId("run:queue")).toBeEnabled();
+    expect(screen.getByTestId("run:train-wait")).toBeEnabled();
     expect(screen.getByTestId("run:dry-run")).toBeEnabled();
     expect(screen.getByTestId("run:placeholder")).toBeInTheDocument();
     expect(pathsCalled()).toContain("GET /api/datasets?limit=100&offset=0");
   });
 
-  it("says why it cannot train when Tunix is not installed, and disables Train now", async () => {
+  it("says why it cannot train when Tunix is not installed, and disables both training buttons", async () => {
     mockFetch(runsPageRoutes({ "GET /api/tunix/status": () => json(200, TUNIX_UNAVAILABLE) }));
     renderApp("/runs");
 
@@ -81,9 +131,10 @@ describe("runs page: Tunix status", () => {
     expect(status).toHaveTextContent("Tunix not installed");
     expect(status).toHaveTextContent("Tunix runtime not available. Install with");
     await waitFor(() => expect(screen.getByTestId("run:dataset")).toHaveValue("duels-v1"));
-    const train = screen.getByTestId("run:train");
-    expect(train).toBeDisabled();
-    expect(train).toHaveAccessibleDescription("Tunix is not installed on the server: dry runs only.");
+    for (const train of [screen.getByTestId("run:queue"), screen.getByTestId("run:train-wait")]) {
+      expect(train).toBeDisabled();
+      expect(train).toHaveAccessibleDescription("Tunix is not installed on the server: dry runs only.");
+    }
     expect(screen.getByTestId("run:dry-run")).toBeEnabled();
   });
 
@@ -218,7 +269,8 @@ describe("runs page: dry run", () => {
     expect(await screen.findByText(/No datasets yet/)).toHaveTextContent("No datasets yet — build one first.");
     expect(screen.getByRole("link", { name: "build one" })).toHaveAttribute("href", "/datasets");
     expect(screen.getByTestId("run:dry-run")).toBeDisabled();
-    expect(screen.getByTestId("run:train")).toBeDisabled();
+    expect(screen.getByTestId("run:queue")).toBeDisabled();
+    expect(screen.getByTestId("run:train-wait")).toBeDisabled();
   });
   it("runs again once a token is saved after a 401", async () => {
     const { requests } = mockFetch(
@@ -342,7 +394,7 @@ describe("runs page: the form", () => {
     await user.selectOptions(screen.getByTestId("run:model"), "__other__");
     // No model id yet: nothing to run (the server would answer 422).
     expect(screen.getByTestId("run:dry-run")).toBeDisabled();
-    expect(screen.getByTestId("run:train")).toBeDisabled();
+    expect(screen.getByTestId("run:queue")).toBeDisabled();
     expect(screen.getByTestId("run:train-hint")).toHaveTextContent("Choose a model (or type a model id) to run.");
 
     await user.type(screen.getByTestId("run:model-other"), "no/such-model");
@@ -353,7 +405,7 @@ describe("runs page: the form", () => {
     expect(screen.getByTestId("sys:error")).toHaveTextContent("timeout_seconds: unexpected");
   });
 
-  it("keeps Dry run and Train now disabled until the server's Tunix status has answered", async () => {
+  it("keeps Dry run and the training buttons disabled until the server's Tunix status has answered", async () => {
     let answer: (response: Response) => void = () => {};
     const { requests } = mockFetch(
       runsPageRoutes({
@@ -368,7 +420,8 @@ describe("runs page: the form", () => {
     expect(screen.getByTestId("run:model")).toHaveDisplayValue("Loading models…");
     expect(screen.queryByTestId("run:model-other")).not.toBeInTheDocument();
     expect(screen.getByTestId("run:dry-run")).toBeDisabled();
-    expect(screen.getByTestId("run:train")).toBeDisabled();
+    expect(screen.getByTestId("run:queue")).toBeDisabled();
+    expect(screen.getByTestId("run:train-wait")).toBeDisabled();
     expect(screen.getByTestId("run:train-hint")).toHaveTextContent("Checking the server's Tunix runtime and models…");
     // Enter in a field submits the form: it must not send a run without a model either.
     await user.type(screen.getByTestId("run:learning-rate"), "{Enter}");
@@ -376,7 +429,8 @@ describe("runs page: the form", () => {
 
     answer(json(200, TUNIX_AVAILABLE));
     await waitFor(() => expect(screen.getByTestId("run:dry-run")).toBeEnabled());
-    expect(screen.getByTestId("run:train")).toBeEnabled();
+    expect(screen.getByTestId("run:queue")).toBeEnabled();
+    expect(screen.getByTestId("run:train-wait")).toBeEnabled();
     expect(screen.getByTestId("run:model")).toHaveValue("tunix-rt/tiny-gemma3");
   });
 });
@@ -592,7 +646,7 @@ describe("runs page: labels of a new run", () => {
   });
 });
 
-describe("runs page: train now", () => {
+describe("runs page: train and wait", () => {
   it("shows the 501's detail when the server cannot train", async () => {
     mockFetch(
       runsPageRoutes({
@@ -603,44 +657,68 @@ describe("runs page: train now", () => {
     const { user } = renderApp("/runs");
 
     await waitFor(() => expect(screen.getByTestId("run:dataset")).toHaveValue("duels-v1"));
-    await user.click(screen.getByTestId("run:train"));
+    await user.click(screen.getByTestId("run:train-wait"));
 
     expect(await screen.findByTestId("sys:error")).toHaveTextContent(
       "Not run: TunixNotAvailable (HTTP 501) — Tunix is not installed here, so dry_run=false cannot train.",
     );
   });
 
-  it("waits for the run with the buttons disabled, then shows the summary and the generations", async () => {
-    let finish: (response: Response) => void = () => undefined;
+  it("queues the run and follows it live here (progress, loss curve, log) with the buttons disabled, then shows its result", async () => {
+    const stream = liveSse();
+    let detail = runDetail(WAITED_RUNNING);
     const { requests, pathsCalled } = mockFetch(
-      runsPageRoutes({
-        "POST /api/tunix/run": () => new Promise<Response>((resolve) => (finish = resolve)),
-        [`GET /api/tunix/runs/${RUN_ID}/generations`]: () => json(200, LOCAL_GENERATIONS),
+      waitRoutes(() => detail, {
+        "GET /api/tunix/runs/:id/logs": () => stream.response,
+        [`GET ${WAITED}/generations`]: () => json(200, LOCAL_GENERATIONS),
       }),
     );
     const { user } = renderApp("/runs");
 
     await waitFor(() => expect(screen.getByTestId("run:dataset")).toHaveValue("duels-v1"));
-    await user.click(screen.getByTestId("run:train"));
+    await user.click(screen.getByTestId("run:train-wait"));
 
-    const pending = await screen.findByTestId("run:pending");
-    expect(pending).toHaveTextContent("Training…");
-    expect(pending).toHaveTextContent("This request waits for the run to end");
-    expect(screen.getByTestId("run:elapsed")).toHaveTextContent(/^\d+$/);
-    expect(screen.getByTestId("run:train")).toBeDisabled();
-    expect(screen.getByTestId("run:train")).toHaveTextContent("Training…");
+    // Queued (it answers at once with the run's id), then followed on this page.
+    const waited = await screen.findByTestId("run:waited");
+    expect(within(waited).getByTestId("run:status")).toHaveTextContent("running");
+    expect(screen.getByTestId("run:waited-link")).toHaveAttribute("href", `/runs/${RUN_ID}`);
+    expect(screen.getByTestId("run:train-wait")).toBeDisabled();
+    expect(screen.getByTestId("run:train-wait")).toHaveTextContent("Training…");
+    expect(screen.getByTestId("run:queue")).toBeDisabled();
     expect(screen.getByTestId("run:dry-run")).toBeDisabled();
     expect(await runBodies(requests)).toEqual([{ ...DEMO_BODY, dry_run: false }]);
-    // The answers are asked for once the run has ended, not while it trains.
-    expect(pathsCalled()).not.toContain(`GET /api/tunix/runs/${RUN_ID}/generations`);
+    expect(new URL(requests.find((r) => r.method === "POST")!.url).search).toBe("?mode=async");
 
-    act(() => finish(json(202, localRunResult())));
-
-    const result = await screen.findByTestId("run:result");
+    stream.send(
+      status("running"),
+      logChunk(1, [logLine("model tunix-rt/tiny-gemma3 (full)")]),
+      metric("train/loss", 1, 5.5),
+      metric("train/loss", 2, 5.1),
+    );
+    await waitFor(() => expect(screen.getByTestId("run:log-state")).toHaveAttribute("data-connection", "open"));
+    expect(await screen.findByText("model tunix-rt/tiny-gemma3 (full)")).toBeInTheDocument();
+    await waitFor(() => expect(screen.getByTestId("run:progress-step")).toHaveTextContent("step 2 of 20"));
+    expect(screen.getByTestId("run:progress-bar")).toHaveAttribute("aria-valuenow", "2");
+    // The chart's library loads lazily.
+    expect(await screen.findByTestId("run:curve-chart")).toHaveAttribute("data-points", "2");
+    expect(screen.getByTestId("run:refresh-note")).toHaveTextContent("Live: this page follows the run's stream.");
+    // The live view, not a bare counter of seconds.
     expect(screen.queryByTestId("run:pending")).not.toBeInTheDocument();
-    expect(screen.getByTestId("run:train")).toBeEnabled();
+    expect(screen.queryByTestId("run:elapsed")).not.toBeInTheDocument();
+    // The answers are asked for once the run has ended, not while it trains.
+    expect(pathsCalled()).not.toContain(`GET ${WAITED}/generations`);
+
+    detail = trainedDetail();
+    stream.send(status("completed", 1, 1), end("completed", 1));
+
+    await waitFor(() => expect(screen.getByTestId("run:message")).toHaveTextContent("Training completed: 20 steps, loss 5.557 -> 2.51."));
+    const result = screen.getByTestId("run:result");
+    expect(screen.queryByTestId("run:waited")).not.toBeInTheDocument();
+    // The page stops waiting once it has seen the end.
+    await waitFor(() => expect(screen.getByTestId("run:train-wait")).toBeEnabled());
+    expect(screen.getByTestId("run:train-wait")).toHaveTextContent("Train and wait");
     expect(within(result).getByRole("heading", { name: "Training run" })).toBeInTheDocument();
-    expect(screen.getByTestId("run:message")).toHaveTextContent("Training completed: 20 steps, loss 5.557 -> 2.51.");
+    expect(within(result).getByTestId("run:status")).toHaveTextContent("completed");
     expect(screen.getByTestId("run:summary-steps")).toHaveTextContent("20");
     expect(screen.getByTestId("run:summary-loss")).toHaveTextContent("5.557 → 2.51");
     expect(screen.getByTestId("run:initial-loss")).toHaveAttribute("data-value", "5.557240009307861");
@@ -657,6 +735,7 @@ describe("runs page: train now", () => {
     expect(screen.getByTestId("run:latest-checkpoint")).toHaveTextContent("step 20 · checkpoints/20");
     expect(screen.getByTestId("run:summary-params_sha256")).toHaveTextContent("7db7cab8");
     expect(screen.getByTestId("run:started")).toHaveTextContent("took 1 min 8 s · exit code 0");
+    expect(screen.getByTestId("run:result-link")).toHaveAttribute("href", `/runs/${RUN_ID}`);
 
     expect(screen.getByTestId("run:generations-score")).toHaveTextContent("1 of 2 scored correct (50%); 1 not scored");
     const rows = screen.getAllByTestId("run:generation");
@@ -674,22 +753,24 @@ describe("runs page: train now", () => {
     expect(within(stdout).getByText(/"event":"generation"/).tagName).toBe("PRE");
     expect(within(stdout).getByText(/"event":"generation"/).textContent).toBe(LOCAL_STDOUT);
     expect(screen.getByTestId("run:stderr")).toHaveTextContent("stderr (1 line)W0301 warning from XLA");
+
+    // The live view stays under the result: the whole curve and the log, the stream ended.
+    expect(screen.getByTestId("run:curve-chart")).toHaveAttribute("data-points", "2");
+    await waitFor(() => expect(screen.getByTestId("run:log-ended")).toHaveTextContent("— stream ended (completed) —"));
   });
 
   it("shows every held-out answer the server stored, counted by the server, not what the stdout tail kept", async () => {
     // The tail kept the last 25 answers (22 right); the run answered 100 (77 right).
     const tail = manyGenerations(25, 22).generations.map((g) => JSON.stringify({ event: "generation", ...g }));
     mockFetch(
-      runsPageRoutes({
-        "POST /api/tunix/run": () =>
-          json(202, localRunResult({ stdout: tail.join("\n"), summary: { steps: 300, exact_match: 0.77, eval_examples: 100 } })),
-        [`GET /api/tunix/runs/${RUN_ID}/generations`]: () => json(200, manyGenerations(100, 77)),
+      waitRoutes(() => trainedDetail({ stdout: tail.join("\n"), summary: { steps: 300, exact_match: 0.77, eval_examples: 100 } }), {
+        [`GET ${WAITED}/generations`]: () => json(200, manyGenerations(100, 77)),
       }),
     );
     const { user } = renderApp("/runs");
 
     await waitFor(() => expect(screen.getByTestId("run:dataset")).toHaveValue("duels-v1"));
-    await user.click(screen.getByTestId("run:train"));
+    await user.click(screen.getByTestId("run:train-wait"));
 
     const score = await screen.findByTestId("run:generations-score");
     expect(score).toHaveTextContent("77 of 100 correct (77%)");
@@ -716,16 +797,11 @@ describe("runs page: train now", () => {
 
   it("shows the summary's exact match alone when no answer was stored, and why the answers could not be read", async () => {
     let answers = () => json(200, { run_id: RUN_ID, generations: [], total: 0, correct: 0, exact_match: null });
-    mockFetch(
-      runsPageRoutes({
-        "POST /api/tunix/run": () => json(202, localRunResult()),
-        [`GET /api/tunix/runs/${RUN_ID}/generations`]: () => answers(),
-      }),
-    );
+    mockFetch(waitRoutes(() => trainedDetail(), { [`GET ${WAITED}/generations`]: () => answers() }));
     const { user, queryClient } = renderApp("/runs");
 
     await waitFor(() => expect(screen.getByTestId("run:dataset")).toHaveValue("duels-v1"));
-    await user.click(screen.getByTestId("run:train"));
+    await user.click(screen.getByTestId("run:train-wait"));
     expect(await screen.findByTestId("run:exact-match")).toHaveTextContent("50% of the held-out prompts");
     await waitFor(() => expect(screen.queryByTestId("run:generations-loading")).not.toBeInTheDocument());
     expect(screen.queryByTestId("run:generations")).not.toBeInTheDocument();
@@ -737,47 +813,73 @@ describe("runs page: train now", () => {
     );
   });
 
-  it("shows the 503 NoWorker's detail when no worker would train a sync run, and how to queue it instead", async () => {
-    const detail =
-      "No worker is running, so this training run would wait forever. Start one with `tunix-rt worker` " +
-      "(or run `tunix-rt serve` with its embedded worker), or queue it with ?mode=async to start when a worker comes.";
-    mockFetch(runsPageRoutes({ "POST /api/tunix/run": () => apiError(503, "NoWorker", detail) }));
+  it("waits on a run no worker has claimed yet, saying so, and stops waiting once it is cancelled", async () => {
+    const queued = { ...WAITED_RUNNING, status: "pending", attempt: 0, claimed_at: null, worker_id: null };
+    let detail = runDetail(queued);
+    const { requests } = mockFetch({
+      ...waitRoutes(() => detail),
+      ...runPageRoutes("pending"),
+      [`POST ${WAITED}/cancel`]: () => {
+        detail = runDetail({ ...queued, status: "cancelled", error: "Cancelled before it started." });
+        return json(202, { run_id: RUN_ID, status: "cancelled", attempt: 0, started_at: "2025-03-01T12:00:00Z", completed_at: "2025-03-01T12:00:09Z", duration_seconds: null, error: "Cancelled before it started.", cancel_requested_at: null });
+      },
+    });
     const { user } = renderApp("/runs");
 
     await waitFor(() => expect(screen.getByTestId("run:dataset")).toHaveValue("duels-v1"));
-    await user.click(screen.getByTestId("run:train"));
+    await user.click(screen.getByTestId("run:train-wait"));
 
-    const error = await screen.findByTestId("sys:error");
-    expect(error).toHaveTextContent(`Not run: NoWorker (HTTP 503) — ${detail}`);
-    expect(screen.getByTestId("run:no-worker-hint")).toHaveTextContent("Or tick Run async: the run is queued, and starts when a worker does.");
-    expect(screen.queryByTestId("run:pending")).not.toBeInTheDocument();
-    expect(screen.queryByTestId("run:result")).not.toBeInTheDocument();
-    expect(screen.getByTestId("run:train")).toBeEnabled();
+    // Queued whether or not a worker runs (no 503 NoWorker): it starts when one does.
+    expect(await screen.findByTestId("run:state-line")).toHaveTextContent("Queued: waiting for a worker to claim it.");
+    expect(new URL(requests.find((r) => r.method === "POST")!.url).search).toBe("?mode=async");
+    expect(screen.queryByTestId("run:progress")).not.toBeInTheDocument();
+    expect(screen.queryByTestId("sys:error")).not.toBeInTheDocument();
+    expect(screen.getByTestId("run:train-wait")).toBeDisabled();
 
-    await user.click(screen.getByTestId("run:async"));
-    expect(screen.queryByTestId("run:no-worker-hint")).not.toBeInTheDocument();
+    await user.click(screen.getByTestId("run:cancel"));
+    await user.click(screen.getByTestId("run:cancel-confirm"));
+    await waitFor(() => expect(screen.getByTestId("run:status")).toHaveTextContent("cancelled"));
+    expect(screen.getByTestId("run:result")).toBeInTheDocument();
+    expect(screen.queryByTestId("run:waited")).not.toBeInTheDocument();
+    await waitFor(() => expect(screen.getByTestId("run:train-wait")).toBeEnabled());
   });
 
-  it("shows a failed run's error and a timeout without a summary", async () => {
-    let answer = localRunResult({
-      status: "failed",
-      exit_code: 1,
-      stdout: "",
-      message: "Training failed: the training process exited with 1",
-      summary: { error: "the training process exited with 1" },
-    });
-    mockFetch(runsPageRoutes({ "POST /api/tunix/run": () => json(202, answer) }));
+  it("shows a failed run's error, then a second run's timeout without a summary", async () => {
+    const ended: Record<string, unknown> = {
+      [RUN_ID]: trainedDetail({
+        status: "failed",
+        exit_code: 1,
+        stdout: "",
+        message: "Training failed: the training process exited with 1",
+        summary: { error: "the training process exited with 1" },
+      }),
+      [runId(2)]: trainedDetail({
+        run_id: runId(2),
+        status: "timeout",
+        message: "Training stopped after TUNIX_RUN_TIMEOUT_SECONDS=3600.",
+        summary: null,
+        exit_code: null,
+        duration_seconds: null,
+      }),
+    };
+    let posted = 0;
+    mockFetch(
+      waitRoutes((id) => ended[id], {
+        "POST /api/tunix/run": () => json(202, queuedRun({ run_id: posted++ === 0 ? RUN_ID : runId(2) })),
+      }),
+    );
     const { user } = renderApp("/runs");
 
     await waitFor(() => expect(screen.getByTestId("run:dataset")).toHaveValue("duels-v1"));
-    await user.click(screen.getByTestId("run:train"));
+    await user.click(screen.getByTestId("run:train-wait"));
     expect(await screen.findByTestId("run:summary-error")).toHaveTextContent("the training process exited with 1");
     expect(screen.getByTestId("run:status")).toHaveTextContent("failed");
     expect(screen.queryByTestId("run:generations")).not.toBeInTheDocument();
 
-    answer = localRunResult({ status: "timeout", message: "Training stopped after TUNIX_RUN_TIMEOUT_SECONDS=3600.", summary: null, exit_code: null, duration_seconds: null });
-    await user.click(screen.getByTestId("run:train"));
+    await waitFor(() => expect(screen.getByTestId("run:train-wait")).toBeEnabled());
+    await user.click(screen.getByTestId("run:train-wait"));
     await waitFor(() => expect(screen.getByTestId("run:status")).toHaveTextContent("timeout"));
+    expect(screen.getByTestId("run:run-id")).toHaveTextContent(runId(2));
     expect(screen.getByTestId("run:message")).toHaveTextContent("Training stopped after TUNIX_RUN_TIMEOUT_SECONDS=3600.");
     expect(screen.queryByTestId("run:summary")).not.toBeInTheDocument();
     expect(screen.getByTestId("run:started")).not.toHaveTextContent("took");
@@ -785,7 +887,24 @@ describe("runs page: train now", () => {
 });
 
 describe("runs page: async and the history", () => {
-  it("queues the run with ?mode=async and opens its page", async () => {
+  it("makes queueing the primary button and waiting the secondary one, each saying which it is", async () => {
+    mockFetch(runsPageRoutes());
+    renderApp("/runs");
+
+    await waitFor(() => expect(screen.getByTestId("run:queue")).toBeEnabled());
+    const queue = screen.getByRole("button", { name: "Queue training" });
+    const wait = screen.getByRole("button", { name: "Train and wait" });
+    expect(queue).toBe(screen.getByTestId("run:queue"));
+    expect(wait).toBe(screen.getByTestId("run:train-wait"));
+    expect(queue).toHaveClass("primary");
+    expect(wait).not.toHaveClass("primary");
+    expect(screen.getByTestId("run:dry-run")).not.toHaveClass("primary");
+    expect(queue).toHaveAccessibleDescription(/^Queue training: a worker trains the run and its page opens to follow it live/);
+    expect(wait).toHaveAccessibleDescription(/Train and wait: queued the same way, followed live here until it ends, then its result\./);
+    expect(screen.queryByTestId("run:async")).not.toBeInTheDocument();
+  });
+
+  it("queues the run with ?mode=async from the primary button and opens its page", async () => {
     let answer: (response: Response) => void = () => undefined;
     const { requests } = mockFetch(
       runsPageRoutes({
@@ -797,13 +916,11 @@ describe("runs page: async and the history", () => {
     const { user } = renderApp("/runs");
 
     await waitFor(() => expect(screen.getByTestId("run:dataset")).toHaveValue("duels-v1"));
-    await user.click(screen.getByTestId("run:async"));
-    expect(screen.getByTestId("run:train-hint")).toHaveTextContent("Train now trains on a worker; follow it on the run's page.");
-    await user.click(screen.getByTestId("run:train"));
+    await user.click(screen.getByTestId("run:queue"));
 
     // Queueing answers at once: no "this request waits" panel, and the form waits for the answer.
-    expect(await screen.findByText("Queueing…")).toBe(screen.getByTestId("run:train"));
-    expect(screen.getByTestId("run:async")).toBeDisabled();
+    expect(await screen.findByText("Queueing…")).toBe(screen.getByTestId("run:queue"));
+    expect(screen.getByTestId("run:train-wait")).toBeDisabled();
     expect(screen.queryByTestId("run:pending")).not.toBeInTheDocument();
     act(() => answer(json(202, runResult({ status: "pending", mode: "local", message: "Run queued: a worker will start it." }))));
 
@@ -814,12 +931,11 @@ describe("runs page: async and the history", () => {
     expect(await runBodies(requests)).toEqual([{ ...DEMO_BODY, dry_run: false }]);
   });
 
-  it("keeps sync the default: no mode parameter, the result shown here, linking to the run's page", async () => {
+  it("checks a dry run in the request: no mode parameter, the result shown here, linking to the run's page", async () => {
     const { requests } = mockFetch(runsPageRoutes({ "POST /api/tunix/run": () => json(202, runResult()) }));
     const { user } = renderApp("/runs");
 
     await waitFor(() => expect(screen.getByTestId("run:dataset")).toHaveValue("duels-v1"));
-    expect(screen.getByTestId("run:async")).not.toBeChecked();
     await user.click(screen.getByTestId("run:dry-run"));
 
     await screen.findByTestId("run:result");
@@ -847,23 +963,24 @@ describe("runs page: async and the history", () => {
   });
 });
 
-describe("runs page: the history while a sync run is open", () => {
-  it("polls the history while the request is open, so the running run shows up, then stops", async () => {
+describe("runs page: the history while a waited-on run is live", () => {
+  it("polls the history while the page waits on its run, so the running run shows up, then stops", async () => {
     vi.useFakeTimers({ shouldAdvanceTime: true });
     onTestFinished(() => {
       vi.useRealTimers();
     });
-    let finish: (response: Response) => void = () => undefined;
-    let inserted = false;
+    const stream = liveSse();
+    let queued = false;
     let done = false;
     const { requests } = mockFetch(
-      runsPageRoutes({
+      waitRoutes(() => (done ? trainedDetail() : runDetail(WAITED_RUNNING)), {
         "POST /api/tunix/run": () => {
-          inserted = true;
-          return new Promise<Response>((resolve) => (finish = resolve));
+          queued = true;
+          return json(202, queuedRun());
         },
         "GET /api/tunix/runs": () =>
-          json(200, runListPage(inserted ? [runSummary(1, { run_id: RUN_ID, mode: "local", status: done ? "completed" : "running" })] : [])),
+          json(200, runListPage(queued ? [runSummary(1, { run_id: RUN_ID, mode: "local", status: done ? "completed" : "running" })] : [])),
+        "GET /api/tunix/runs/:id/logs": () => stream.response,
       }),
     );
     const lists = () => requests.filter((r) => new URL(r.url).pathname === "/api/tunix/runs").length;
@@ -873,15 +990,16 @@ describe("runs page: the history while a sync run is open", () => {
     await screen.findByTestId("run:list-empty");
     await act(() => vi.advanceTimersByTimeAsync(10_000));
     expect(lists()).toBe(1); // nothing live: no polling
-    await user.click(screen.getByTestId("run:train"));
-    expect(screen.getByTestId("run:list-live")).toBeInTheDocument();
+    await user.click(screen.getByTestId("run:train-wait"));
+    expect(await screen.findByTestId("run:list-live")).toBeInTheDocument();
 
     await act(() => vi.advanceTimersByTimeAsync(4_000));
     expect(await screen.findByTestId("run:row-status")).toHaveTextContent("running");
 
     done = true;
-    act(() => finish(json(202, localRunResult())));
+    stream.send(status("completed", 1, 1), end("completed", 1));
     await waitFor(() => expect(screen.getByTestId("run:row-status")).toHaveTextContent("completed"));
+    await waitFor(() => expect(screen.getByTestId("run:train-wait")).toBeEnabled());
     const settled = lists();
     await act(() => vi.advanceTimersByTimeAsync(20_000));
     expect(lists()).toBe(settled);

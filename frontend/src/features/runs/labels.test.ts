@@ -46,4 +46,11 @@ describe("run columns", () => {
     expect(stepsText({ steps: 40, max_steps: null })).toBe("40");
     expect(stepsText({ steps: null, max_steps: null })).toBeNull();
   });
+
+  it("writes a running run's latest step until its summary has the steps trained", () => {
+    const progress = { step: 120, points: 120, elapsed_seconds: 60 };
+    expect(stepsText({ steps: null, max_steps: 300, progress })).toBe("120 / 300");
+    expect(stepsText({ steps: null, max_steps: 300, progress: { ...progress, step: null } })).toBe("— / 300");
+    expect(stepsText({ steps: 300, max_steps: 300, progress: null })).toBe("300 / 300");
+  });
 });

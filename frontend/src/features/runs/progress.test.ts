@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { CHECKS, LOCAL_SUMMARY, RUN_CONFIG } from "../../test/runs";
-import { progressOf, totalStepsOf } from "./progress";
+import { etaText, progressOf, rowProgressOf, totalStepsOf } from "./progress";
 
 const RUNNING = { step: 20, total: 60, elapsedSeconds: 10, points: 2, finished: false };
 
@@ -56,5 +56,25 @@ describe("a run's total steps", () => {
     expect(totalStepsOf(noMax)).toBeNull();
     expect(totalStepsOf({ ...noMax, status: "cancelled" })).toBeNull();
     expect(totalStepsOf({ ...noMax, status: "completed" })).toBe(20);
+  });
+});
+
+describe("a row's progress in the run list", () => {
+  it("is the same arithmetic on the list's step, points and time, with max_steps as the total", () => {
+    const progress = { step: 20, points: 2, elapsed_seconds: 10 };
+    expect(rowProgressOf({ progress, max_steps: 60 })).toEqual(progressOf(RUNNING));
+    expect(rowProgressOf({ progress, max_steps: null })).toMatchObject({ total: null, fraction: null, stepsPerSecond: 2, etaSeconds: null });
+  });
+
+  it("is null for a run that is not training now", () => {
+    expect(rowProgressOf({ progress: null, max_steps: 60 })).toBeNull();
+  });
+});
+
+describe("the time left, in words", () => {
+  it("rounds to whole seconds, at least one", () => {
+    expect(etaText(0.4)).toBe("about 1 s left");
+    expect(etaText(19.6)).toBe("about 20 s left");
+    expect(etaText(80)).toBe("about 1 min 20 s left");
   });
 });

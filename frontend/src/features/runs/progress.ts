@@ -4,8 +4,8 @@
 // replays every stored point on each connection, so arrival times would measure the
 // replay: the rate is the steps over the wall time since the run started.
 
-import type { RunDetail } from "./queries";
-import { numberAt } from "./runOutput";
+import type { RunDetail, RunSummary } from "./queries";
+import { formatSeconds, numberAt } from "./runOutput";
 
 /** Fewer loss points or seconds than this give no ETA: one point says nothing of a pace. */
 export const MIN_POINTS_FOR_ETA = 2;
@@ -67,4 +67,26 @@ export function progressOf(input: ProgressInput): RunProgress {
   const etaSeconds =
     finished || early || step === null || total === null || stepsPerSecond === null ? null : Math.max(0, total - step) / stepsPerSecond;
   return { step, total, fraction, stepsPerSecond, elapsedSeconds, etaSeconds };
+}
+
+/**
+ * A running training run's progress as the run list says it (its latest step, loss points
+ * and time so far, as of the server's answer: one request for the whole page); null for
+ * any other run. The total is its `max_steps` (the list holds no steps check).
+ */
+export function rowProgressOf(run: Pick<RunSummary, "progress" | "max_steps">): RunProgress | null {
+  const { progress } = run;
+  if (progress === null) return null;
+  return progressOf({
+    step: progress.step,
+    total: run.max_steps,
+    elapsedSeconds: progress.elapsed_seconds,
+    points: progress.points,
+    finished: false,
+  });
+}
+
+/** "about 1 min 20 s left": whole seconds, as "about 0.4 s left" would claim a precision the pace does not have. */
+export function etaText(etaSeconds: number): string {
+  return `about ${formatSeconds(Math.max(1, Math.round(etaSeconds)))} left`;
 }

@@ -124,7 +124,7 @@ function sortValue(run: RunSummary, key: RunSortKey): number | null {
     case "learningRate":
       return run.learning_rate;
     case "steps":
-      return run.steps;
+      return stepsOf(run);
     case "finalLoss":
       return run.final_loss;
     case "evalLoss":
@@ -151,11 +151,17 @@ export function formatLearningRate(value: number): string {
   return Number(value.toPrecision(3)).toString();
 }
 
-/** "20 / 300": steps trained of the configured most; either may not be known. */
-export function stepsText(run: Pick<RunSummary, "steps" | "max_steps">): string | null {
-  if (run.steps === null && run.max_steps === null) return null;
-  if (run.max_steps === null) return String(run.steps);
-  return `${run.steps ?? "—"} / ${run.max_steps}`;
+/** Steps trained: the summary's once the run ended, the latest step while it trains. */
+function stepsOf(run: Pick<RunSummary, "steps"> & Partial<Pick<RunSummary, "progress">>): number | null {
+  return run.steps ?? run.progress?.step ?? null;
+}
+
+/** "20 / 300": steps trained (so far) of the configured most; either may not be known. */
+export function stepsText(run: Pick<RunSummary, "steps" | "max_steps"> & Partial<Pick<RunSummary, "progress">>): string | null {
+  const steps = stepsOf(run);
+  if (steps === null && run.max_steps === null) return null;
+  if (run.max_steps === null) return String(steps);
+  return `${steps ?? "—"} / ${run.max_steps}`;
 }
 
 /** A figure of the row, as text; null when it is not known (yet). */
