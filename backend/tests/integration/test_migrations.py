@@ -152,9 +152,8 @@ def test_trace_list_columns_are_filled_from_existing_rows(fresh_db_url: str) -> 
     in_thread(migrate.check, fresh_db_url)
 
 
+@pytest.mark.parametrize("fresh_db_url", ["postgresql"], indirect=True)  # pg_trgm is PostgreSQL's
 def test_the_prompt_gets_a_trigram_index_on_postgresql(fresh_db_url: str) -> None:
-    if not fresh_db_url.startswith("postgresql"):
-        pytest.skip("pg_trgm is PostgreSQL's")
     in_thread(migrate.upgrade, fresh_db_url)
 
     async def indexes() -> set[str]:
