@@ -1,5 +1,6 @@
-import { useEffect, useId, useRef, useState } from "react";
+import { useId } from "react";
 import { Field } from "../../ui/Field";
+import { useDebouncedCommit } from "../../ui/useDebouncedCommit";
 import { useRunDatasets } from "./queries";
 import { RUN_STATES, RUN_VIEWS, type RunListQuery, type RunView } from "./history";
 
@@ -45,36 +46,7 @@ type TextFilterProps = {
  * a change from elsewhere (a tag chip, Clear filters, Back) replaces what is typed.
  */
 function TextFilter({ id, label, value, placeholder, testId, onCommit }: TextFilterProps) {
-  const [text, setText] = useState(value ?? "");
-  const [committed, setCommitted] = useState(value);
-  const timer = useRef<number | undefined>(undefined);
-  // The timer calls the latest onCommit: the one of the render that set it holds the
-  // router's search params of then, and would undo a filter set since (a tag chip clicked
-  // while typing).
-  const latestCommit = useRef(onCommit);
-  useEffect(() => {
-    latestCommit.current = onCommit;
-  });
-  if (committed !== value) {
-    setCommitted(value);
-    // Our own commit comes back as what is typed (trimmed): the text, and the caret, stay.
-    if ((text.trim() || null) !== value) setText(value ?? "");
-  }
-  useEffect(() => {
-    const pending = timer;
-    return () => window.clearTimeout(pending.current);
-  }, []);
-
-  function commit(next: string) {
-    window.clearTimeout(timer.current);
-    latestCommit.current(next.trim() || null);
-  }
-
-  function change(next: string) {
-    setText(next);
-    window.clearTimeout(timer.current);
-    timer.current = window.setTimeout(() => commit(next), FILTER_DEBOUNCE_MS);
-  }
+  const { text, change, commit } = useDebouncedCommit(value, onCommit, FILTER_DEBOUNCE_MS);
 
   return (
     <Field id={id} label={label} errorTestId={FILTER_ERROR_TEST_ID}>

@@ -1,5 +1,6 @@
-import { useEffect, useId, useRef, useState } from "react";
+import { useId } from "react";
 import { Field } from "../../ui/Field";
+import { useDebouncedCommit } from "../../ui/useDebouncedCommit";
 import { hasFilters, type TraceListQuery } from "./listQuery";
 import { useTraceSources } from "./queries";
 
@@ -16,35 +17,7 @@ type SearchProps = { id: string; value: string | null; onCommit: (value: string 
  * elsewhere (Clear filters, Back) replaces what is typed.
  */
 function PromptSearch({ id, value, onCommit }: SearchProps) {
-  const [text, setText] = useState(value ?? "");
-  const [committed, setCommitted] = useState(value);
-  const timer = useRef<number | undefined>(undefined);
-  // The timer calls the latest onCommit: the one of the render that set it holds the
-  // URL of then, and would undo a filter chosen while typing.
-  const latestCommit = useRef(onCommit);
-  useEffect(() => {
-    latestCommit.current = onCommit;
-  });
-  if (committed !== value) {
-    setCommitted(value);
-    // Our own commit comes back as what is typed (trimmed): the text and the caret stay.
-    if ((text.trim() || null) !== value) setText(value ?? "");
-  }
-  useEffect(() => {
-    const pending = timer;
-    return () => window.clearTimeout(pending.current);
-  }, []);
-
-  function commit(next: string) {
-    window.clearTimeout(timer.current);
-    latestCommit.current(next.trim() || null);
-  }
-
-  function change(next: string) {
-    setText(next);
-    window.clearTimeout(timer.current);
-    timer.current = window.setTimeout(() => commit(next), SEARCH_DEBOUNCE_MS);
-  }
+  const { text, change, commit } = useDebouncedCommit(value, onCommit, SEARCH_DEBOUNCE_MS);
 
   return (
     <Field id={id} label="Search prompts" errorTestId={FILTER_ERROR_TEST_ID} wide>
