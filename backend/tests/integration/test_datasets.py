@@ -113,6 +113,16 @@ async def test_filter_by_date_range(client: httpx.AsyncClient) -> None:
     assert await _members(client, after["dataset_key"]) == [new]
 
 
+async def test_a_source_at_the_length_limit_matches_exactly(client: httpx.AsyncClient) -> None:
+    """The list keeps a source cut to 200 characters; a build's filter is still equality
+    with the trace's own `meta.source`."""
+    limit = "s" * 200
+    await create_traces(client, _bodies(2, source=limit + "x"))
+    wanted = await create_traces(client, _bodies(1, source=limit))
+    manifest = await build_dataset(client, filters={"source": limit})
+    assert await _members(client, manifest["dataset_key"]) == wanted
+
+
 async def test_preview_counts_matches_without_writing(
     client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:

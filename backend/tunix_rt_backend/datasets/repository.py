@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tunix_rt_backend.datasets.schemas import DatasetFilters
 from tunix_rt_backend.db.base import UTCDateTime
 from tunix_rt_backend.db.models import Dataset, DatasetTrace, Score, Trace, TunixRun
+from tunix_rt_backend.db.models.trace import SOURCE_MAX_CHARS
 
 MEMBER_INSERT_CHUNK = 5000
 EXPORT_YIELD_PER = 2000
@@ -30,7 +31,9 @@ EXPORT_YIELD_PER = 2000
 
 def _filtered(query: Select[Any], filters: DatasetFilters) -> Select[Any]:
     if filters.source is not None:
-        query = query.where(Trace.payload["meta"]["source"].as_string() == filters.source)
+        query = query.where(Trace.source == filters.source)  # ix_traces_source
+        if len(filters.source) >= SOURCE_MAX_CHARS:  # the column holds it cut: the payload says
+            query = query.where(Trace.payload["meta"]["source"].as_string() == filters.source)
     if filters.min_score is not None:
         query = query.where(
             exists().where(
