@@ -86,5 +86,7 @@ test("dry-run, then train the built-in tiny model on generated sums", async ({ p
   await expect(page.getByTestId("run:generation")).toContainText(/What is \d+ \+ \d+\?/);
   await page.getByTestId("run:stdout").locator("summary").click();
   await expect(page.getByTestId("run:stdout").locator("pre")).toContainText('"event":"done"');
+  // Its progress sums up from the trainer's summary, tokens/s included.
+  await expect(page.getByTestId("run:progress-tokens")).toHaveText(/^[\d,]+ tokens\/s$/);
   await shot(page, "18-run-trained");
 });

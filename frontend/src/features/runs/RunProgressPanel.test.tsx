@@ -35,6 +35,20 @@ describe("run progress panel", () => {
     expect(screen.getByTestId("run:progress-eta")).toHaveTextContent("about 20 s left");
   });
 
+  it("shows tokens/s while it trains: steps/s x batch size x the mean example's tokens (its tokens check)", () => {
+    tenSecondsIn();
+    const tokens = { name: "tokens", ok: true, detail: "48 samples: prompt mean 30 / max 30 tokens, prompt+completion mean 121 / max 152; 0 longer than max_seq_length 240" };
+    const config = { ...RUN_CONFIG, max_steps: 60, batch_size: 8, max_seq_length: 100 };
+    const { rerender } = render(<RunProgressPanel run={running({ config, checks: [tokens] })} series={series(10, 20)} />);
+    // 2 steps/s x 8 examples x 100 tokens (121 on average, cut at max_seq_length 100).
+    expect(screen.getByTestId("run:progress-tokens")).toHaveTextContent("1,600 tokens/s");
+    rerender(<RunProgressPanel run={running({ config: { ...config, max_seq_length: 240 }, checks: [tokens] })} series={series(10, 20)} />);
+    expect(screen.getByTestId("run:progress-tokens")).toHaveTextContent("1,936 tokens/s");
+    // A run whose checks do not count tokens: no figure rather than a guess.
+    rerender(<RunProgressPanel run={running({ config, checks: [] })} series={series(10, 20)} />);
+    expect(screen.queryByTestId("run:progress-tokens")).toBeNull();
+  });
+
   it("shows the step alone, with no bar nor ETA, when the total is unknown", () => {
     tenSecondsIn();
     render(<RunProgressPanel run={running({ config: { ...RUN_CONFIG, max_steps: null } })} series={series(10, 20)} />);
@@ -61,6 +75,7 @@ describe("run progress panel", () => {
     expect(screen.getByRole("progressbar")).toHaveAttribute("aria-valuenow", "20");
     expect(screen.getByTestId("run:progress-rate")).toHaveTextContent("0.41 steps/s");
     expect(screen.getByTestId("run:progress-elapsed")).toHaveTextContent("59 s elapsed");
+    expect(screen.getByTestId("run:progress-tokens")).toHaveTextContent("850 tokens/s"); // the trainer's own
     expect(screen.queryByTestId("run:progress-eta")).toBeNull();
   });
 });

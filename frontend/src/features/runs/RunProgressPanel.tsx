@@ -1,12 +1,12 @@
 import { hasStarted, isLive } from "./history";
 import { lastPoint, TRAIN_LOSS, type SeriesMap } from "./metricSeries";
-import { etaText, progressOf, totalStepsOf, type RunProgress } from "./progress";
+import { etaText, progressOf, tokensPerStepOf, totalStepsOf, type RunProgress } from "./progress";
 import type { RunDetail } from "./queries";
 import { formatNumber, formatSeconds, numberAt } from "./runOutput";
 import { useElapsedSeconds } from "./useElapsedSeconds";
 
 /** The progress of a training run: live from its stream, then from its summary. */
-function useRunProgress(run: RunDetail, series: SeriesMap): RunProgress {
+function useRunProgress(run: RunDetail, series: SeriesMap): RunProgress & { tokensPerSecond: number | null } {
   const live = isLive(run.status);
   // Ticks only while the run trains; a finished run's times come from the server.
   const startedMs = live && hasStarted(run) ? Date.parse(run.started_at) : null;
@@ -14,7 +14,7 @@ function useRunProgress(run: RunDetail, series: SeriesMap): RunProgress {
   const points = series.get(TRAIN_LOSS) ?? [];
   const summary = run.summary ?? {};
   const latest = lastPoint(points)?.[0] ?? null;
-  return progressOf({
+  const progress = progressOf({
     step: live ? latest : (numberAt(summary, "steps") ?? latest),
     total: totalStepsOf(run),
     elapsedSeconds: live ? (startedMs === null ? null : ticking) : (numberAt(summary, "wall_seconds") ?? run.duration_seconds),
@@ -22,6 +22,13 @@ function useRunProgress(run: RunDetail, series: SeriesMap): RunProgress {
     stepsPerSecond: live ? null : numberAt(summary, "steps_per_second"),
     finished: !live,
   });
+  const perStep = tokensPerStepOf(run);
+  const tokensPerSecond = live
+    ? progress.stepsPerSecond !== null && perStep !== null
+      ? progress.stepsPerSecond * perStep
+      : null
+    : numberAt(summary, "tokens_per_second");
+  return { ...progress, tokensPerSecond };
 }
 
 type BarProps = { step: number; total: number; label?: string; testId?: string; className?: string };
@@ -45,12 +52,12 @@ export function ProgressBar({ step, total, label = "Training progress", testId =
 }
 
 /**
- * Step / total, a bar, steps/s, elapsed time and an ETA while a training run runs, and the
+ * Step / total, a bar, steps/s, tokens/s, elapsed time and an ETA while a training run runs, and the
  * same as a summary once it ended. An unknown total shows the step alone, never a guess.
  */
 export function RunProgressPanel({ run, series }: { run: RunDetail; series: SeriesMap }) {
   const progress = useRunProgress(run, series);
-  const { step, total, stepsPerSecond, elapsedSeconds, etaSeconds } = progress;
+  const { step, total, stepsPerSecond, tokensPerSecond, elapsedSeconds, etaSeconds } = progress;
   if (run.status === "pending" || (step === null && !isLive(run.status))) return null;
   return (
     <section className="card run-progress" aria-label="Progress" data-testid="run:progress">
@@ -59,6 +66,14 @@ export function RunProgressPanel({ run, series }: { run: RunDetail; series: Seri
           {step === null ? "Waiting for the first step…" : total === null ? `step ${step}` : `step ${step} of ${total}`}
         </strong>
         {stepsPerSecond !== null && <span data-testid="run:progress-rate">{formatNumber(stepsPerSecond, 2)} steps/s</span>}
+        {tokensPerSecond !== null && (
+          <span
+            data-testid="run:progress-tokens"
+            title={isLive(run.status) ? "Steps/s × batch size × the mean example's tokens (its tokens check)" : "The trainer's measure"}
+          >
+            {Math.round(tokensPerSecond).toLocaleString()} tokens/s
+          </span>
+        )}
         {elapsedSeconds !== null && <span data-testid="run:progress-elapsed">{formatSeconds(elapsedSeconds)} elapsed</span>}
         {etaSeconds !== null && <span data-testid="run:progress-eta">{etaText(etaSeconds)}</span>}
       </p>

@@ -28,6 +28,24 @@ export function totalStepsOf(run: Pick<RunDetail, "config" | "checks" | "summary
   return null;
 }
 
+/** The tokens check: "48 samples: …, prompt+completion mean 121 / max 152; …". */
+const TOKENS_CHECK = /prompt\+completion mean (\d+)/;
+
+/**
+ * The tokens a step trains, as the run's checks planned them: its batch size times the mean
+ * example's tokens (prompt and completion, at most `max_seq_length`). Null when its config
+ * or checks do not say. Steps/s times this is its tokens/s while it trains; the trainer's
+ * own figure (non-padding tokens of the train split) comes with its summary.
+ */
+export function tokensPerStepOf(run: Pick<RunDetail, "config" | "checks">): number | null {
+  const batch = numberAt(run.config, "batch_size");
+  const mean = TOKENS_CHECK.exec(run.checks?.find((check) => check.name === "tokens")?.detail ?? "");
+  if (batch === null || batch <= 0 || !mean) return null;
+  const limit = numberAt(run.config, "max_seq_length");
+  const perExample = limit !== null && limit > 0 ? Math.min(Number(mean[1]), limit) : Number(mean[1]);
+  return batch * perExample;
+}
+
 export type ProgressInput = {
   /** The latest step trained (the last train/loss point's), null before the first. */
   step: number | null;
