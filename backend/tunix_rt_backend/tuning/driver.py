@@ -20,11 +20,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select
 
 from tunix_rt_backend.db.engine import create_engine, create_sessionmaker, session_scope
-from tunix_rt_backend.db.models import TuningJob, TuningTrial, TunixRun
-from tunix_rt_backend.kit.time import utcnow
+from tunix_rt_backend.db.models import TuningJob, TuningTrial
 from tunix_rt_backend.settings import Settings, load_settings
 from tunix_rt_backend.tuning.execution import (
     DONE,
@@ -144,44 +143,16 @@ def _steps(job: TuningJob) -> tuple[int, int]:
 
 def _watch_stop(stop_file: Path, settings: Settings, job_id: uuid.UUID) -> None:
     """A touched stop file stops the study. Each trial sees it and stops its run
-    (cancelled, or paused when the study's worker is stopping), and a cancelled
-    study's runs are flagged for cancel as well; once every trial's run has ended
-    (with its checkpoint, its row written), Ray Tune is stopped as Ctrl-C would (its
-    graceful stop saves the study; it gives a trial's actor only 10 s to end, too
-    little for a run's final checkpoint, which is why it comes last)."""
+    (cancelled, or paused when the study's worker is stopping); once every trial's run
+    has ended (with its checkpoint, its row written), Ray Tune is stopped as Ctrl-C
+    would (its graceful stop saves the study; it gives a trial's actor only 10 s to
+    end, too little for a run's final checkpoint, which is why it comes last)."""
     while not stop_file.exists():
         time.sleep(0.5)
     print("stop requested: stopping every trial's run", flush=True)
-    _cancel_trial_runs(settings, job_id)
     _wait_for_trials(settings, job_id, TRIALS_END_TIMEOUT_S)
     print("every trial's run has ended: stopping Ray Tune", flush=True)
     os.kill(os.getpid(), signal.SIGINT)
-
-
-def _cancel_trial_runs(settings: Settings, job_id: uuid.UUID) -> None:
-    """When the study was cancelled (not when its worker is stopping: then its trials
-    are resumed later), flag every running trial's run for cancel."""
-
-    async def cancel() -> None:
-        engine = create_engine(settings)
-        try:
-            async with session_scope(create_sessionmaker(engine)) as session:
-                job = await session.get(TuningJob, job_id)
-                if job is None or job.cancel_requested_at is None:
-                    return
-                runs = select(TuningTrial.run_id).where(
-                    TuningTrial.tuning_job_id == job_id, TuningTrial.status == "running"
-                )
-                flagged = func.coalesce(TunixRun.cancel_requested_at, utcnow())
-                await session.execute(
-                    update(TunixRun)
-                    .where(TunixRun.run_id.in_(runs), TunixRun.status == "running")
-                    .values(cancel_requested_at=flagged)
-                )
-        finally:
-            await engine.dispose()
-
-    asyncio.run(cancel())
 
 
 def run(job_id: uuid.UUID) -> dict[str, Any]:

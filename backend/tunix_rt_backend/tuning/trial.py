@@ -275,17 +275,20 @@ class _Runner:
         except AppError as exc:
             self.evaluation, self.error = "failed", f"its run cannot be evaluated: {exc.detail}"
             return
-        self.evaluation = await worker.run_own(EVALUATE, row, self.stop)
+        status = await worker.run_own(EVALUATE, row, self.stop)
         async with session_scope(maker) as session:
             done = await session.get(EvaluationRow, row.id)
             run = await session.get(TunixRun, self.run_id)
         score = done.primary_score if done is not None else None
-        if self.evaluation == "completed" and score is not None:
+        if status == "completed" and score is not None:
             steps = (run.summary or {}).get("steps") if run is not None else None
             self.last = (int(steps or self.max_steps or 0), float(score))
-        elif self.evaluation != "cancelled":
+            self.evaluation = "completed"
+        elif status == "cancelled":
+            self.evaluation = "cancelled"
+        else:
             why = (done.error if done is not None else None) or "no score"
-            self.error = f"its evaluation {self.evaluation}: {why}"
+            self.evaluation, self.error = "failed", f"its evaluation {status}: {why}"
 
     async def _finish(self, maker: Any, trial_id: uuid.UUID) -> None:
         """The trial's end, from its run's: completed; early_stopped (the scheduler);
@@ -299,10 +302,8 @@ class _Runner:
             elif status not in ("completed", "cancelled"):
                 status = "failed"
                 self.error = (run.error if run is not None else None) or "the run failed"
-            elif status == "completed" and self.evaluation not in (None, "completed"):
-                status = "cancelled" if self.evaluation == "cancelled" else "failed"
-            elif status == "completed" and self.error:  # its evaluation gave no score
-                status = "failed"
+            elif status == "completed" and self.evaluation in ("cancelled", "failed"):
+                status = self.evaluation  # no score: never the best
             if job is not None and job.cancel_requested_at is not None and status != "completed":
                 status = "cancelled"
             self.status = status
