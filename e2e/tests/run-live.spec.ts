@@ -67,6 +67,8 @@ test("a training run followed live: log lines and loss points arrive, cancel sto
   const before = await chartPoints(page);
   await expect.poll(() => chartPoints(page), { timeout: 30_000 }).toBeGreaterThan(before);
   await expect(page.getByTestId("run:curve-summary")).toContainText(/train loss: \d+ points, last [\d.]+ at step \d+/);
+  // Its throughput, as the trainer measures it over its latest steps.
+  await expect(page.getByTestId("run:progress-tokens")).toHaveText(/^[\d,]+ tokens\/s$/);
 
   // Metric lines are hidden until asked for; then the log holds them too.
   const shownBefore = await lines.count();
@@ -87,6 +89,7 @@ test("a training run followed live: log lines and loss points arrive, cancel sto
   await expect.poll(stepOf, { timeout: 15_000 }).toBeGreaterThan(firstStep);
   await expect(progress.getByTestId("run:row-progress-eta")).not.toHaveText(eta!, { timeout: 15_000 });
   await expect(progress.getByRole("progressbar")).toHaveAttribute("aria-valuemax", "2000");
+  await expect(progress).toHaveAttribute("title", /^[\d.,]+ steps\/s · [\d,]+ tokens\/s · .+ elapsed$/);
   await shotOf(list.getByTestId("run:history"), "runs-progress");
   await list.close();
 

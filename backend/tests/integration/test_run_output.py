@@ -357,6 +357,8 @@ async def test_the_list_shows_each_running_runs_progress_from_one_query(
     queued = await _run_row(sessionmaker, status="pending")
     lines = [("stdout", _metric(s, "train/loss", 5.0 / s)) for s in range(1, 41)]
     lines += [("stdout", _metric(20, "eval/loss", 1.0))]
+    lines += [("stdout", _metric(s, "train/tokens_per_second", 100.0 * s)) for s in (38, 39, 40)]
+    lines += [("stdout", _metric(s, "train/steps_per_second", s / 10)) for s in (38, 39, 40)]
     await _write_lines(sessionmaker, training, [lines])
     await _write_lines(sessionmaker, ended, [[("stdout", _metric(7, "train/loss", 1.0))]])
     await _finish(sessionmaker, ended)
@@ -378,16 +380,21 @@ async def test_the_list_shows_each_running_runs_progress_from_one_query(
     progress = runs[str(training)]["progress"]
     assert (progress["step"], progress["points"]) == (40, 40)
     assert 30 <= progress["elapsed_seconds"] < 90
+    # The pace at the latest step, as the trainer measured it.
+    assert (progress["steps_per_second"], progress["tokens_per_second"]) == (4.0, 4000.0)
     assert runs[str(training)]["max_steps"] == 300
     assert runs[str(starting)]["progress"] | {"elapsed_seconds": 0} == {
         "step": None,
         "points": 0,
         "elapsed_seconds": 0,
+        "steps_per_second": None,
+        "tokens_per_second": None,
     }
     assert runs[str(ended)]["progress"] is None
     assert runs[str(queued)]["progress"] is None
-    # Both running runs' steps come from one query, not one per row.
-    assert len([s for s in statements if "job_metrics" in s]) == 1
+    # Both running runs' steps come from one query, their paces from another: not one
+    # per row.
+    assert len([s for s in statements if "job_metrics" in s]) == 2
 
 
 # --- cancel ----------------------------------------------------------------------------

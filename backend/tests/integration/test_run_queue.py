@@ -509,6 +509,31 @@ async def test_a_worker_stops_a_run_handed_on_to_a_newer_attempt(
     assert (row.status, row.worker_id, row.attempt) == ("running", "newer", 2)
 
 
+async def test_a_training_runs_checks_are_shown_while_it_trains(
+    client: httpx.AsyncClient, sessionmaker: Maker, worker: QueueWorker
+) -> None:
+    """Its checks are written once they pass, under the worker's guard: a run without
+    max_steps says the steps it plans before it ends."""
+    await sums_dataset(client, 24)
+    run_id = (await _queue(client, dry_run=False, num_epochs=400, batch_size=8))["run_id"]
+    detail: dict[str, Any] = {}
+    for _ in range(300):
+        detail = (await client.get(f"/api/tunix/runs/{run_id}")).json()
+        if detail["status"] != "pending" and detail["checks"]:
+            break
+        await asyncio.sleep(0.1)
+    assert detail["status"] == "running", detail["status"]
+    checks = {c["name"]: c for c in detail["checks"]}
+    assert all(c["ok"] for c in checks.values())
+    assert checks["steps"]["detail"].startswith("800 steps of batch 8")  # 400 epochs x 16 // 8
+    assert (await client.post(f"/api/tunix/runs/{run_id}/cancel")).status_code == 202
+    for _ in range(300):
+        if (await _row(sessionmaker, run_id)).status == "cancelled":
+            break
+        await asyncio.sleep(0.1)
+    assert [c["name"] for c in (await _row(sessionmaker, run_id)).checks or []] == list(checks)
+
+
 async def test_a_run_past_its_timeout_ends_as_timeout(
     client: httpx.AsyncClient, sessionmaker: Maker, worker: QueueWorker
 ) -> None:

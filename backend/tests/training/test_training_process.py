@@ -114,12 +114,44 @@ def test_loss_falls_below_half_and_checkpoints_are_reported(
     losses = [e for e in events if e["event"] == "metric" and e["name"] == "train/loss"]
     assert len(losses) == 60
     assert any(e["event"] == "metric" and e["name"] == "eval/loss" for e in events)
+    # Throughput from the second loss point on, in the range of the trainer's own figure.
+    from tunix_rt_backend.training.trainer import STEPS_PER_SECOND, TOKENS_PER_SECOND
+
+    for name, overall in (
+        (TOKENS_PER_SECOND, "tokens_per_second"),
+        (STEPS_PER_SECOND, "steps_per_second"),
+    ):
+        rates = [e for e in events if e["event"] == "metric" and e["name"] == name]
+        assert [e["step"] for e in rates] == [e["step"] for e in losses[1:]]
+        assert all(e["value"] > 0 for e in rates)
+        # The latest steps' pace, near the whole run's (which counts the compilation too).
+        assert 0.2 < rates[-1]["value"] / summary[overall] < 5
     checkpoints = [e["step"] for e in events if e["event"] == "checkpoint"]
     assert {20, 40, 60} <= set(checkpoints)
     assert (out / "checkpoints" / "60" / "commit_success.txt").exists()
     generations = [e for e in events if e["event"] == "generation"]
     assert len(generations) == 2
     assert all(g["prompt"].startswith("<start_of_turn>user\n") for g in generations)
+
+
+def test_throughput_is_measured_over_the_latest_steps(capsys: pytest.CaptureFixture[str]) -> None:
+    from tunix_rt_backend.training.trainer import STEPS_PER_SECOND, TOKENS_PER_SECOND, EventBackend
+
+    times = iter([0.0, 1.0, 2.0, *(2.0 + 0.5 * n for n in range(1, 20))])
+    backend = EventBackend(tokens_per_step=100, clock=lambda: next(times))
+    for step in range(1, 23):
+        backend.log_scalar("/train/loss", 1.0, step=step)
+    backend.log_scalar("/train/learning_rate", 0.1, step=23)  # no loss point: no rate
+    emitted = _events(capsys.readouterr().out)
+    rates = {e["step"]: e["value"] for e in emitted if e["name"] == TOKENS_PER_SECOND}
+    paces = {e["step"]: e["value"] for e in emitted if e["name"] == STEPS_PER_SECOND}
+    assert list(rates) == list(paces) == list(range(2, 23))
+    assert rates[2] == rates[3] == 100.0  # a step a second
+    assert paces[3] == 1.0 and paces[22] == 2.0
+    # 0.5 s a step from step 3 on: over steps 1-8 at step 8; the window's 10 steps
+    # leave the slow ones behind.
+    assert rates[8] == pytest.approx(7 * 100 / 4.5, abs=0.1)
+    assert rates[22] == 200.0
 
 
 def test_checkpoint_restores_identical_weights_in_a_fresh_process(

@@ -494,3 +494,25 @@ async def last_steps(
         .group_by(JobMetric.job_id)
     )
     return {job_id: (step, points) for job_id, step, points in rows.tuples()}
+
+
+async def latest_values(
+    session: AsyncSession, job_ids: Sequence[uuid.UUID], names: Sequence[str]
+) -> dict[tuple[uuid.UUID, str], float]:
+    """Per job of `job_ids` and metric of `names` that has points: the value at its
+    highest step. One query for a whole page of jobs."""
+    latest = (
+        select(JobMetric.job_id, JobMetric.name, func.max(JobMetric.step).label("step"))
+        .where(JobMetric.job_id.in_(job_ids), JobMetric.name.in_(names))
+        .group_by(JobMetric.job_id, JobMetric.name)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(JobMetric.job_id, JobMetric.name, JobMetric.value).join(
+            latest,
+            (JobMetric.job_id == latest.c.job_id)
+            & (JobMetric.name == latest.c.name)
+            & (JobMetric.step == latest.c.step),
+        )
+    )
+    return {(job_id, name): value for job_id, name, value in rows.tuples()}

@@ -92,6 +92,14 @@ async def execute_inline(maker: Maker, settings: Settings, kind: JobKind, row: A
     return row
 
 
+async def record(ctx: JobContext, values: dict[str, Any]) -> bool:
+    """Fields of a running job that its handler learned on the way (a run's checks,
+    shown while it trains), written only while the handler's owner still holds it;
+    False when it no longer does (cancelled meanwhile, lost to the reaper)."""
+    async with session_scope(ctx.maker) as session:
+        return await repository.finish(session, ctx.kind, ctx.job_id, ctx.owner, values)
+
+
 async def after_end(
     maker: Maker, settings: Settings, kind: JobKind, row: Any, values: dict[str, Any]
 ) -> None:
@@ -125,6 +133,13 @@ async def last_steps(
 ) -> dict[uuid.UUID, tuple[int, int]]:
     """(highest step, points) of metric `name` per job that has any."""
     return await repository.last_steps(session, job_ids, name) if job_ids else {}
+
+
+async def latest_values(
+    session: AsyncSession, job_ids: Sequence[uuid.UUID], names: Sequence[str]
+) -> dict[tuple[uuid.UUID, str], float]:
+    """The value of each metric of `names` at its highest step, per job that has any."""
+    return await repository.latest_values(session, job_ids, names) if job_ids else {}
 
 
 async def metric_points(

@@ -15,6 +15,7 @@ from tunix_rt_backend.db.engine import session_scope
 from tunix_rt_backend.db.models import RunGeneration, TunixRun
 from tunix_rt_backend.errors import AppError
 from tunix_rt_backend.jobs import process
+from tunix_rt_backend.jobs import service as jobs
 from tunix_rt_backend.jobs.kinds import JobContext, JobKind
 from tunix_rt_backend.jobs.output import JobOutput
 from tunix_rt_backend.kit.time import utcnow
@@ -40,6 +41,8 @@ async def execute(ctx: JobContext) -> dict[str, Any]:
         values = _checked(checks, request.dry_run)
         ctx.output.text("stdout", values["stdout"] + "\n")
         return _ended(values, clock, checks, None)
+    # Shown while it trains: the steps it plans (a run without max_steps) among them.
+    await jobs.record(ctx, {"checks": [c.model_dump() for c in checks]})
     trainer = TrainerEvents(ctx.output, row.run_id)
     outcome = await _train(ctx, dataset, request, trainer)
     if ctx.stop.reason == "shutdown":

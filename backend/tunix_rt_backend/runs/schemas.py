@@ -146,6 +146,13 @@ class TrainingProgress(BaseModel):
     step: int | None = Field(description="The latest step trained (null before the first)")
     points: int = Field(description="Training loss points stored")
     elapsed_seconds: float = Field(description="Since its latest attempt started, as of the answer")
+    steps_per_second: float | None = Field(
+        description="Steps trained per second over its latest steps, as the trainer "
+        "measures them (null before its second step)"
+    )
+    tokens_per_second: float | None = Field(
+        description="Tokens trained per second over its latest steps (null before its second step)"
+    )
 
 
 class RunSummary(BaseModel):

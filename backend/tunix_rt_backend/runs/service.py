@@ -49,6 +49,10 @@ Maker = async_sessionmaker[AsyncSession]
 WAIT_MARGIN_S = 60
 # The metric whose points count a run's steps trained.
 TRAIN_LOSS = "train/loss"
+# The trainer's pace over its latest steps (training/trainer.py, which this process
+# never imports).
+STEPS_PER_SECOND = "train/steps_per_second"
+TOKENS_PER_SECOND = "train/tokens_per_second"
 
 
 class TunixNotAvailable(NotAvailable):
@@ -248,7 +252,9 @@ async def _progress(
 ) -> dict[uuid.UUID, TrainingProgress]:
     """The progress of the listed runs that train now, from one query for the page."""
     running = [r for r in rows if r.status == "running" and r.mode == "local"]
-    steps = await jobs.last_steps(session, [r.run_id for r in running], TRAIN_LOSS)
+    ids = [r.run_id for r in running]
+    steps = await jobs.last_steps(session, ids, TRAIN_LOSS)
+    paces = await jobs.latest_values(session, ids, (STEPS_PER_SECOND, TOKENS_PER_SECOND))
     # The server's clock, not the browser's: the elapsed time and the ETA built on it do
     # not drift with a client whose clock is off.
     now = utcnow()
@@ -257,6 +263,8 @@ async def _progress(
             step=steps[r.run_id][0] if r.run_id in steps else None,
             points=steps[r.run_id][1] if r.run_id in steps else 0,
             elapsed_seconds=max(0.0, (now - r.started_at).total_seconds()),
+            steps_per_second=paces.get((r.run_id, STEPS_PER_SECOND)),
+            tokens_per_second=paces.get((r.run_id, TOKENS_PER_SECOND)),
         )
         for r in running
     }

@@ -55,25 +55,51 @@ class StopSignal:
         return self.signalled or (self.stop_file is not None and self.stop_file.exists())
 
 
-class EventBackend:
-    """A Tunix metrics backend that turns train/eval scalars into `metric` events.
-    It is a process-wide jax.monitoring listener, so it filters (orbax logs too)."""
+STEPS_PER_SECOND = "train/steps_per_second"
+TOKENS_PER_SECOND = "train/tokens_per_second"
+# The steps a throughput point is measured over: enough to smooth a step's jitter, few
+# enough that a slowdown shows within a few steps.
+THROUGHPUT_WINDOW = 10
 
-    def __init__(self) -> None:
+
+class EventBackend:
+    """A Tunix metrics backend that turns train/eval scalars into `metric` events, and
+    adds the pace: with each train/loss point from the second on, the steps and the
+    tokens trained per second over the last `THROUGHPUT_WINDOW` steps
+    (`tokens_per_step`: the batch size times the mean example's non-padding tokens;
+    evaluations and checkpoints on the way count as time). The pace so far since the
+    start would count the first step's compilation for good, and an ETA from it would
+    stay too long. It is a process-wide jax.monitoring listener, so it filters (orbax
+    logs too)."""
+
+    def __init__(self, tokens_per_step: float, clock: Any = time.perf_counter) -> None:
+        self.tokens_per_step = tokens_per_step
+        self.clock = clock
         self.losses: list[float] = []
         self.last: dict[str, float] = {}
         self.eval_step: int | None = None
+        self.timed: list[tuple[int, float]] = []  # (step, clock) of recent loss points
 
     def log_scalar(self, event: str, value: Any, **kw: Any) -> None:
         if not event.startswith(("/train/", "/eval/")):
             return
-        name, number = event.strip("/"), float(np.asarray(value))
+        name, number, step = event.strip("/"), float(np.asarray(value)), kw.get("step")
         self.last[name] = number
         if name == "eval/loss":
-            self.eval_step = kw.get("step")
+            self.eval_step = step
+        emit(Metric(step, name, number))
         if name == "train/loss":
             self.losses.append(number)
-        emit(Metric(kw.get("step"), name, number))
+            if step is not None:
+                self._throughput(step)
+
+    def _throughput(self, step: int) -> None:
+        self.timed = [*self.timed[-THROUGHPUT_WINDOW:], (step, self.clock())]
+        (first, since), (_, now) = self.timed[0], self.timed[-1]
+        if step > first and now > since:
+            steps_per_second = (step - first) / (now - since)
+            emit(Metric(step, STEPS_PER_SECOND, round(steps_per_second, 4)))
+            emit(Metric(step, TOKENS_PER_SECOND, round(steps_per_second * self.tokens_per_step, 1)))
 
     def close(self) -> None:
         pass
@@ -283,7 +309,8 @@ def run(
         f"tokens; {total_steps} steps of {cfg.batch_size} ({per_epoch} per epoch)"
     )
 
-    backend = EventBackend()
+    tokens = int((train.tokens != loaded.tokenizer.pad_id()).sum() / max(len(train), 1))
+    backend = EventBackend(cfg.batch_size * tokens)
     watcher = CheckpointWatcher(ckpt_root)
     config = peft_trainer.TrainingConfig(
         eval_every_n_steps=cfg.eval_every_n_steps,
@@ -322,7 +349,6 @@ def run(
             loaded.tokenizer, train_records + eval_records, cfg.max_seq_length
         )
         accuracy = _generate(loaded, held_out, gen_steps, steps)
-    tokens = int((train.tokens != loaded.tokenizer.pad_id()).sum() / max(len(train), 1))
     return {
         "status": "cancelled" if stop.requested else "completed",
         "start_step": start_step,

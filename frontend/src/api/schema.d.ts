@@ -4524,6 +4524,16 @@ export interface components {
              * @description Since its latest attempt started, as of the answer
              */
             elapsed_seconds: number;
+            /**
+             * Steps Per Second
+             * @description Steps trained per second over its latest steps, as the trainer measures them (null before its second step)
+             */
+            steps_per_second: number | null;
+            /**
+             * Tokens Per Second
+             * @description Tokens trained per second over its latest steps (null before its second step)
+             */
+            tokens_per_second: number | null;
         };
         /** TuningJob */
         TuningJob: {

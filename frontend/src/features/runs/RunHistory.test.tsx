@@ -490,13 +490,13 @@ describe("run history: progress of running runs", () => {
   const training = (progress: Record<string, unknown> | null, overrides: Record<string, unknown> = {}) =>
     runSummary(1, { mode: "local", status: "running", completed_at: null, duration_seconds: null, max_steps: 60, progress, ...overrides });
 
-  it("shows step / total, a bar, the pace and the time left, moving with each poll of the list alone", async () => {
+  it("shows step / total, a bar, the pace and the time left (tokens/s on hover), moving with each poll of the list alone", async () => {
     fakeClock();
     const { requests, pathsCalled } = mockFetch(
       runsPageRoutes({
         [`GET ${LIST}`]: inTurn(
-          () => json(200, runListPage([training({ step: 20, points: 2, elapsed_seconds: 10 })])),
-          () => json(200, runListPage([training({ step: 40, points: 4, elapsed_seconds: 14 })])),
+          () => json(200, runListPage([training({ step: 20, points: 2, elapsed_seconds: 10, steps_per_second: null, tokens_per_second: null })])),
+          () => json(200, runListPage([training({ step: 40, points: 4, elapsed_seconds: 14, steps_per_second: 5, tokens_per_second: 2400.4 })])),
           () => json(200, runListPage([trainedRunSummary(1, { max_steps: 60, steps: 60 })])),
         ),
       }),
@@ -513,9 +513,11 @@ describe("run history: progress of running runs", () => {
     expect(within(rowOf(1)).getByText("20 / 60", { selector: "td" })).toHaveAttribute("data-column", "steps");
 
     await advance(4_000);
-    await waitFor(() => expect(screen.getByTestId("run:row-progress-step")).toHaveTextContent("40 / 60 · 2.86 steps/s"));
+    // The trainer's pace over its latest steps now, not the steps over the time so far.
+    await waitFor(() => expect(screen.getByTestId("run:row-progress-step")).toHaveTextContent("40 / 60 · 5 steps/s"));
     expect(within(cell).getByRole("progressbar")).toHaveAttribute("aria-valuenow", "40");
-    expect(screen.getByTestId("run:row-progress-eta")).toHaveTextContent("about 7 s left");
+    expect(screen.getByTestId("run:row-progress-eta")).toHaveTextContent("about 4 s left");
+    expect(cell).toHaveAttribute("title", "5 steps/s · 2,400 tokens/s · 14 s elapsed");
 
     await advance(4_000);
     await waitFor(() => expect(screen.getByTestId("run:row-status")).toHaveTextContent("completed"));
@@ -532,8 +534,8 @@ describe("run history: progress of running runs", () => {
           json(
             200,
             runListPage([
-              training({ step: null, points: 0, elapsed_seconds: 3 }),
-              training({ step: 12, points: 1, elapsed_seconds: 4 }, { run_id: runId(2), max_steps: null }),
+              training({ step: null, points: 0, elapsed_seconds: 3, steps_per_second: null, tokens_per_second: null }),
+              training({ step: 12, points: 1, elapsed_seconds: 4, steps_per_second: null, tokens_per_second: null }, { run_id: runId(2), max_steps: null }),
               runSummary(3, { mode: "local", status: "pending", attempt: 0, progress: null }),
               trainedRunSummary(4),
             ]),

@@ -1,7 +1,7 @@
 import { render, screen } from "@testing-library/react";
 import { describe, expect, it, onTestFinished, vi } from "vitest";
 import { LOCAL_SUMMARY, RUN_CONFIG, runDetail } from "../../test/runs";
-import { mergeMetrics, EMPTY_SERIES, TRAIN_LOSS } from "./metricSeries";
+import { mergeMetrics, EMPTY_SERIES, STEPS_PER_SECOND, TOKENS_PER_SECOND, TRAIN_LOSS } from "./metricSeries";
 import type { RunDetail } from "./queries";
 import { RunProgressPanel } from "./RunProgressPanel";
 
@@ -35,18 +35,22 @@ describe("run progress panel", () => {
     expect(screen.getByTestId("run:progress-eta")).toHaveTextContent("about 20 s left");
   });
 
-  it("shows tokens/s while it trains: steps/s x batch size x the mean example's tokens (its tokens check)", () => {
+  it("paces itself on the trainer's latest steps/s and tokens/s once it reports them, not on the time since the start", () => {
     tenSecondsIn();
-    const tokens = { name: "tokens", ok: true, detail: "48 samples: prompt mean 30 / max 30 tokens, prompt+completion mean 121 / max 152; 0 longer than max_seq_length 240" };
-    const config = { ...RUN_CONFIG, max_steps: 60, batch_size: 8, max_seq_length: 100 };
-    const { rerender } = render(<RunProgressPanel run={running({ config, checks: [tokens] })} series={series(10, 20)} />);
-    // 2 steps/s x 8 examples x 100 tokens (121 on average, cut at max_seq_length 100).
-    expect(screen.getByTestId("run:progress-tokens")).toHaveTextContent("1,600 tokens/s");
-    rerender(<RunProgressPanel run={running({ config: { ...config, max_seq_length: 240 }, checks: [tokens] })} series={series(10, 20)} />);
-    expect(screen.getByTestId("run:progress-tokens")).toHaveTextContent("1,936 tokens/s");
-    // A run whose checks do not count tokens: no figure rather than a guess.
-    rerender(<RunProgressPanel run={running({ config, checks: [] })} series={series(10, 20)} />);
-    expect(screen.queryByTestId("run:progress-tokens")).toBeNull();
+    const { rerender } = render(<RunProgressPanel run={running()} series={series(10, 20)} />);
+    expect(screen.queryByTestId("run:progress-tokens")).toBeNull(); // no guess
+    expect(screen.getByTestId("run:progress-rate")).toHaveTextContent("2 steps/s"); // 20 steps in 10 s
+    const measured = mergeMetrics(series(10, 20), [
+      { name: TOKENS_PER_SECOND, step: 19, value: 1500.4 },
+      { name: TOKENS_PER_SECOND, step: 20, value: 1612.6 },
+      { name: STEPS_PER_SECOND, step: 19, value: 3.5 },
+      { name: STEPS_PER_SECOND, step: 20, value: 4 },
+    ]);
+    rerender(<RunProgressPanel run={running()} series={measured} />);
+    expect(screen.getByTestId("run:progress-tokens")).toHaveTextContent("1,613 tokens/s");
+    expect(screen.getByTestId("run:progress-rate")).toHaveTextContent("4 steps/s");
+    expect(screen.getByTestId("run:progress-rate")).toHaveAttribute("title", "Over its latest steps, as the trainer measures them");
+    expect(screen.getByTestId("run:progress-eta")).toHaveTextContent("about 10 s left"); // 40 steps at 4 a second
   });
 
   it("shows the step alone, with no bar nor ETA, when the total is unknown", () => {

@@ -1,12 +1,14 @@
 import { hasStarted, isLive } from "./history";
-import { lastPoint, TRAIN_LOSS, type SeriesMap } from "./metricSeries";
-import { etaText, progressOf, tokensPerStepOf, totalStepsOf, type RunProgress } from "./progress";
+import { lastPoint, STEPS_PER_SECOND, TOKENS_PER_SECOND, TRAIN_LOSS, type SeriesMap } from "./metricSeries";
+import { etaText, progressOf, totalStepsOf, type RunProgress } from "./progress";
 import type { RunDetail } from "./queries";
 import { formatNumber, formatSeconds, numberAt } from "./runOutput";
 import { useElapsedSeconds } from "./useElapsedSeconds";
 
+const latestValue = (series: SeriesMap, name: string): number | null => lastPoint(series.get(name))?.[1] ?? null;
+
 /** The progress of a training run: live from its stream, then from its summary. */
-function useRunProgress(run: RunDetail, series: SeriesMap): RunProgress & { tokensPerSecond: number | null } {
+function useRunProgress(run: RunDetail, series: SeriesMap): RunProgress {
   const live = isLive(run.status);
   // Ticks only while the run trains; a finished run's times come from the server.
   const startedMs = live && hasStarted(run) ? Date.parse(run.started_at) : null;
@@ -14,21 +16,16 @@ function useRunProgress(run: RunDetail, series: SeriesMap): RunProgress & { toke
   const points = series.get(TRAIN_LOSS) ?? [];
   const summary = run.summary ?? {};
   const latest = lastPoint(points)?.[0] ?? null;
-  const progress = progressOf({
+  return progressOf({
     step: live ? latest : (numberAt(summary, "steps") ?? latest),
     total: totalStepsOf(run),
     elapsedSeconds: live ? (startedMs === null ? null : ticking) : (numberAt(summary, "wall_seconds") ?? run.duration_seconds),
     points: points.length,
-    stepsPerSecond: live ? null : numberAt(summary, "steps_per_second"),
+    // Live: over its latest steps; ended: over the whole run (the trainer's figures both).
+    stepsPerSecond: live ? latestValue(series, STEPS_PER_SECOND) : numberAt(summary, "steps_per_second"),
+    tokensPerSecond: live ? latestValue(series, TOKENS_PER_SECOND) : numberAt(summary, "tokens_per_second"),
     finished: !live,
   });
-  const perStep = tokensPerStepOf(run);
-  const tokensPerSecond = live
-    ? progress.stepsPerSecond !== null && perStep !== null
-      ? progress.stepsPerSecond * perStep
-      : null
-    : numberAt(summary, "tokens_per_second");
-  return { ...progress, tokensPerSecond };
 }
 
 type BarProps = { step: number; total: number; label?: string; testId?: string; className?: string };
@@ -59,18 +56,20 @@ export function RunProgressPanel({ run, series }: { run: RunDetail; series: Seri
   const progress = useRunProgress(run, series);
   const { step, total, stepsPerSecond, tokensPerSecond, elapsedSeconds, etaSeconds } = progress;
   if (run.status === "pending" || (step === null && !isLive(run.status))) return null;
+  const paceTitle = isLive(run.status) ? "Over its latest steps, as the trainer measures them" : "Over the whole run, as the trainer measured them";
   return (
     <section className="card run-progress" aria-label="Progress" data-testid="run:progress">
       <p className="run-progress-line">
         <strong data-testid="run:progress-step">
           {step === null ? "Waiting for the first step…" : total === null ? `step ${step}` : `step ${step} of ${total}`}
         </strong>
-        {stepsPerSecond !== null && <span data-testid="run:progress-rate">{formatNumber(stepsPerSecond, 2)} steps/s</span>}
+        {stepsPerSecond !== null && (
+          <span data-testid="run:progress-rate" title={paceTitle}>
+            {formatNumber(stepsPerSecond, 2)} steps/s
+          </span>
+        )}
         {tokensPerSecond !== null && (
-          <span
-            data-testid="run:progress-tokens"
-            title={isLive(run.status) ? "Steps/s × batch size × the mean example's tokens (its tokens check)" : "The trainer's measure"}
-          >
+          <span data-testid="run:progress-tokens" title={paceTitle}>
             {Math.round(tokensPerSecond).toLocaleString()} tokens/s
           </span>
         )}

@@ -6,19 +6,20 @@ import { formatNumber, formatSeconds } from "./runOutput";
 
 /**
  * A running training run's progress in its row of the list: step / total, a thin bar, the
- * pace and the time left; the time so far on hover. Nothing for any other run. Refreshed
+ * pace and the time left; tokens/s and the time so far on hover. Nothing for any other run. Refreshed
  * with the list (every 4 s while a run is live), never by a request of its own.
  */
 export function RunRowProgress({ run }: { run: RunSummary }) {
   const progress = rowProgressOf(run);
   if (progress === null) return null;
-  const { step, total, stepsPerSecond, elapsedSeconds, etaSeconds } = progress;
+  const { step, total, stepsPerSecond, tokensPerSecond, elapsedSeconds, etaSeconds } = progress;
   const rate = stepsPerSecond === null ? null : `${formatNumber(stepsPerSecond, 2)} steps/s`;
+  const tokens = tokensPerSecond === null ? null : `${Math.round(tokensPerSecond).toLocaleString()} tokens/s`;
   const elapsed = elapsedSeconds === null ? null : `${formatSeconds(elapsedSeconds)} elapsed`;
   return (
     <div
       className="run-row-progress"
-      title={[rate, elapsed].filter(Boolean).join(" · ") || undefined}
+      title={[rate, tokens, elapsed].filter(Boolean).join(" · ") || undefined}
       data-testid="run:row-progress"
       data-step={step ?? undefined}
     >

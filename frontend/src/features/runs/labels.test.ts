@@ -48,7 +48,7 @@ describe("run columns", () => {
   });
 
   it("writes a running run's latest step until its summary has the steps trained", () => {
-    const progress = { step: 120, points: 120, elapsed_seconds: 60 };
+    const progress = { step: 120, points: 120, elapsed_seconds: 60, steps_per_second: null, tokens_per_second: null };
     expect(stepsText({ steps: null, max_steps: 300, progress })).toBe("120 / 300");
     expect(stepsText({ steps: null, max_steps: 300, progress: { ...progress, step: null } })).toBe("— / 300");
     expect(stepsText({ steps: 300, max_steps: 300, progress: null })).toBe("300 / 300");

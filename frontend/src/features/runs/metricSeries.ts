@@ -12,8 +12,11 @@ export const TRAIN_LOSS = "train/loss";
 export const EVAL_LOSS = "eval/loss";
 /** Tunix logs the optimizer's current rate under this name (optax inject_hyperparams). */
 export const LEARNING_RATE = "train/learning_rate";
-/** The series the run page charts (GET /metrics?name=...). */
-export const CHARTED_METRICS = [TRAIN_LOSS, EVAL_LOSS, LEARNING_RATE] as const;
+/** Steps and tokens trained per second over the latest steps, measured by the trainer as it trains. */
+export const STEPS_PER_SECOND = "train/steps_per_second";
+export const TOKENS_PER_SECOND = "train/tokens_per_second";
+/** The series the run page reads (GET /metrics?name=...): those it charts, and the pace of its progress panel. */
+export const RUN_PAGE_METRICS = [TRAIN_LOSS, EVAL_LOSS, LEARNING_RATE, STEPS_PER_SECOND, TOKENS_PER_SECOND] as const;
 
 export const EMPTY_SERIES: SeriesMap = new Map();
 

@@ -6,7 +6,8 @@ const RUNNING = { step: 20, total: 60, elapsedSeconds: 10, points: 2, finished: 
 
 describe("run progress", () => {
   it("gives the fraction, the pace and the time left from known inputs", () => {
-    expect(progressOf(RUNNING)).toEqual({ step: 20, total: 60, fraction: 20 / 60, stepsPerSecond: 2, elapsedSeconds: 10, etaSeconds: 20 });
+    expect(progressOf(RUNNING)).toEqual({ step: 20, total: 60, fraction: 20 / 60, stepsPerSecond: 2, tokensPerSecond: null, elapsedSeconds: 10, etaSeconds: 20 });
+    expect(progressOf({ ...RUNNING, tokensPerSecond: 900 }).tokensPerSecond).toBe(900); // the trainer's, passed on
   });
 
   it("gives the step and pace but no fraction nor ETA when the total is unknown", () => {
@@ -19,6 +20,7 @@ describe("run progress", () => {
       total: 60,
       fraction: null,
       stepsPerSecond: null,
+      tokensPerSecond: null,
       elapsedSeconds: 3,
       etaSeconds: null,
     });
@@ -28,11 +30,12 @@ describe("run progress", () => {
   });
 
   it("summarises a finished run with the trainer's own pace and no ETA", () => {
-    expect(progressOf({ step: 60, total: 60, elapsedSeconds: 59, points: 6, stepsPerSecond: 0.406, finished: true })).toEqual({
+    expect(progressOf({ step: 60, total: 60, elapsedSeconds: 59, points: 6, stepsPerSecond: 0.406, tokensPerSecond: 850, finished: true })).toEqual({
       step: 60,
       total: 60,
       fraction: 1,
       stepsPerSecond: 0.406,
+      tokensPerSecond: 850,
       elapsedSeconds: 59,
       etaSeconds: null,
     });
@@ -61,9 +64,11 @@ describe("a run's total steps", () => {
 
 describe("a row's progress in the run list", () => {
   it("is the same arithmetic on the list's step, points and time, with max_steps as the total", () => {
-    const progress = { step: 20, points: 2, elapsed_seconds: 10 };
+    const progress = { step: 20, points: 2, elapsed_seconds: 10, steps_per_second: null, tokens_per_second: null };
     expect(rowProgressOf({ progress, max_steps: 60 })).toEqual(progressOf(RUNNING));
     expect(rowProgressOf({ progress, max_steps: null })).toMatchObject({ total: null, fraction: null, stepsPerSecond: 2, etaSeconds: null });
+    const measured = { ...progress, steps_per_second: 4, tokens_per_second: 1234.5 };
+    expect(rowProgressOf({ progress: measured, max_steps: 60 })).toMatchObject({ stepsPerSecond: 4, tokensPerSecond: 1234.5, etaSeconds: 10 });
   });
 
   it("is null for a run that is not training now", () => {

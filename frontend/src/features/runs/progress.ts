@@ -1,8 +1,10 @@
 // A training run's progress: how far it is, how fast it goes and how long is left, as
 // pure arithmetic on what the run and its stream say, so the panel shows only what is
-// known. A metric event carries no time (its step, name and value only), and the stream
-// replays every stored point on each connection, so arrival times would measure the
-// replay: the rate is the steps over the wall time since the run started.
+// known. The pace is the trainer's own, over its latest steps (its steps/s points); a
+// metric event carries no time (its step, name and value only), and the stream replays
+// every stored point on each connection, so arrival times would measure the replay.
+// Before the trainer's first pace point, the rate is the steps over the wall time since
+// the run started.
 
 import type { RunDetail, RunSummary } from "./queries";
 import { formatSeconds, numberAt } from "./runOutput";
@@ -28,24 +30,6 @@ export function totalStepsOf(run: Pick<RunDetail, "config" | "checks" | "summary
   return null;
 }
 
-/** The tokens check: "48 samples: …, prompt+completion mean 121 / max 152; …". */
-const TOKENS_CHECK = /prompt\+completion mean (\d+)/;
-
-/**
- * The tokens a step trains, as the run's checks planned them: its batch size times the mean
- * example's tokens (prompt and completion, at most `max_seq_length`). Null when its config
- * or checks do not say. Steps/s times this is its tokens/s while it trains; the trainer's
- * own figure (non-padding tokens of the train split) comes with its summary.
- */
-export function tokensPerStepOf(run: Pick<RunDetail, "config" | "checks">): number | null {
-  const batch = numberAt(run.config, "batch_size");
-  const mean = TOKENS_CHECK.exec(run.checks?.find((check) => check.name === "tokens")?.detail ?? "");
-  if (batch === null || batch <= 0 || !mean) return null;
-  const limit = numberAt(run.config, "max_seq_length");
-  const perExample = limit !== null && limit > 0 ? Math.min(Number(mean[1]), limit) : Number(mean[1]);
-  return batch * perExample;
-}
-
 export type ProgressInput = {
   /** The latest step trained (the last train/loss point's), null before the first. */
   step: number | null;
@@ -54,8 +38,10 @@ export type ProgressInput = {
   elapsedSeconds: number | null;
   /** How many loss points were seen. */
   points: number;
-  /** The trainer's own measure (a finished run's summary), preferred when given. */
+  /** The trainer's own measure (its latest pace point, or a finished run's summary), preferred when given. */
   stepsPerSecond?: number | null;
+  /** Tokens trained per second, as the trainer measures them (its latest point, or its summary's). */
+  tokensPerSecond?: number | null;
   /** The run ended: nothing is left to estimate. */
   finished: boolean;
 };
@@ -66,6 +52,7 @@ export type RunProgress = {
   /** step / total, within [0, 1]; null when either is unknown. */
   fraction: number | null;
   stepsPerSecond: number | null;
+  tokensPerSecond: number | null;
   elapsedSeconds: number | null;
   /** Seconds left at the pace so far; null while too early to tell, or when unknowable. */
   etaSeconds: number | null;
@@ -84,12 +71,12 @@ export function progressOf(input: ProgressInput): RunProgress {
   const early = points < MIN_POINTS_FOR_ETA || elapsedSeconds === null || elapsedSeconds < MIN_SECONDS_FOR_ETA;
   const etaSeconds =
     finished || early || step === null || total === null || stepsPerSecond === null ? null : Math.max(0, total - step) / stepsPerSecond;
-  return { step, total, fraction, stepsPerSecond, elapsedSeconds, etaSeconds };
+  return { step, total, fraction, stepsPerSecond, tokensPerSecond: input.tokensPerSecond ?? null, elapsedSeconds, etaSeconds };
 }
 
 /**
- * A running training run's progress as the run list says it (its latest step, loss points
- * and time so far, as of the server's answer: one request for the whole page); null for
+ * A running training run's progress as the run list says it (its latest step, loss points,
+ * pace and time so far, as of the server's answer: one request for the whole page); null for
  * any other run. The total is its `max_steps` (the list holds no steps check).
  */
 export function rowProgressOf(run: Pick<RunSummary, "progress" | "max_steps">): RunProgress | null {
@@ -100,6 +87,8 @@ export function rowProgressOf(run: Pick<RunSummary, "progress" | "max_steps">): 
     total: run.max_steps,
     elapsedSeconds: progress.elapsed_seconds,
     points: progress.points,
+    stepsPerSecond: progress.steps_per_second,
+    tokensPerSecond: progress.tokens_per_second,
     finished: false,
   });
 }

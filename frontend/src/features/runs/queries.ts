@@ -3,7 +3,7 @@ import { api, unwrap, type Schemas } from "../../api/client";
 import { attachmentName } from "../../ui/saveBlob";
 import { useDatasetList } from "../datasets/queries";
 import { artifactPathSerializer } from "./artifacts";
-import { CHARTED_METRICS } from "./metricSeries";
+import { RUN_PAGE_METRICS } from "./metricSeries";
 import { isLive, pollDelay, VIEW_MODES, type RunListQuery } from "./history";
 import type { RunLabelsUpdate } from "./labels";
 
@@ -160,7 +160,7 @@ export function useRunMetrics(runId: string, enabled = true) {
   return useQuery({
     queryKey: runKeys.metrics(runId),
     enabled,
-    queryFn: () => fetchMetrics(runId, CHARTED_METRICS),
+    queryFn: () => fetchMetrics(runId, RUN_PAGE_METRICS),
     staleTime: Infinity,
   });
 }
@@ -168,7 +168,7 @@ export function useRunMetrics(runId: string, enabled = true) {
 /** The loss series of several runs (the compare view). */
 export function useRunsMetrics(runIds: string[]) {
   return useQueries({
-    queries: runIds.map((runId) => ({ queryKey: runKeys.metrics(runId), queryFn: () => fetchMetrics(runId, CHARTED_METRICS) })),
+    queries: runIds.map((runId) => ({ queryKey: runKeys.metrics(runId), queryFn: () => fetchMetrics(runId, RUN_PAGE_METRICS) })),
   });
 }
 
