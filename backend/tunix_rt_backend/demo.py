@@ -29,6 +29,7 @@ from tunix_rt_backend.generators.schemas import NoParams
 from tunix_rt_backend.job_kinds import job_kinds
 from tunix_rt_backend.jobs.worker import QueueWorker
 from tunix_rt_backend.kit.pagination import page_of
+from tunix_rt_backend.kit.terminal import WaitBar
 from tunix_rt_backend.registry.release import release
 from tunix_rt_backend.runs import service
 from tunix_rt_backend.runs.follow import follow
@@ -221,18 +222,22 @@ async def _evaluation(maker: Maker, settings: Settings, run_id: Any) -> Evaluati
     """The run's evaluation, once it has ended. The worker queues it just after it
     writes the run's end, which the request may see first: a moment's grace for that."""
     queued_by = asyncio.get_running_loop().time() + EVALUATION_QUEUED_WITHIN_S
-    while True:
-        async with session_scope(maker) as session:
-            try:
-                evaluation = await evaluations_service.latest_for_run(session, run_id, None)
-            except evaluations_service.EvaluationNotFound:
-                evaluation = None
-        if evaluation is None:
-            if not settings.eval_auto or asyncio.get_running_loop().time() > queued_by:
-                return None
-        elif evaluation.status not in ("pending", "running"):
-            return evaluation
-        await asyncio.sleep(0.5)
+    with WaitBar("items", None) as bar:
+        while True:
+            async with session_scope(maker) as session:
+                try:
+                    evaluation = await evaluations_service.latest_for_run(session, run_id, None)
+                except evaluations_service.EvaluationNotFound:
+                    evaluation = None
+            if evaluation is None:
+                if not settings.eval_auto or asyncio.get_running_loop().time() > queued_by:
+                    return None
+            else:
+                progress = evaluation.progress
+                bar.update(f"evaluation {evaluation.status}", progress.done, progress.total)
+                if evaluation.status not in ("pending", "running"):
+                    return evaluation
+            await asyncio.sleep(0.5)
 
 
 def _score_line(evaluation: EvaluationDetail) -> str:
