@@ -123,10 +123,11 @@ def check_batch_size(traces: list[ReasoningTrace], max_items: int) -> None:
 
 
 async def get_trace(session: AsyncSession, trace_id: uuid.UUID) -> TraceDetail:
-    trace = await repository.get_trace(session, trace_id)
-    if trace is None:
+    row = await repository.get_trace(session, trace_id)
+    if row is None:
         raise TraceNotFound(f"Trace {trace_id} not found.")
-    return TraceDetail.model_validate(trace, from_attributes=True)
+    id_, created_at, trace_version, payload = row
+    return TraceDetail(id=id_, created_at=created_at, trace_version=trace_version, payload=payload)
 
 
 def filters_of(
@@ -170,14 +171,17 @@ async def list_traces(
 
 
 def _summary(row: Any) -> TraceSummary:
+    # Unpacked as a tuple, in the order of the repository's columns: a Row's attribute
+    # lookups cost as much as building the model.
+    id_, created_at, trace_version, prompt_preview, answer_preview, source, score = row
     return TraceSummary(
-        id=row.id,
-        created_at=row.created_at,
-        trace_version=row.trace_version,
-        prompt_preview=row.prompt_preview,
-        final_answer_preview=row.final_answer_preview,
-        source=row.source,
-        score=row.score,
+        id=id_,
+        created_at=created_at,
+        trace_version=trace_version,
+        prompt_preview=prompt_preview,
+        final_answer_preview=answer_preview,
+        source=source,
+        score=score,
     )
 
 
