@@ -60,8 +60,8 @@ from _support import (
 from tunix_rt_backend.db.migrate import upgrade
 
 CLIENTS = 8
-REQUESTS = 2000
-ROUNDS = 4
+REQUESTS = 3000
+ROUNDS = 10
 WARMUP = 100
 PREFILL = 1000
 TARGET_THROUGHPUT = 0.8

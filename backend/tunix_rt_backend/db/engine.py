@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import PoolResetState
 
 from tunix_rt_backend.settings import Settings
 
@@ -32,9 +33,13 @@ def create_engine(settings: Settings, *, pre_ping: bool = True) -> AsyncEngine:
     if url.startswith("sqlite"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(
-            url, json_serializer=_json_dumps, json_deserializer=orjson.loads
+            url,
+            json_serializer=_json_dumps,
+            json_deserializer=orjson.loads,
+            pool_reset_on_return=None,  # _sqlite_reset instead
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "reset", _sqlite_reset)
         return engine
     return create_async_engine(
         url,
@@ -56,6 +61,17 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
+
+
+def _sqlite_reset(dbapi_conn: Any, _record: Any, state: PoolResetState) -> None:
+    """The pool's reset of a SQLite connection it takes back: a rollback only where a
+    transaction is still open. The pool's own reset rolls back every time, a hop to
+    aiosqlite's thread on every request even after a commit, where SQLite has nothing
+    to roll back (its `in_transaction` is read without the hop)."""
+    if state.terminate_only or not state.asyncio_safe or state.transaction_was_reset:
+        return
+    if dbapi_conn.driver_connection.in_transaction:
+        dbapi_conn.rollback()
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -45,10 +45,13 @@ _PAGE = (
 )
 
 
+_INSERT = insert(Trace)
+
+
 async def insert_traces(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
     """One INSERT for all rows (SQLAlchemy batches them into multi-row VALUES)."""
     if rows:
-        await session.execute(insert(Trace), list(rows))
+        await session.execute(_INSERT, list(rows))
 
 
 # A trace as its detail shows it: the four columns it returns, never the whole entity.
