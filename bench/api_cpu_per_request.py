@@ -144,7 +144,7 @@ async def measure(ops: list[str], requests: int) -> None:
         spent = dict.fromkeys(apps, 0.0)
         blocks = max(1, requests // BLOCK // 2)
         for block in range(blocks):
-            for name in (list(apps) if block % 2 else list(apps)[::-1]):
+            for name in list(apps) if block % 2 else list(apps)[::-1]:
                 start = time.thread_time()
                 for _ in range(BLOCK):
                     status, answer = await call(apps[name], method, path, query, sent)
