@@ -31,23 +31,13 @@ from typing import Any
 
 import orjson
 from _support import pg_database
+from api_hot_path import OPS, TRACE
 
 from tunix_rt_backend.db.migrate import upgrade
 
 BLOCK = 50
 PREFILL = 300
 REQUESTS = 10_000
-OPS = ("post", "first page", "one")
-TRACE = {
-    "trace_version": "1.0",
-    "prompt": "What is 27 times 19?",
-    "final_answer": "513",
-    "steps": [
-        {"i": 0, "type": "parse", "content": "Multiply 27 by 19."},
-        {"i": 1, "type": "compute", "content": "27 x 19 = 27 x 20 - 27 = 540 - 27 = 513"},
-    ],
-    "meta": {"source": "bench"},
-}
 App = Callable[..., Awaitable[None]]
 
 
