@@ -56,7 +56,8 @@ async def test_a_sqlite_connection_back_in_the_pool_is_rolled_back_only_when_it_
         cursor = raw.cursor()
         cursor.execute("INSERT INTO t VALUES (2)")
         cursor.close()
-        assert raw.driver_connection.in_transaction
+        driver = raw.driver_connection
+        assert driver is not None and driver.in_transaction
         raw.close()
 
     async with engine.begin() as conn:
