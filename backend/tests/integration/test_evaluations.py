@@ -89,6 +89,10 @@ async def _all_items(client: httpx.AsyncClient, evaluation_id: str, **query: Any
     return items
 
 
+# A real 250-step run, on one database: what it checks of learning does not depend on
+# it, and the demo's test trains, evaluates and releases on SQLite (the tests below
+# cover the evaluation's storage on both).
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 async def test_a_trained_run_is_evaluated_on_its_held_out_split_and_ranked(
     client: httpx.AsyncClient, worker: QueueWorker, sessionmaker: Maker
 ) -> None:
