@@ -181,8 +181,9 @@ async def claim(
 async def finish(
     session: AsyncSession, kind: JobKind, job_id: uuid.UUID, owner: Owner, values: dict[str, Any]
 ) -> bool:
-    """The end state of a job, written only while `owner` still holds it; False when
-    something else (a cancel, the reaper, a newer attempt) changed it meanwhile."""
+    """A job's values (its end state, or what its handler records on the way), written
+    only while `owner` still holds it; False when something else (a cancel, the
+    reaper, a newer attempt) changed it meanwhile."""
     result = await session.execute(
         update(kind.table)
         .where(kind.id_column == job_id, *owner.conditions(kind.table))

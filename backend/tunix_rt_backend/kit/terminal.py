@@ -50,8 +50,6 @@ class WaitBar:
 
     def update(self, status: str, done: int, total: int | None = None) -> None:
         """The latest status and count (a total learned late, too)."""
-        if total is not None:
-            self._progress.update(self._task, total=total)
-        self._progress.update(self._task, completed=done, description=status)
-        speed = self._progress.tasks[0].speed
+        self._progress.update(self._task, total=total, completed=done, description=status)
+        speed = self._progress.tasks[0].speed  # from this update's sample on
         self._progress.update(self._task, pace=f"{speed:.1f} {self.unit}/s" if speed else "")

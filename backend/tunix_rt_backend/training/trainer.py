@@ -9,6 +9,7 @@ import importlib.metadata
 import resource
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +73,9 @@ class EventBackend:
     stay too long. It is a process-wide jax.monitoring listener, so it filters (orbax
     logs too)."""
 
-    def __init__(self, tokens_per_step: float, clock: Any = time.perf_counter) -> None:
+    def __init__(
+        self, tokens_per_step: float, clock: Callable[[], float] = time.perf_counter
+    ) -> None:
         self.tokens_per_step = tokens_per_step
         self.clock = clock
         self.losses: list[float] = []
