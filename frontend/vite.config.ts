@@ -42,6 +42,9 @@ export default defineConfig({
     environment: "jsdom",
     setupFiles: ["src/test/setup.ts"],
     restoreMocks: true,
+    // Vitest's default leaves a core idle (one worker on a 2-core machine): the files
+    // are independent, and `make test` runs nothing beside them.
+    maxWorkers: "100%",
     coverage: {
       provider: "v8",
       include: ["src/**/*.{ts,tsx}"],
